@@ -1,0 +1,1 @@
+"""Django apps: the adapters around the framework-free ``domain`` package."""

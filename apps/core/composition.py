@@ -1,0 +1,71 @@
+"""The composition root: the one place where buses, handlers and adapters meet.
+
+Handlers stay plain functions of (message, ports); here each is bound to its
+production adapters. The unit of work is bound per dispatch by
+``UnitOfWorkMiddleware``, which is always the innermost middleware.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache, partial
+from typing import Any
+
+from apps.core.bus_logging import LoggingMiddleware
+from apps.core.unit_of_work import UnitOfWorkMiddleware, current_unit_of_work
+from apps.users import queries as user_queries
+from apps.users.passwords import DjangoArgon2PasswordHasher, DjangoPasswordPolicy
+from domain.kernel.bus import CommandBus, QueryBus
+from domain.kernel.ids import RandomIdFactory
+from domain.kernel.ports import SystemClock
+from domain.kernel.result import Result
+from domain.users import commands as user_commands
+from domain.users import handlers as user_handlers
+
+
+@dataclass(frozen=True)
+class Buses:
+    commands: CommandBus
+    queries: QueryBus
+
+
+def in_unit_of_work(handler: Callable[..., Result[Any, Exception]], **ports: Any) -> Callable[[Any], Any]:
+    """Bind ``handler`` to ``ports`` and to the unit of work open for the current dispatch."""
+    bound = partial(handler, **ports)
+    return lambda message: bound(message, uow=current_unit_of_work())
+
+
+def build_buses() -> Buses:
+    clock, ids = SystemClock(), RandomIdFactory()
+    hasher, policy = DjangoArgon2PasswordHasher(), DjangoPasswordPolicy()
+
+    commands = CommandBus()
+    commands.add_middleware(LoggingMiddleware())
+    commands.add_middleware(UnitOfWorkMiddleware())
+    commands.register(
+        user_commands.RegisterUser,
+        in_unit_of_work(user_handlers.register_user, hasher=hasher, policy=policy, clock=clock, ids=ids),
+    )
+    commands.register(user_commands.UpdateProfile, in_unit_of_work(user_handlers.update_profile, clock=clock))
+    commands.register(user_commands.DeactivateUser, in_unit_of_work(user_handlers.deactivate_user, clock=clock))
+    commands.register(
+        user_commands.AuthenticateUser, in_unit_of_work(user_handlers.authenticate_user, hasher=hasher, clock=clock)
+    )
+
+    queries = QueryBus()
+    queries.register(user_queries.GetUser, user_queries.get_user)
+    return Buses(commands=commands, queries=queries)
+
+
+@cache
+def buses() -> Buses:
+    return build_buses()
+
+
+def command_bus() -> CommandBus:
+    return buses().commands
+
+
+def query_bus() -> QueryBus:
+    return buses().queries

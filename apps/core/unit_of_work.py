@@ -1,0 +1,100 @@
+"""The Django unit of work and the command-bus middleware that owns its transaction.
+
+A command's unit of work is one ``transaction.atomic()`` block: the aggregates
+its repositories touched, their events (as outbox rows) and, later, the audit row
+are written together or not at all. Units of work nest (an inner one is a
+savepoint), and each dispatch gets a fresh one, kept in a context variable so
+that concurrent requests in threads or tasks never share state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextvars import ContextVar
+from types import TracebackType
+from typing import Any, Self
+
+import structlog
+from django.db import transaction
+
+from apps.observability import correlation
+from apps.outbox import store as outbox
+from apps.users.repository import DjangoUserRepository
+from domain.kernel.errors import ConflictError
+from domain.kernel.events import to_integration_event
+from domain.kernel.ports import Repository
+from domain.kernel.result import Err, Ok, Result
+from domain.users.ports import UsersUnitOfWork
+
+log = structlog.get_logger(__name__)
+
+_current: ContextVar[DjangoUnitOfWork | None] = ContextVar("unit_of_work", default=None)
+
+
+class DjangoUnitOfWork(UsersUnitOfWork):
+    def __init__(self) -> None:
+        self.users = DjangoUserRepository()
+        self._atomic: Any = None
+        self._committed = False
+
+    def repositories(self) -> tuple[Repository[Any], ...]:
+        return (self.users,)
+
+    def __enter__(self) -> Self:
+        self._atomic = transaction.atomic()
+        self._atomic.__enter__()
+        self._committed = False
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if not self._committed:
+            transaction.set_rollback(True)
+        self._atomic.__exit__(exc_type, exc, tb)
+
+    def commit(self) -> None:
+        """Save every changed aggregate, then its events to the outbox, in this transaction."""
+        for repository in self.repositories():
+            repository.flush()  # type: ignore[attr-defined]
+        correlation_id = correlation.current()
+        written = outbox.append(
+            to_integration_event(event, correlation_id=correlation_id) for event in self.collect_events()
+        )
+        self._committed = True
+        if written:
+            log.debug("events appended to outbox", count=written)
+
+    def rollback(self) -> None:
+        transaction.set_rollback(True)
+        self._committed = False
+
+
+def current_unit_of_work() -> DjangoUnitOfWork:
+    uow = _current.get()
+    if uow is None:
+        raise RuntimeError("no unit of work is open: dispatch commands through the command bus")
+    return uow
+
+
+class UnitOfWorkMiddleware:
+    """Opens a unit of work per command, commits on ``Ok``, rolls back on ``Err`` or exception."""
+
+    def __init__(self, factory: Callable[[], DjangoUnitOfWork] = DjangoUnitOfWork) -> None:
+        self._factory = factory
+
+    def __call__(self, message: Any, call_next: Callable[[Any], Result[Any, Exception]]) -> Result[Any, Exception]:
+        with self._factory() as uow:
+            token = _current.set(uow)
+            try:
+                result = call_next(message)
+                if isinstance(result, Ok):
+                    uow.commit()
+                else:
+                    uow.rollback()
+                return result
+            except ConflictError as exc:
+                uow.rollback()
+                return Err(exc)
+            finally:
+                _current.reset(token)

@@ -1,0 +1,69 @@
+"""JSON log lines for everything: our structlog loggers and the stdlib ones of Django and Celery.
+
+Every line carries ``timestamp``, ``level``, ``logger`` and ``event``, plus
+whatever is bound to the current context (``correlation_id`` above all).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+
+SHARED_PROCESSORS: list[Any] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_logger_name,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.ExtraAdder(),
+    structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp"),
+]
+
+
+def renderer(fmt: str) -> Any:
+    if fmt == "console":
+        return structlog.dev.ConsoleRenderer(colors=False)
+    return structlog.processors.JSONRenderer()
+
+
+def formatter(fmt: str = "json") -> structlog.stdlib.ProcessorFormatter:
+    """The formatter that renders every stdlib record as one JSON (or console) line."""
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=SHARED_PROCESSORS,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            renderer(fmt),
+        ],
+    )
+
+
+def logging_config(*, level: str, fmt: str) -> dict[str, Any]:
+    """A ``LOGGING`` dict for Django's dictConfig."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"structured": {"()": formatter, "fmt": fmt}},
+        "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "structured"}},
+        "root": {"handlers": ["stdout"], "level": level},
+        "loggers": {
+            # Our access log replaces these; keep their warnings and errors only.
+            "django.server": {"level": "WARNING", "propagate": True},
+            "django.request": {"level": "ERROR", "propagate": True},
+        },
+    }
+
+
+def configure_structlog() -> None:
+    """Route structlog loggers through the stdlib handlers configured by ``LOGGING``."""
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *SHARED_PROCESSORS,
+            structlog.stdlib.PositionalArgumentsFormatter(),
+            structlog.processors.StackInfoRenderer(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )

@@ -1,0 +1,31 @@
+"""Appending integration events to the outbox (inside the caller's transaction)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from apps.outbox.models import OutboxEntry
+from domain.kernel.events import IntegrationEvent
+from domain.kernel.serialization import to_primitive
+
+
+def append(events: Iterable[IntegrationEvent]) -> int:
+    """Write one pending row per event; returns how many were written."""
+    rows = [
+        OutboxEntry(
+            id=event.event_id,
+            aggregate_type=event.aggregate_type,
+            aggregate_id=event.aggregate_id,
+            aggregate_version=event.aggregate_version,
+            event_type=event.event_type,
+            event_version=event.event_version,
+            payload=to_primitive(event.payload),
+            occurred_at=event.occurred_at,
+            correlation_id=event.correlation_id or "",
+            causation_id=event.causation_id or "",
+            traceparent=event.traceparent or "",
+        )
+        for event in events
+    ]
+    OutboxEntry.objects.bulk_create(rows)
+    return len(rows)

@@ -1,0 +1,177 @@
+"""Users API, version 1: thin views from HTTP to the buses and back."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.utils.decorators import method_decorator
+from django_ratelimit.decorators import ratelimit
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.views import TokenRefreshView
+
+from apps.core.composition import command_bus, query_bus
+from apps.core.openapi import problems
+from apps.core.responses import respond, validated
+from apps.security.tokens import RefreshToken, TokenBlacklistSerializer
+from apps.users.models import User as UserRow
+from apps.users.queries import GetUser, user_dto
+from domain.kernel.result import Ok
+from domain.users.commands import AuthenticateUser, DeactivateUser, RegisterUser, UpdateProfile
+
+COMMON_ERRORS = (406, 413, 415, 429, 500)
+
+
+class UserOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    email = serializers.EmailField()
+    display_name = serializers.CharField()
+    is_active = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    last_login_at = serializers.DateTimeField(allow_null=True)
+
+
+class TokenPairOutput(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class RegisterApi(APIView):
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        email = serializers.EmailField(max_length=254)
+        password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+        display_name = serializers.CharField(max_length=100)
+
+    @extend_schema(
+        operation_id="auth_register",
+        tags=["auth"],
+        request=InputSerializer,
+        responses={201: UserOutput, **problems(400, 409, *COMMON_ERRORS)},
+        summary="Create an account",
+    )
+    def post(self, request: Request, version: str) -> Response:
+        data = validated(self.InputSerializer, request)
+        result = command_bus().dispatch(RegisterUser(**data))
+        return respond(_as_dto(result), request, output=UserOutput, status=201)
+
+
+@method_decorator(
+    ratelimit(key="ip", rate=lambda group, request: settings.LOGIN_RATE_LIMIT, method="POST", block=True),
+    name="post",
+)
+class TokenObtainApi(APIView):
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        email = serializers.CharField(max_length=254)
+        password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+
+    @extend_schema(
+        operation_id="auth_token",
+        tags=["auth"],
+        request=InputSerializer,
+        responses={200: TokenPairOutput, **problems(400, 401, *COMMON_ERRORS)},
+        summary="Sign in: exchange e-mail and password for an access and a refresh token",
+    )
+    def post(self, request: Request, version: str) -> Response:
+        data = validated(self.InputSerializer, request)
+        result = command_bus().dispatch(AuthenticateUser(**data))
+        if not isinstance(result, Ok):
+            return respond(result, request)
+        refresh = RefreshToken.for_user(UserRow.objects.get(pk=result.value.id))
+        return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
+
+
+class TokenRefreshApi(TokenRefreshView):
+    @extend_schema(
+        operation_id="auth_token_refresh",
+        tags=["auth"],
+        responses={200: TokenPairOutput, **problems(400, 401, *COMMON_ERRORS)},
+        summary="Exchange a refresh token for a new pair; the old refresh token stops working",
+    )
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().post(request, *args, **kwargs)
+
+
+class LogoutApi(APIView):
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        refresh = serializers.CharField()
+
+    @extend_schema(
+        operation_id="auth_logout",
+        tags=["auth"],
+        request=InputSerializer,
+        responses={204: None, **problems(400, 401, *COMMON_ERRORS)},
+        summary="Sign out: the refresh token is blacklisted",
+    )
+    def post(self, request: Request, version: str) -> Response:
+        serializer = TokenBlacklistSerializer(data=validated(self.InputSerializer, request))
+        try:
+            serializer.is_valid(raise_exception=True)
+        except TokenError as exc:
+            raise InvalidToken(exc.args[0]) from exc
+        return Response(status=204)
+
+
+class MeApi(APIView):
+    class UpdateSerializer(serializers.Serializer):
+        display_name = serializers.CharField(max_length=100)
+
+    @extend_schema(
+        operation_id="users_me",
+        tags=["users"],
+        responses={200: UserOutput, **problems(401, *COMMON_ERRORS)},
+        summary="The signed-in user",
+    )
+    def get(self, request: Request, version: str) -> Response:
+        return respond(query_bus().dispatch(GetUser(user_id=request.user.id)), request, output=UserOutput)
+
+    @extend_schema(
+        operation_id="users_me_update",
+        tags=["users"],
+        request=UpdateSerializer,
+        responses={200: UserOutput, **problems(400, 401, 409, *COMMON_ERRORS)},
+        summary="Change the signed-in user's profile",
+    )
+    def patch(self, request: Request, version: str) -> Response:
+        data = validated(self.UpdateSerializer, request)
+        result = command_bus().dispatch(UpdateProfile(user_id=request.user.id, **data))
+        return respond(_as_dto(result), request, output=UserOutput)
+
+
+class DeactivateUserApi(APIView):
+    permission_classes = [IsAdminUser]
+
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=500)
+
+    @extend_schema(
+        operation_id="users_deactivate",
+        tags=["users"],
+        request=InputSerializer,
+        responses={200: UserOutput, **problems(400, 401, 403, 404, 409, *COMMON_ERRORS)},
+        summary="Deactivate a user (staff only)",
+    )
+    def post(self, request: Request, version: str, user_id: UUID) -> Response:
+        data = validated(self.InputSerializer, request)
+        result = command_bus().dispatch(DeactivateUser(user_id=user_id, requested_by=request.user.id, **data))
+        return respond(_as_dto(result), request, output=UserOutput)
+
+
+def _as_dto(result: Any) -> Any:
+    return Ok(user_dto(result.value)) if isinstance(result, Ok) else result
+

@@ -1,0 +1,51 @@
+"""Between the ``users`` row and the User aggregate; nothing else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apps.users.models import User as UserRow
+from domain.kernel.errors import DatabaseError
+from domain.users.model import Email, PasswordHash, User, UserProfile
+
+ARGON2_PREFIX = "argon2$"
+
+
+def to_domain(row: UserRow) -> User:
+    return User(
+        id=row.id,
+        email=Email(row.email),
+        password_hash=_password_hash(row.password),
+        profile=UserProfile(row.display_name),
+        is_active=row.is_active,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        last_login_at=row.last_login,
+        version=row.version,
+    )
+
+
+def to_row_fields(user: User) -> dict[str, Any]:
+    """The columns the aggregate owns (staff flags, groups and permissions are the admin's)."""
+    return {
+        "email": user.email.value,
+        "password": user.password_hash.value,
+        "display_name": user.profile.display_name,
+        "is_active": user.is_active,
+        "created_at": user.created_at,
+        "updated_at": user.updated_at,
+        "last_login": user.last_login_at,
+        "version": user.version,
+    }
+
+
+def to_row(user: User) -> UserRow:
+    return UserRow(id=user.id, **to_row_fields(user))
+
+
+def _password_hash(encoded: str) -> PasswordHash:
+    # Django stores argon2 hashes as "argon2$argon2id$v=19$m=...,t=...,p=...$salt$hash".
+    parts = encoded.split("$")
+    if len(parts) < 3 or encoded[: len(ARGON2_PREFIX)] != ARGON2_PREFIX:
+        raise DatabaseError("a users row holds a password that was not hashed with argon2")
+    return PasswordHash(value=encoded, algorithm=parts[1])

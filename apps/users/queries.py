@@ -1,0 +1,56 @@
+"""The read side of the users context: queries, their DTOs and handlers.
+
+Handlers read rows as plain values and return DTOs; they never build aggregates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from apps.users.models import User as UserRow
+from domain.kernel.messages import Query
+from domain.kernel.result import Err, Ok, Result
+from domain.users.errors import UserNotFoundError
+from domain.users.model import User
+
+
+@dataclass(frozen=True)
+class GetUser(Query):
+    user_id: UUID
+
+
+@dataclass(frozen=True)
+class UserDTO:
+    id: UUID
+    email: str
+    display_name: str
+    is_active: bool
+    created_at: datetime
+    last_login_at: datetime | None
+
+
+def user_dto(user: User) -> UserDTO:
+    """The write side answers from the aggregate it just changed, in the read side's shape."""
+    return UserDTO(
+        id=user.id,
+        email=user.email.value,
+        display_name=user.profile.display_name,
+        is_active=user.is_active,
+        created_at=user.created_at,
+        last_login_at=user.last_login_at,
+    )
+
+
+def get_user(query: GetUser) -> Result[UserDTO, UserNotFoundError]:
+    """Err: ``UserNotFoundError``."""
+    row = (
+        UserRow.objects.filter(pk=query.user_id)
+        .values("id", "email", "display_name", "is_active", "created_at", "last_login")
+        .first()
+    )
+    if row is None:
+        return Err(UserNotFoundError("No user has this id."))
+    row["last_login_at"] = row.pop("last_login")
+    return Ok(UserDTO(**row))

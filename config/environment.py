@@ -1,0 +1,164 @@
+"""Everything orderflow reads from environment variables, in one typed place.
+
+``load(environ)`` is a pure function of the mapping it is given, so the
+settings module stays declarative and the mapping can be tested on its own.
+The seed's variable names (``APP_NAME``, ``DEBUG``, ``DATABASE_URL``,
+``REDIS_URL``, ``JWT_SECRET``, ``JWT_ALGORITHM``) keep working; where a
+Django-style name exists too (``DJANGO_DEBUG``, ``DJANGO_SECRET_KEY``), that one
+wins when both are set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import environ
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEVELOPMENT_SECRET_KEY = "django-insecure-orderflow-development-only-key-never-use-in-production"
+SUPPORTED_JWT_ALGORITHMS = ("RS256", "HS256")
+MIN_JWT_SECRET_LENGTH = 32
+
+
+@dataclass(frozen=True)
+class Environment:
+    app_name: str
+    debug: bool
+    secret_key: str
+    allowed_hosts: list[str]
+    csrf_trusted_origins: list[str]
+    database: dict[str, Any]
+    redis_url: str | None
+    jwt_algorithm: str
+    jwt_signing_key: str | None
+    jwt_verifying_key: str | None
+    jwt_access_token_lifetime: int
+    jwt_refresh_token_lifetime: int
+    api_max_body_size: int
+    login_rate_limit: str
+    log_level: str
+    log_format: str
+    secure_ssl_redirect: bool
+    secure_hsts_seconds: int
+    behind_tls_proxy: bool
+
+
+def load(environ_: Mapping[str, str], *, base_dir: Path = BASE_DIR) -> Environment:
+    """Read and check the configuration; raise ImproperlyConfigured with one clear sentence."""
+    env = environ.Env()
+    env.ENVIRON = dict(environ_)
+    debug = _first(env, ("DJANGO_DEBUG", "DEBUG"), bool, False)
+    secret_key = _first(env, ("DJANGO_SECRET_KEY", "SECRET_KEY"), str, "")
+    if not secret_key:
+        if not debug:
+            raise ImproperlyConfigured("SECRET_KEY is not set; it is required when DEBUG is off.")
+        secret_key = DEVELOPMENT_SECRET_KEY
+    algorithm = env.str("JWT_ALGORITHM", "RS256").upper()
+    if algorithm not in SUPPORTED_JWT_ALGORITHMS:
+        raise ImproperlyConfigured(
+            f"JWT_ALGORITHM={algorithm!r} is not supported; use one of {', '.join(SUPPORTED_JWT_ALGORITHMS)}."
+        )
+    signing_key, verifying_key = _jwt_keys(env, algorithm, debug=debug, base_dir=base_dir)
+    default_hosts = ["localhost", "127.0.0.1", "[::1]", "testserver"] if debug else []
+    return Environment(
+        app_name=env.str("APP_NAME", "orderflow"),
+        debug=debug,
+        secret_key=secret_key,
+        allowed_hosts=env.list("ALLOWED_HOSTS", default=default_hosts),
+        csrf_trusted_origins=env.list("CSRF_TRUSTED_ORIGINS", default=[]),
+        database=_database(env, base_dir),
+        redis_url=env.str("REDIS_URL", "") or None,
+        jwt_algorithm=algorithm,
+        jwt_signing_key=signing_key,
+        jwt_verifying_key=verifying_key,
+        jwt_access_token_lifetime=_positive(env, "JWT_ACCESS_TOKEN_LIFETIME", 900),
+        jwt_refresh_token_lifetime=_positive(env, "JWT_REFRESH_TOKEN_LIFETIME", 7 * 24 * 3600),
+        api_max_body_size=_positive(env, "API_MAX_BODY_SIZE", 1024 * 1024),
+        login_rate_limit=env.str("LOGIN_RATE_LIMIT", "10/m"),
+        log_level=env.str("LOG_LEVEL", "INFO").upper(),
+        log_format=_choice(env, "LOG_FORMAT", ("json", "console"), "json"),
+        secure_ssl_redirect=env.bool("SECURE_SSL_REDIRECT", not debug),
+        secure_hsts_seconds=env.int("SECURE_HSTS_SECONDS", 0 if debug else 31_536_000),
+        behind_tls_proxy=env.bool("BEHIND_TLS_PROXY", False),
+    )
+
+
+def _first(env: environ.Env, names: tuple[str, ...], cast: type, default: Any) -> Any:
+    for name in names:
+        if name in env.ENVIRON:
+            try:
+                return env.get_value(name, cast=cast)
+            except (ValueError, ImproperlyConfigured) as exc:
+                raise ImproperlyConfigured(f"{name} has an invalid value: {exc}") from None
+    return default
+
+
+def _positive(env: environ.Env, name: str, default: int) -> int:
+    try:
+        value = env.int(name, default)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number.") from None
+    if value <= 0:
+        raise ImproperlyConfigured(f"{name} must be greater than zero.")
+    return int(value)
+
+
+def _choice(env: environ.Env, name: str, options: tuple[str, ...], default: str) -> str:
+    value = env.str(name, default).lower()
+    if value not in options:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(options)}.")
+    return str(value)
+
+
+def _database(env: environ.Env, base_dir: Path) -> dict[str, Any]:
+    default = f"sqlite:///{base_dir / 'var' / 'orderflow.sqlite3'}"
+    try:
+        database = env.db_url("DATABASE_URL", default=default)
+    except (ImproperlyConfigured, KeyError, ValueError) as exc:
+        raise ImproperlyConfigured(f"DATABASE_URL is not a database URL Django understands: {exc}") from None
+    database["ATOMIC_REQUESTS"] = False
+    if database["ENGINE"].endswith("sqlite3"):
+        # WAL lets the web server read while a worker writes; the busy timeout
+        # makes a writer wait for the lock instead of failing at once.
+        database.setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+        database["OPTIONS"]["init_command"] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+    else:
+        database["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", 60)
+        database["CONN_HEALTH_CHECKS"] = True
+    return database
+
+
+def _jwt_keys(env: environ.Env, algorithm: str, *, debug: bool, base_dir: Path) -> tuple[str | None, str | None]:
+    if algorithm == "HS256":
+        secret = env.str("JWT_SECRET", "")
+        if len(secret) < MIN_JWT_SECRET_LENGTH:
+            raise ImproperlyConfigured(
+                f"JWT_SECRET must be at least {MIN_JWT_SECRET_LENGTH} characters when JWT_ALGORITHM=HS256."
+            )
+        return secret, None
+    pem = env.str("JWT_PRIVATE_KEY", "").replace("\\n", "\n").strip()
+    key_file = Path(env.str("JWT_PRIVATE_KEY_FILE", str(base_dir / "var" / "keys" / "jwt-private.pem")))
+    if not pem and key_file.is_file():
+        pem = key_file.read_text()
+    if not pem:
+        if debug:
+            return None, None  # a system check says how to create development keys
+        raise ImproperlyConfigured(
+            f"No JWT signing key: set JWT_PRIVATE_KEY or put an RSA private key at {key_file}."
+        )
+    try:
+        private_key = serialization.load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError):
+        raise ImproperlyConfigured("JWT_PRIVATE_KEY is not a PEM-encoded, unencrypted private key.") from None
+    if not isinstance(private_key, rsa.RSAPrivateKey) or private_key.key_size < 2048:
+        raise ImproperlyConfigured("JWT_PRIVATE_KEY must be an RSA key of at least 2048 bits for RS256.")
+    public_pem = private_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return pem, public_pem.decode()

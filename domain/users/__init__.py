@@ -1,0 +1,1 @@
+"""The users context: registration, profiles, authentication and deactivation."""

@@ -1,0 +1,170 @@
+"""The User aggregate and its value objects."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+from uuid import UUID
+
+from domain.kernel.aggregate import AggregateRoot
+from domain.kernel.errors import BusinessRuleViolationError, DomainError, InvalidValueError
+from domain.kernel.result import Err, Ok, Result
+from domain.kernel.value_object import ValueObject
+from domain.users.errors import CannotDeactivateSelfError, UserInactiveError
+from domain.users.events import UserDeactivated, UserLoggedIn, UserProfileUpdated, UserRegistered
+
+_LOCAL_PART = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_DOMAIN_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_TOP_LEVEL_DOMAIN = re.compile(r"[a-z]{2,63}|xn--[a-z0-9-]{1,59}")
+
+
+@dataclass(frozen=True, slots=True)
+class Email(ValueObject):
+    """An e-mail address, trimmed and lower-cased so that letter case never makes a second account."""
+
+    value: str
+
+    MAX_LENGTH: ClassVar[int] = 254
+
+    def __post_init__(self) -> None:
+        normalised = self.value.strip().lower()
+        object.__setattr__(self, "value", normalised)
+        if not normalised:
+            raise InvalidValueError("email", "Enter an e-mail address.")
+        if len(normalised) > self.MAX_LENGTH:
+            raise InvalidValueError("email", f"An e-mail address has at most {self.MAX_LENGTH} characters.")
+        local, at, domain = normalised.rpartition("@")
+        labels = domain.split(".")
+        if (
+            not at
+            or len(local) > 64
+            or not _LOCAL_PART.fullmatch(local)
+            or len(labels) < 2
+            or not all(_DOMAIN_LABEL.fullmatch(label) for label in labels)
+            or not _TOP_LEVEL_DOMAIN.fullmatch(labels[-1])
+        ):
+            raise InvalidValueError("email", "Enter a valid e-mail address.")
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordHash(ValueObject):
+    """A password hash produced by an argon2id hasher; the raw password never lives here."""
+
+    value: str
+    algorithm: str = "argon2id"
+
+    SUPPORTED_ALGORITHMS: ClassVar[frozenset[str]] = frozenset({"argon2id"})
+
+    def __post_init__(self) -> None:
+        if self.algorithm not in self.SUPPORTED_ALGORITHMS:
+            raise InvalidValueError("password", f"Unsupported password hash algorithm {self.algorithm!r}.")
+        if not self.value:
+            raise InvalidValueError("password", "A password hash cannot be empty.")
+
+    def __repr__(self) -> str:
+        return f"PasswordHash(algorithm={self.algorithm!r}, value='***')"
+
+
+@dataclass(frozen=True, slots=True)
+class UserProfile(ValueObject):
+    """What a user shows of themselves; the display name is trimmed and 1-100 characters long."""
+
+    display_name: str
+
+    MAX_DISPLAY_NAME: ClassVar[int] = 100
+
+    def __post_init__(self) -> None:
+        name = unicodedata.normalize("NFC", self.display_name).strip()
+        object.__setattr__(self, "display_name", name)
+        if not name:
+            raise InvalidValueError("display_name", "Enter a display name.")
+        if len(name) > self.MAX_DISPLAY_NAME:
+            raise InvalidValueError(
+                "display_name", f"A display name has at most {self.MAX_DISPLAY_NAME} characters."
+            )
+        if any(unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} for ch in name):
+            raise InvalidValueError("display_name", "A display name cannot contain control characters.")
+
+
+class User(AggregateRoot[UUID]):
+    """A person with an account. Deactivated users keep their data but can no longer sign in."""
+
+    __slots__ = ("email", "password_hash", "profile", "is_active", "created_at", "updated_at", "last_login_at")
+
+    aggregate_type = "users.user"
+    MAX_REASON: ClassVar[int] = 500
+
+    def __init__(
+        self,
+        *,
+        id: UUID,
+        email: Email,
+        password_hash: PasswordHash,
+        profile: UserProfile,
+        is_active: bool,
+        created_at: datetime,
+        updated_at: datetime | None = None,
+        last_login_at: datetime | None = None,
+        version: int = 0,
+    ) -> None:
+        super().__init__(id=id, version=version)
+        self.email = email
+        self.password_hash = password_hash
+        self.profile = profile
+        self.is_active = is_active
+        self.created_at = created_at
+        self.updated_at = updated_at
+        self.last_login_at = last_login_at
+
+    @classmethod
+    def register(
+        cls, *, id: UUID, email: Email, password_hash: PasswordHash, profile: UserProfile, now: datetime
+    ) -> User:
+        user = cls(
+            id=id, email=email, password_hash=password_hash, profile=profile, is_active=True, created_at=now
+        )
+        user._record(
+            UserRegistered(
+                occurred_at=now, user_id=id, email=email.value, display_name=profile.display_name
+            )
+        )
+        return user
+
+    def update_profile(self, profile: UserProfile, *, now: datetime) -> Result[None, DomainError]:
+        """Change the profile; a no-op (same profile) records nothing."""
+        if not self.is_active:
+            return Err(UserInactiveError("A deactivated user's profile cannot be changed."))
+        if profile == self.profile:
+            return Ok(None)
+        self.profile = profile
+        self.updated_at = now
+        self._record(UserProfileUpdated(occurred_at=now, user_id=self.id, display_name=profile.display_name))
+        return Ok(None)
+
+    def deactivate(self, *, reason: str, by: UUID, now: datetime) -> Result[None, DomainError]:
+        reason = reason.strip()
+        if not reason:
+            raise InvalidValueError("reason", "Give a reason for the deactivation.")
+        if len(reason) > self.MAX_REASON:
+            raise InvalidValueError("reason", f"A reason has at most {self.MAX_REASON} characters.")
+        if by == self.id:
+            return Err(CannotDeactivateSelfError("You cannot deactivate your own account."))
+        if not self.is_active:
+            return Err(BusinessRuleViolationError("This user is already deactivated."))
+        self.is_active = False
+        self.updated_at = now
+        self._record(UserDeactivated(occurred_at=now, user_id=self.id, reason=reason, deactivated_by=by))
+        return Ok(None)
+
+    def record_login(self, *, now: datetime) -> Result[None, DomainError]:
+        if not self.is_active:
+            return Err(UserInactiveError("A deactivated user cannot sign in."))
+        self.last_login_at = now
+        self._record(UserLoggedIn(occurred_at=now, user_id=self.id))
+        return Ok(None)
