@@ -52,7 +52,8 @@ class Environment:
 def load(environ_: Mapping[str, str], *, base_dir: Path = BASE_DIR) -> Environment:
     """Read and check the configuration; raise ImproperlyConfigured with one clear sentence."""
     env = environ.Env()
-    env.ENVIRON = dict(environ_)
+    # An empty variable (``SECRET_KEY=`` copied from .env.example) counts as unset.
+    env.ENVIRON = {name: value for name, value in environ_.items() if value != ""}
     debug = _first(env, ("DJANGO_DEBUG", "DEBUG"), bool, False)
     secret_key = _first(env, ("DJANGO_SECRET_KEY", "SECRET_KEY"), str, "")
     if not secret_key:
@@ -149,9 +150,7 @@ def _jwt_keys(env: environ.Env, algorithm: str, *, debug: bool, base_dir: Path) 
     if not pem:
         if debug:
             return None, None  # a system check says how to create development keys
-        raise ImproperlyConfigured(
-            f"No JWT signing key: set JWT_PRIVATE_KEY or put an RSA private key at {key_file}."
-        )
+        raise ImproperlyConfigured(f"No JWT signing key: set JWT_PRIVATE_KEY or put an RSA private key at {key_file}.")
     try:
         private_key = serialization.load_pem_private_key(pem.encode(), password=None)
     except (ValueError, TypeError):

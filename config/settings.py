@@ -5,8 +5,15 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
+import environ
+
 from apps.observability.logging import logging_config
 from config import environment
+
+# A .env file (see .env.example) fills in variables the real environment leaves unset.
+DOTENV_FILE = os.environ.get("DOTENV_FILE", str(environment.BASE_DIR / ".env"))
+if DOTENV_FILE and os.path.isfile(DOTENV_FILE):
+    environ.Env.read_env(DOTENV_FILE)
 
 ENV = environment.load(os.environ)
 BASE_DIR = environment.BASE_DIR
@@ -140,9 +147,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {},
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {"jwtAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
-    },
+    "APPEND_COMPONENTS": {"securitySchemes": {"jwtAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
 }
 
 # Production hardening; `manage.py check --deploy` stays quiet with DEBUG off.

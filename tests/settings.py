@@ -1,0 +1,21 @@
+"""Settings for the test suite: production settings with test keys, fast hashing and no TLS redirect."""
+
+import os
+
+from apps.security.keys import generate_private_key_pem
+
+os.environ["DOTENV_FILE"] = ""  # a developer's .env must not change the tests
+os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-for-django-checks-0123456789")
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+if os.environ.get("JWT_ALGORITHM", "RS256").upper() == "RS256":
+    os.environ.setdefault("JWT_PRIVATE_KEY", generate_private_key_pem(bits=2048).decode())
+
+from config.settings import *  # noqa: F403
+
+# argon2id all the same, with cheap parameters so hundreds of hashes take seconds, not minutes.
+PASSWORD_HASHERS = ["tests.hashers.FastArgon2PasswordHasher"]
+LOGIN_RATE_LIMIT = "1000/m"
