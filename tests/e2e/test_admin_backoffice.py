@@ -1,0 +1,105 @@
+"""The admin back-office: users are listed and searched; changes go through the command bus."""
+
+import pytest
+
+from apps.core.composition import command_bus
+from apps.outbox.models import OutboxEntry
+from apps.users.models import User as UserRow
+from domain.kernel.result import Ok
+from domain.users.commands import RegisterUser
+
+PASSWORD = "a sufficiently long passphrase"
+CHANGELIST = "/admin/users/user/"
+
+
+def register(email: str, name: str) -> UserRow:
+    result = command_bus().dispatch(RegisterUser(email=email, password=PASSWORD, display_name=name))
+    assert isinstance(result, Ok), result
+    return UserRow.objects.get(pk=result.value.id)
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+@pytest.fixture
+def staff_client(client):
+    staff = register("boss@example.com", "Boss")
+    UserRow.objects.filter(pk=staff.pk).update(is_staff=True, is_superuser=True)
+    client.force_login(UserRow.objects.get(pk=staff.pk))
+    return client
+
+
+@pytest.mark.django_db
+def test_the_user_list_searches_by_email_and_filters_by_status(staff_client):
+    register("grace@example.com", "Grace")
+    register("alan@example.com", "Alan")
+
+    found = staff_client.get(CHANGELIST, {"q": "grace"})
+    inactive = staff_client.get(CHANGELIST, {"is_active__exact": "0"})
+
+    assert found.status_code == 200
+    assert b"grace@example.com" in found.content
+    assert b"alan@example.com" not in found.content
+    assert b"grace@example.com" not in inactive.content
+
+
+@pytest.mark.django_db
+def test_the_deactivate_action_dispatches_the_command_and_records_the_event(staff_client):
+    grace = register("grace@example.com", "Grace")
+
+    response = staff_client.post(
+        CHANGELIST,
+        {"action": "deactivate", "_selected_action": [str(grace.pk)], "reason": "asked to close the account"},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert messages_of(response) == ["1 user(s) deactivated."]
+    row = UserRow.objects.get(pk=grace.pk)
+    assert (row.is_active, row.version) == (False, 2)
+    deactivated = OutboxEntry.objects.get(aggregate_id=grace.pk, event_type="users.user_deactivated")
+    assert deactivated.payload["reason"] == "asked to close the account"
+
+
+@pytest.mark.django_db
+def test_a_refused_admin_action_changes_nothing_and_says_why(staff_client):
+    grace = register("grace@example.com", "Grace")
+
+    response = staff_client.post(
+        CHANGELIST,
+        {"action": "deactivate", "_selected_action": [str(grace.pk)], "reason": ""},
+        follow=True,
+    )
+
+    assert messages_of(response) == ["grace@example.com: reason: Give a reason for the deactivation."]
+    assert UserRow.objects.get(pk=grace.pk).is_active is True
+    assert not OutboxEntry.objects.filter(aggregate_id=grace.pk, event_type="users.user_deactivated").exists()
+
+
+@pytest.mark.django_db
+def test_the_display_name_action_updates_the_profile_through_the_bus(staff_client):
+    grace = register("grace@example.com", "Grace")
+
+    staff_client.post(
+        CHANGELIST,
+        {"action": "update_display_name", "_selected_action": [str(grace.pk)], "display_name": "Grace Hopper"},
+        follow=True,
+    )
+
+    assert UserRow.objects.get(pk=grace.pk).display_name == "Grace Hopper"
+    assert OutboxEntry.objects.filter(aggregate_id=grace.pk, event_type="users.user_profile_updated").exists()
+
+
+@pytest.mark.django_db
+def test_the_change_form_does_not_edit_the_aggregate(staff_client):
+    grace = register("grace@example.com", "Grace")
+
+    staff_client.post(
+        f"{CHANGELIST}{grace.pk}/change/",
+        {"display_name": "Hacked", "email": "evil@example.com", "is_active": "", "is_staff": "on"},
+    )
+
+    row = UserRow.objects.get(pk=grace.pk)
+    assert (row.email, row.display_name, row.is_active) == ("grace@example.com", "Grace", True)
+    assert row.is_staff is True
