@@ -21,7 +21,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 .PHONY: run test install check lint typecheck unit integration schema clean
 
 run: install
-	@mkdir -p var
+	@mkdir -p var/static
 	@DEBUG=1 $(MANAGE) generate_jwt_keys --if-missing
 	@DEBUG=1 $(MANAGE) migrate --no-input -v 0
 	@DEBUG=1 $(MANAGE) seed_demo

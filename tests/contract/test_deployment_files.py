@@ -1,0 +1,46 @@
+"""Static checks of the deployment files (no Docker engine runs here): they must match the repository."""
+
+import importlib
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCKERFILES = sorted((ROOT / "deployments" / "docker").glob("*.Dockerfile"))
+
+
+def instructions(dockerfile: Path) -> list[tuple[str, str]]:
+    text = re.sub(r"\\\n\s*", " ", dockerfile.read_text())
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1] if " " in line else "") for line in lines]
+
+
+def test_there_is_a_dockerfile_for_the_api():
+    assert ROOT / "deployments" / "docker" / "api.Dockerfile" in DOCKERFILES
+
+
+def test_every_file_a_dockerfile_copies_from_the_context_exists():
+    for dockerfile in DOCKERFILES:
+        for op, args in instructions(dockerfile):
+            if op != "COPY" or args.startswith("--from"):
+                continue
+            *sources, _target = args.split()
+            for source in sources:
+                assert (ROOT / source).exists(), f"{dockerfile.name} copies {source}, which is not in the repository"
+
+
+def test_the_images_use_the_pinned_uv_and_a_python_the_project_supports():
+    pinned_uv = re.search(r"^UV_VERSION := (\S+)$", (ROOT / "Makefile").read_text(), re.M).group(1)
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    minimum = tuple(int(part) for part in requires.removeprefix(">=").split("."))
+    for dockerfile in DOCKERFILES:
+        text = dockerfile.read_text()
+        assert f"uv=={pinned_uv}" in text, f"{dockerfile.name} installs another uv than the Makefile"
+        for version in re.findall(r"^FROM python:(\d+\.\d+)", text, re.M):
+            assert tuple(int(part) for part in version.split(".")) >= minimum
+
+
+def test_the_wsgi_application_the_api_image_serves_exists():
+    (command,) = [args for op, args in instructions(ROOT / "deployments" / "docker" / "api.Dockerfile") if op == "CMD"]
+    module, attribute = re.search(r"gunicorn (\S+):(\S+)", command).groups()
+    assert callable(getattr(importlib.import_module(module), attribute))
