@@ -78,12 +78,30 @@ def current_unit_of_work() -> DjangoUnitOfWork:
 
 
 class UnitOfWorkMiddleware:
-    """Opens a unit of work per command, commits on ``Ok``, rolls back on ``Err`` or exception."""
+    """Opens a unit of work per command, commits on ``Ok``, rolls back on ``Err`` or exception.
 
-    def __init__(self, factory: Callable[[], DjangoUnitOfWork] = DjangoUnitOfWork) -> None:
+    A commit refused with ``ConflictError`` (someone saved the same aggregate
+    first) runs the handler again on fresh state, up to ``attempts`` times in
+    all: nothing was written, and the retry sees the winner's changes, so two
+    sign-ins at once both succeed while a true conflict still ends as ``Err``.
+    """
+
+    def __init__(self, factory: Callable[[], DjangoUnitOfWork] = DjangoUnitOfWork, *, attempts: int = 3) -> None:
         self._factory = factory
+        self._attempts = attempts
 
     def __call__(self, message: Any, call_next: Callable[[Any], Result[Any, Exception]]) -> Result[Any, Exception]:
+        attempt = 1
+        while True:
+            try:
+                return self._run_once(message, call_next)
+            except ConflictError as exc:
+                if attempt >= self._attempts:
+                    return Err(exc)
+                log.info("commit conflicted; retrying on fresh state", attempt=attempt, reason=str(exc))
+                attempt += 1
+
+    def _run_once(self, message: Any, call_next: Callable[[Any], Result[Any, Exception]]) -> Result[Any, Exception]:
         with self._factory() as uow:
             token = _current.set(uow)
             try:
@@ -93,8 +111,5 @@ class UnitOfWorkMiddleware:
                 else:
                     uow.rollback()
                 return result
-            except ConflictError as exc:
-                uow.rollback()
-                return Err(exc)
             finally:
                 _current.reset(token)

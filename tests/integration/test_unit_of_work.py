@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 import structlog
+from django.db import connections
 
 from apps.core.composition import command_bus, in_unit_of_work
 from apps.core.unit_of_work import DjangoUnitOfWork, UnitOfWorkMiddleware, current_unit_of_work
@@ -28,6 +29,20 @@ def register(email: str, name: str = "Ann") -> User:
     result = command_bus().dispatch(RegisterUser(email=email, password=PASSWORD, display_name=name))
     assert isinstance(result, Ok), result
     return result.value
+
+
+def in_thread(target, *args) -> threading.Thread:
+    """A started thread that closes its own database connection when done."""
+
+    def run():
+        try:
+            target(*args)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
 
 
 def bus_with(handler) -> CommandBus:
@@ -132,37 +147,55 @@ def test_a_nested_unit_of_work_rolls_back_to_its_savepoint_only():
     ) == [outer_user.id]
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_stale_write_is_refused_as_a_conflict_and_the_newer_state_survives():
-    user = register("dora@example.com", "Dora")
-    loaded = threading.Event()
-    other_committed = threading.Event()
-    outcome = {}
+def stale_update_race(user_id, *, attempts: int):
+    """Run UpdateProfile("Slow") that loads the user, lets UpdateProfile("Fast") commit, then saves."""
+    loaded, other_committed = threading.Event(), threading.Event()
+    calls, outcome = [], {}
 
     def slow_update(cmd):
         uow = current_unit_of_work()
-        stale = uow.users.get(cmd.user_id)
+        user = uow.users.get(cmd.user_id)
+        calls.append(user.version)
         loaded.set()
         other_committed.wait(timeout=10)
-        stale.update_profile(UserProfile(cmd.display_name), now=SystemClock().now())
-        return Ok(stale)
+        user.update_profile(UserProfile(cmd.display_name), now=SystemClock().now())
+        return Ok(user)
 
     slow_bus = CommandBus()
-    slow_bus.add_middleware(UnitOfWorkMiddleware())
+    slow_bus.add_middleware(UnitOfWorkMiddleware(attempts=attempts))
     slow_bus.register(UpdateProfile, slow_update)
-
-    def run_slow():
-        outcome["slow"] = slow_bus.dispatch(UpdateProfile(user_id=user.id, display_name="Slow"))
-
-    thread = threading.Thread(target=run_slow)
-    thread.start()
+    thread = in_thread(
+        lambda: outcome.update(slow=slow_bus.dispatch(UpdateProfile(user_id=user_id, display_name="Slow")))
+    )
     assert loaded.wait(timeout=10)
-    assert isinstance(command_bus().dispatch(UpdateProfile(user_id=user.id, display_name="Fast")), Ok)
+    assert isinstance(command_bus().dispatch(UpdateProfile(user_id=user_id, display_name="Fast")), Ok)
     other_committed.set()
     thread.join(timeout=10)
+    return outcome["slow"], calls
 
-    assert isinstance(outcome["slow"], Err)
-    assert isinstance(outcome["slow"].error, ConflictError)
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stale_write_is_retried_on_fresh_state_so_no_update_is_lost():
+    user = register("dora@example.com", "Dora")
+
+    result, loaded_versions = stale_update_race(user.id, attempts=3)
+
+    assert isinstance(result, Ok)
+    assert loaded_versions == [1, 2]  # the retry loaded the state "Fast" had committed
+    row = UserRow.objects.get(pk=user.id)
+    assert (row.display_name, row.version) == ("Slow", 3)
+    names = OutboxEntry.objects.filter(aggregate_id=user.id, event_type="users.user_profile_updated")
+    assert [e.payload["display_name"] for e in names.order_by("aggregate_version")] == ["Fast", "Slow"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stale_write_without_retries_left_is_a_conflict_and_the_newer_state_survives():
+    user = register("dora@example.com", "Dora")
+
+    result, _ = stale_update_race(user.id, attempts=1)
+
+    assert isinstance(result, Err)
+    assert isinstance(result.error, ConflictError)
     row = UserRow.objects.get(pk=user.id)
     assert (row.display_name, row.version) == ("Fast", 2)
     assert OutboxEntry.objects.filter(aggregate_id=user.id).count() == 2
@@ -192,9 +225,7 @@ def test_two_simultaneous_registrations_of_one_email_make_one_account_and_one_40
     def attempt(email):
         results.append(bus.dispatch(RegisterUser(email=email, password=PASSWORD, display_name="Twin")))
 
-    threads = [threading.Thread(target=attempt, args=(email,)) for email in ("twin@example.com", "TWIN@example.com")]
-    for thread in threads:
-        thread.start()
+    threads = [in_thread(attempt, email) for email in ("twin@example.com", "TWIN@example.com")]
     for thread in threads:
         thread.join(timeout=20)
 
