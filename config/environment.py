@@ -26,6 +26,11 @@ SUPPORTED_JWT_ALGORITHMS = ("RS256", "HS256")
 MIN_JWT_SECRET_LENGTH = 32
 
 
+# The spellings pydantic (the seed's Settings) accepted; anything else is a mistake worth a clear error.
+TRUE_STRINGS = frozenset({"true", "on", "ok", "y", "yes", "1", "t"})
+FALSE_STRINGS = frozenset({"false", "off", "n", "no", "0", "f"})
+
+
 @dataclass(frozen=True)
 class Environment:
     app_name: str
@@ -53,8 +58,12 @@ def load(environ_: Mapping[str, str], *, base_dir: Path = BASE_DIR) -> Environme
     """Read and check the configuration; raise ImproperlyConfigured with one clear sentence."""
     env = environ.Env()
     # An empty variable (``SECRET_KEY=`` copied from .env.example) counts as unset.
-    env.ENVIRON = {name: value for name, value in environ_.items() if value != ""}
-    debug = _first(env, ("DJANGO_DEBUG", "DEBUG"), bool, False)
+    # Values are literal: django-environ reads a value starting with "$" as the name of another
+    # variable, and a generated secret key may well start with "$". Escaping every "$" (which
+    # ``escape_proxy`` undoes after that lookup is skipped) keeps each value as it was written.
+    env.escape_proxy = True
+    env.ENVIRON = {name: value.replace("$", r"\$") for name, value in environ_.items() if value != ""}
+    debug = _flag(env, ("DJANGO_DEBUG", "DEBUG"), False)
     secret_key = _first(env, ("DJANGO_SECRET_KEY", "SECRET_KEY"), str, "")
     if not secret_key:
         if not debug:
@@ -78,15 +87,15 @@ def load(environ_: Mapping[str, str], *, base_dir: Path = BASE_DIR) -> Environme
         jwt_algorithm=algorithm,
         jwt_signing_key=signing_key,
         jwt_verifying_key=verifying_key,
-        jwt_access_token_lifetime=_positive(env, "JWT_ACCESS_TOKEN_LIFETIME", 900),
-        jwt_refresh_token_lifetime=_positive(env, "JWT_REFRESH_TOKEN_LIFETIME", 7 * 24 * 3600),
-        api_max_body_size=_positive(env, "API_MAX_BODY_SIZE", 1024 * 1024),
+        jwt_access_token_lifetime=_whole_number(env, "JWT_ACCESS_TOKEN_LIFETIME", 900),
+        jwt_refresh_token_lifetime=_whole_number(env, "JWT_REFRESH_TOKEN_LIFETIME", 7 * 24 * 3600),
+        api_max_body_size=_whole_number(env, "API_MAX_BODY_SIZE", 1024 * 1024),
         login_rate_limit=env.str("LOGIN_RATE_LIMIT", "10/m"),
         log_level=env.str("LOG_LEVEL", "INFO").upper(),
         log_format=_choice(env, "LOG_FORMAT", ("json", "console"), "json"),
-        secure_ssl_redirect=env.bool("SECURE_SSL_REDIRECT", not debug),
-        secure_hsts_seconds=env.int("SECURE_HSTS_SECONDS", 0 if debug else 31_536_000),
-        behind_tls_proxy=env.bool("BEHIND_TLS_PROXY", False),
+        secure_ssl_redirect=_flag(env, ("SECURE_SSL_REDIRECT",), not debug),
+        secure_hsts_seconds=_whole_number(env, "SECURE_HSTS_SECONDS", 0 if debug else 31_536_000, minimum=0),
+        behind_tls_proxy=_flag(env, ("BEHIND_TLS_PROXY",), False),
     )
 
 
@@ -100,13 +109,26 @@ def _first(env: environ.Env, names: tuple[str, ...], cast: type, default: Any) -
     return default
 
 
-def _positive(env: environ.Env, name: str, default: int) -> int:
+def _flag(env: environ.Env, names: tuple[str, ...], default: bool) -> bool:
+    """The first of ``names`` that is set, read as a boolean; the first name wins."""
+    for name in names:
+        if name in env.ENVIRON:
+            raw = str(env.ENVIRON[name]).replace(r"\$", "$")
+            if raw.strip().lower() in TRUE_STRINGS:
+                return True
+            if raw.strip().lower() in FALSE_STRINGS:
+                return False
+            raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}.")
+    return default
+
+
+def _whole_number(env: environ.Env, name: str, default: int, *, minimum: int = 1) -> int:
     try:
         value = env.int(name, default)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a whole number.") from None
-    if value <= 0:
-        raise ImproperlyConfigured(f"{name} must be greater than zero.")
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}.")
     return int(value)
 
 
@@ -123,6 +145,8 @@ def _database(env: environ.Env, base_dir: Path) -> dict[str, Any]:
         database = env.db_url("DATABASE_URL", default=default)
     except (ImproperlyConfigured, KeyError, ValueError) as exc:
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL Django understands: {exc}") from None
+    if not database.get("ENGINE"):  # django-environ answers {} for a URL without a known scheme
+        raise ImproperlyConfigured("DATABASE_URL is not a database URL Django understands: no database scheme.")
     database["ATOMIC_REQUESTS"] = False
     if database["ENGINE"].endswith("sqlite3"):
         # WAL lets the web server read while a worker writes; the busy timeout
@@ -130,7 +154,7 @@ def _database(env: environ.Env, base_dir: Path) -> dict[str, Any]:
         database.setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
         database["OPTIONS"]["init_command"] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
     else:
-        database["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", 60)
+        database["CONN_MAX_AGE"] = _whole_number(env, "DATABASE_CONN_MAX_AGE", 60, minimum=0)
         database["CONN_HEALTH_CHECKS"] = True
     return database
 

@@ -13,12 +13,14 @@ from domain.users.ports import UserRepository, UsersUnitOfWork
 
 
 class FakeUserRepository(UserRepository):
+    """Rows live in ``rows``; new users join them only when the unit of work commits."""
+
     def __init__(self, users: list[User] | None = None) -> None:
         super().__init__()
         self.rows: dict[UUID, User] = {user.id: user for user in users or []}
 
     def _add(self, aggregate: User) -> None:
-        self.rows[aggregate.id] = aggregate
+        """Saved on commit, like the Django repository."""
 
     def _get(self, id: UUID) -> User | None:
         return self.rows.get(id)
@@ -26,8 +28,14 @@ class FakeUserRepository(UserRepository):
     def get_by_email(self, email: Email) -> User | None:
         user = next((user for user in self.rows.values() if user.email == email), None)
         if user is not None:
-            self.seen[user.id] = user
+            self.seen.setdefault(user.id, user)
         return user
+
+    def save_seen(self) -> None:
+        self.rows.update(self.seen)
+
+    def forget_seen(self) -> None:
+        self.seen.clear()
 
 
 class FakeUnitOfWork(UsersUnitOfWork):
@@ -40,11 +48,14 @@ class FakeUnitOfWork(UsersUnitOfWork):
         return (self.users,)
 
     def commit(self) -> None:
+        self.users.save_seen()
         self.published.extend(self.collect_events())
+        self.users.forget_seen()
         self.committed = True
 
     def rollback(self) -> None:
-        self.committed = False
+        """Forget what was not committed; after a commit there is nothing left to undo."""
+        self.users.forget_seen()
 
 
 class FakePasswordHasher:

@@ -21,9 +21,7 @@ class RequestContextMiddleware:
         correlation_id = correlation.accept_or_generate(request.headers.get(correlation.HEADER))
         request.correlation_id = correlation_id  # type: ignore[attr-defined]
         structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(
-            correlation_id=correlation_id, method=request.method, path=request.path
-        )
+        structlog.contextvars.bind_contextvars(correlation_id=correlation_id, method=request.method, path=request.path)
         started = time.perf_counter()
         try:
             response = self.get_response(request)

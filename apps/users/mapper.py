@@ -8,7 +8,8 @@ from apps.users.models import User as UserRow
 from domain.kernel.errors import DatabaseError
 from domain.users.model import Email, PasswordHash, User, UserProfile
 
-ARGON2_PREFIX = "argon2$"
+ARGON2ID_PREFIX = "argon2$argon2id$"
+UNUSABLE_PREFIX = "!"  # Django's mark for "no password can match"
 
 
 def to_domain(row: UserRow) -> User:
@@ -44,8 +45,9 @@ def to_row(user: User) -> UserRow:
 
 
 def _password_hash(encoded: str) -> PasswordHash:
-    # Django stores argon2 hashes as "argon2$argon2id$v=19$m=...,t=...,p=...$salt$hash".
-    parts = encoded.split("$")
-    if len(parts) < 3 or encoded[: len(ARGON2_PREFIX)] != ARGON2_PREFIX:
-        raise DatabaseError("a users row holds a password that was not hashed with argon2")
-    return PasswordHash(value=encoded, algorithm=parts[1])
+    if encoded.startswith(UNUSABLE_PREFIX):
+        return PasswordHash(value=encoded, algorithm="unusable")
+    # Django stores argon2id hashes as "argon2$argon2id$v=19$m=...,t=...,p=...$salt$hash".
+    if not encoded.startswith(ARGON2ID_PREFIX) or len(encoded) == len(ARGON2ID_PREFIX):
+        raise DatabaseError("a users row holds a password that was not hashed with argon2id")
+    return PasswordHash(value=encoded, algorithm="argon2id")

@@ -49,7 +49,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         db_table = "users"
         ordering = ["created_at"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(email=models.functions.Lower("email")), name="users_email_lowercase"),
+            models.CheckConstraint(
+                condition=models.Q(email=models.functions.Lower("email")), name="users_email_lowercase"
+            ),
         ]
 
     def __str__(self) -> str:

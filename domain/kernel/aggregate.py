@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from typing import ClassVar, TypeVar
+
 from domain.kernel.entity import Entity, IdT
 from domain.kernel.events import DomainEvent
 
@@ -17,7 +18,7 @@ class AggregateRoot(Entity[IdT]):
     repositories use it for optimistic concurrency control.
     """
 
-    __slots__ = ("version", "_pending_events")
+    __slots__ = ("_pending_events", "version")
 
     aggregate_type: ClassVar[str] = ""
 

@@ -48,9 +48,7 @@ class _Bus(Generic[MessageT]):
         try:
             handler = self._handlers[type(message)]
         except KeyError:
-            raise HandlerNotFoundError(
-                f"no handler registered for {self._kind} {type(message).__qualname__}"
-            ) from None
+            raise HandlerNotFoundError(f"no handler registered for {self._kind} {type(message).__qualname__}") from None
         return self._chain(handler, 0)(message)
 
     def _chain(self, handler: Handler, position: int) -> CallNext:

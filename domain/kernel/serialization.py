@@ -21,6 +21,7 @@ from uuid import UUID
 
 T = TypeVar("T")
 
+
 def to_primitive(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_primitive(getattr(value, f.name)) for f in _fields(type(value))}

@@ -54,12 +54,20 @@ class Email(ValueObject):
 
 @dataclass(frozen=True, slots=True)
 class PasswordHash(ValueObject):
-    """A password hash produced by an argon2id hasher; the raw password never lives here."""
+    """A password hash produced by an argon2id hasher; the raw password never lives here.
+
+    ``algorithm="unusable"`` marks an account that has no password at all (one made
+    by ``createsuperuser --noinput``, say): no password ever verifies against it.
+    """
 
     value: str
     algorithm: str = "argon2id"
 
-    SUPPORTED_ALGORITHMS: ClassVar[frozenset[str]] = frozenset({"argon2id"})
+    SUPPORTED_ALGORITHMS: ClassVar[frozenset[str]] = frozenset({"argon2id", "unusable"})
+
+    @property
+    def is_usable(self) -> bool:
+        return self.algorithm != "unusable"
 
     def __post_init__(self) -> None:
         if self.algorithm not in self.SUPPORTED_ALGORITHMS:
@@ -85,9 +93,7 @@ class UserProfile(ValueObject):
         if not name:
             raise InvalidValueError("display_name", "Enter a display name.")
         if len(name) > self.MAX_DISPLAY_NAME:
-            raise InvalidValueError(
-                "display_name", f"A display name has at most {self.MAX_DISPLAY_NAME} characters."
-            )
+            raise InvalidValueError("display_name", f"A display name has at most {self.MAX_DISPLAY_NAME} characters.")
         if any(unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} for ch in name):
             raise InvalidValueError("display_name", "A display name cannot contain control characters.")
 
@@ -95,7 +101,7 @@ class UserProfile(ValueObject):
 class User(AggregateRoot[UUID]):
     """A person with an account. Deactivated users keep their data but can no longer sign in."""
 
-    __slots__ = ("email", "password_hash", "profile", "is_active", "created_at", "updated_at", "last_login_at")
+    __slots__ = ("created_at", "email", "is_active", "last_login_at", "password_hash", "profile", "updated_at")
 
     aggregate_type = "users.user"
     MAX_REASON: ClassVar[int] = 500
@@ -126,14 +132,8 @@ class User(AggregateRoot[UUID]):
     def register(
         cls, *, id: UUID, email: Email, password_hash: PasswordHash, profile: UserProfile, now: datetime
     ) -> User:
-        user = cls(
-            id=id, email=email, password_hash=password_hash, profile=profile, is_active=True, created_at=now
-        )
-        user._record(
-            UserRegistered(
-                occurred_at=now, user_id=id, email=email.value, display_name=profile.display_name
-            )
-        )
+        user = cls(id=id, email=email, password_hash=password_hash, profile=profile, is_active=True, created_at=now)
+        user._record(UserRegistered(occurred_at=now, user_id=id, email=email.value, display_name=profile.display_name))
         return user
 
     def update_profile(self, profile: UserProfile, *, now: datetime) -> Result[None, DomainError]:

@@ -1,0 +1,249 @@
+"""config.environment.load: a pure function of the mapping it is given (and the project directory)."""
+
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from django.core.exceptions import ImproperlyConfigured
+
+from apps.security.keys import generate_private_key_pem
+from config.environment import DEVELOPMENT_SECRET_KEY, load
+
+RSA_PEM = generate_private_key_pem(bits=2048).decode()
+SECRET = "s3cr3t-" * 8
+PRODUCTION = {"SECRET_KEY": SECRET, "JWT_ALGORITHM": "HS256", "JWT_SECRET": "j" * 32}
+
+
+def pem_of(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+@pytest.fixture
+def base_dir(tmp_path: Path) -> Path:
+    return tmp_path
+
+
+# --- debug and the secret key ---------------------------------------------------------------------
+
+
+def test_debug_on_with_nothing_else_runs_on_development_defaults(base_dir):
+    env = load({"DEBUG": "true"}, base_dir=base_dir)
+
+    assert env.debug is True
+    assert env.secret_key == DEVELOPMENT_SECRET_KEY
+    assert env.allowed_hosts == ["localhost", "127.0.0.1", "[::1]", "testserver"]
+    assert env.database["ENGINE"] == "django.db.backends.sqlite3"
+    assert env.database["NAME"] == str(base_dir / "var" / "orderflow.sqlite3")
+    assert env.jwt_algorithm == "RS256"
+    assert (env.jwt_signing_key, env.jwt_verifying_key) == (None, None)
+    assert env.secure_ssl_redirect is False
+    assert env.secure_hsts_seconds == 0
+    assert env.redis_url is None
+
+
+def test_debug_is_off_unless_asked_for(base_dir):
+    env = load(PRODUCTION, base_dir=base_dir)
+
+    assert env.debug is False
+    assert env.allowed_hosts == []
+    assert env.secure_ssl_redirect is True
+    assert env.secure_hsts_seconds == 31_536_000
+
+
+def test_debug_off_without_a_secret_key_is_refused(base_dir):
+    with pytest.raises(ImproperlyConfigured, match="SECRET_KEY is not set"):
+        load({"JWT_ALGORITHM": "HS256", "JWT_SECRET": "j" * 32}, base_dir=base_dir)
+
+
+def test_django_secret_key_wins_over_secret_key(base_dir):
+    env = load({**PRODUCTION, "DJANGO_SECRET_KEY": "the-django-one"}, base_dir=base_dir)
+
+    assert env.secret_key == "the-django-one"
+
+
+@pytest.mark.parametrize(("django_debug", "debug", "expected"), [("false", "true", False), ("true", "false", True)])
+def test_django_debug_wins_over_debug(base_dir, django_debug, debug, expected):
+    env = load({**PRODUCTION, "DJANGO_DEBUG": django_debug, "DEBUG": debug}, base_dir=base_dir)
+
+    assert env.debug is expected
+
+
+@pytest.mark.parametrize("spelling", ["t", "T", "true", "yes", "on", "1"])
+def test_debug_accepts_the_spellings_the_seed_settings_accepted(base_dir, spelling):
+    assert load({"DEBUG": spelling}, base_dir=base_dir).debug is True
+
+
+@pytest.mark.parametrize("name", ["DEBUG", "DJANGO_DEBUG", "SECURE_SSL_REDIRECT", "BEHIND_TLS_PROXY"])
+def test_a_flag_that_is_neither_true_nor_false_is_refused_by_name(base_dir, name):
+    with pytest.raises(ImproperlyConfigured, match=f"^{name} must be true or false, not 'maybe'.$"):
+        load({**PRODUCTION, name: "maybe"}, base_dir=base_dir)
+
+
+def test_empty_variables_count_as_unset(base_dir):
+    env = load(
+        {**PRODUCTION, "DJANGO_DEBUG": "", "SECURE_SSL_REDIRECT": "", "SECURE_HSTS_SECONDS": "", "APP_NAME": ""},
+        base_dir=base_dir,
+    )
+
+    assert env.debug is False
+    assert env.secure_ssl_redirect is True
+    assert env.secure_hsts_seconds == 31_536_000
+    assert env.app_name == "orderflow"
+
+
+@pytest.mark.parametrize("value", ["$ecret-that-starts-with-a-dollar", "$HOME", "a$b", "\\$x", "${X}"])
+def test_values_are_taken_literally_even_when_they_start_with_a_dollar(base_dir, value):
+    env = load({**PRODUCTION, "SECRET_KEY": value, "APP_NAME": value, "HOME": "/root", "X": "x"}, base_dir=base_dir)
+
+    assert env.secret_key == value
+    assert env.app_name == value
+
+
+# --- JWT keys -------------------------------------------------------------------------------------
+
+
+def test_hs256_uses_jwt_secret_to_sign_and_verify(base_dir):
+    env = load({**PRODUCTION, "JWT_ALGORITHM": "hs256"}, base_dir=base_dir)
+
+    assert env.jwt_algorithm == "HS256"
+    assert env.jwt_signing_key == "j" * 32
+    assert env.jwt_verifying_key is None
+
+
+@pytest.mark.parametrize("secret", ["", "j" * 31])
+def test_hs256_needs_a_secret_of_at_least_32_characters(base_dir, secret):
+    with pytest.raises(ImproperlyConfigured, match="at least 32 characters"):
+        load({**PRODUCTION, "JWT_SECRET": secret}, base_dir=base_dir)
+
+
+def test_an_unsupported_algorithm_is_refused(base_dir):
+    with pytest.raises(ImproperlyConfigured, match="'ES256' is not supported"):
+        load({**PRODUCTION, "JWT_ALGORITHM": "es256"}, base_dir=base_dir)
+
+
+def test_rs256_derives_the_public_key_from_the_private_key(base_dir):
+    env = load({"SECRET_KEY": SECRET, "JWT_PRIVATE_KEY": RSA_PEM}, base_dir=base_dir)
+
+    assert env.jwt_signing_key == RSA_PEM.strip()
+    public = serialization.load_pem_public_key(env.jwt_verifying_key.encode())
+    private = serialization.load_pem_private_key(RSA_PEM.encode(), password=None)
+    assert public.public_numbers() == private.public_key().public_numbers()
+
+
+def test_rs256_accepts_a_private_key_written_on_one_line_with_escaped_newlines(base_dir):
+    env = load({"SECRET_KEY": SECRET, "JWT_PRIVATE_KEY": RSA_PEM.replace("\n", "\\n")}, base_dir=base_dir)
+
+    assert env.jwt_signing_key == RSA_PEM.strip()
+
+
+def test_rs256_reads_the_key_file_under_the_project_directory(base_dir):
+    key_file = base_dir / "var" / "keys" / "jwt-private.pem"
+    key_file.parent.mkdir(parents=True)
+    key_file.write_text(RSA_PEM)
+
+    env = load({"SECRET_KEY": SECRET}, base_dir=base_dir)
+
+    assert env.jwt_signing_key == RSA_PEM
+
+
+def test_rs256_reads_the_key_file_named_by_jwt_private_key_file(base_dir, tmp_path_factory):
+    key_file = tmp_path_factory.mktemp("elsewhere") / "signing.pem"
+    key_file.write_text(RSA_PEM)
+
+    env = load({"SECRET_KEY": SECRET, "JWT_PRIVATE_KEY_FILE": str(key_file)}, base_dir=base_dir)
+
+    assert env.jwt_signing_key == RSA_PEM
+
+
+def test_rs256_without_any_key_is_refused_when_debug_is_off_and_says_where_to_put_it(base_dir):
+    with pytest.raises(ImproperlyConfigured, match="No JWT signing key") as raised:
+        load({"SECRET_KEY": SECRET}, base_dir=base_dir)
+
+    assert str(base_dir / "var" / "keys" / "jwt-private.pem") in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("pem", "message"),
+    [
+        ("not a key", "not a PEM-encoded"),
+        (pem_of(rsa.generate_private_key(public_exponent=65537, key_size=1024)), "at least 2048 bits"),
+        (pem_of(ec.generate_private_key(ec.SECP256R1())), "must be an RSA key"),
+    ],
+    ids=["garbage", "rsa-1024", "ec"],
+)
+def test_rs256_refuses_keys_it_cannot_use(base_dir, pem, message):
+    with pytest.raises(ImproperlyConfigured, match=message):
+        load({"SECRET_KEY": SECRET, "JWT_PRIVATE_KEY": pem}, base_dir=base_dir)
+
+
+# --- database, numbers, choices -------------------------------------------------------------------
+
+
+def test_a_postgres_url_keeps_connections_open_and_checks_them(base_dir):
+    env = load(
+        {**PRODUCTION, "DATABASE_URL": "postgres://app:pw@db.internal:5433/orders", "DATABASE_CONN_MAX_AGE": "0"},
+        base_dir=base_dir,
+    )
+
+    assert env.database["ENGINE"] == "django.db.backends.postgresql"
+    assert (env.database["HOST"], env.database["PORT"], env.database["NAME"]) == ("db.internal", 5433, "orders")
+    assert (env.database["USER"], env.database["PASSWORD"]) == ("app", "pw")
+    assert env.database["CONN_MAX_AGE"] == 0
+    assert env.database["CONN_HEALTH_CHECKS"] is True
+    assert env.database["ATOMIC_REQUESTS"] is False
+
+
+def test_sqlite_waits_for_the_write_lock_and_uses_wal(base_dir):
+    env = load({**PRODUCTION, "DATABASE_URL": "sqlite:////tmp/orderflow-test.sqlite3"}, base_dir=base_dir)
+
+    assert env.database["NAME"] == "/tmp/orderflow-test.sqlite3"
+    assert env.database["OPTIONS"]["timeout"] == 20
+    assert env.database["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert "journal_mode=WAL" in env.database["OPTIONS"]["init_command"]
+
+
+@pytest.mark.filterwarnings("ignore:Engine not recognized")  # django-environ's own complaint
+@pytest.mark.parametrize("url", ["nonsense", "://missing-scheme"])
+def test_a_database_url_without_a_scheme_is_refused(base_dir, url):
+    with pytest.raises(ImproperlyConfigured, match="DATABASE_URL"):
+        load({**PRODUCTION, "DATABASE_URL": url}, base_dir=base_dir)
+
+
+@pytest.mark.parametrize("name", ["JWT_ACCESS_TOKEN_LIFETIME", "JWT_REFRESH_TOKEN_LIFETIME", "API_MAX_BODY_SIZE"])
+@pytest.mark.parametrize(("value", "message"), [("0", "at least 1"), ("-5", "at least 1"), ("ten", "whole number")])
+def test_sizes_and_lifetimes_must_be_positive_whole_numbers(base_dir, name, value, message):
+    with pytest.raises(ImproperlyConfigured, match=f"{name} must be .*{message}"):
+        load({**PRODUCTION, name: value}, base_dir=base_dir)
+
+
+@pytest.mark.parametrize("name", ["SECURE_HSTS_SECONDS", "DATABASE_CONN_MAX_AGE"])
+@pytest.mark.parametrize(("value", "message"), [("-1", "at least 0"), ("a year", "whole number")])
+def test_hsts_and_connection_age_must_be_whole_numbers_of_at_least_zero(base_dir, name, value, message):
+    environ = {**PRODUCTION, "DATABASE_URL": "postgres://app:pw@db/orders", name: value}
+
+    with pytest.raises(ImproperlyConfigured, match=f"{name} must be .*{message}"):
+        load(environ, base_dir=base_dir)
+
+
+def test_log_format_must_be_json_or_console(base_dir):
+    with pytest.raises(ImproperlyConfigured, match="LOG_FORMAT must be one of json, console"):
+        load({**PRODUCTION, "LOG_FORMAT": "xml"}, base_dir=base_dir)
+
+
+def test_lists_are_comma_separated(base_dir):
+    env = load(
+        {**PRODUCTION, "ALLOWED_HOSTS": "api.example.com,admin.example.com", "CSRF_TRUSTED_ORIGINS": "https://a.b"},
+        base_dir=base_dir,
+    )
+
+    assert env.allowed_hosts == ["api.example.com", "admin.example.com"]
+    assert env.csrf_trusted_origins == ["https://a.b"]
+
+
+def test_load_reads_only_the_mapping_it_is_given(base_dir, monkeypatch):
+    monkeypatch.setenv("APP_NAME", "from-the-process")
+
+    assert load({"DEBUG": "1"}, base_dir=base_dir).app_name == "orderflow"
