@@ -17,3 +17,7 @@ urlpatterns = [
     # Anything else under /api/ is a problem-details 404, in DEBUG too.
     re_path(r"^api/", not_found),
 ]
+
+# Errors raised before or around a view (a disallowed Host, a failing middleware) are problem details under /api/ too.
+handler400 = "apps.core.problems.bad_request"
+handler500 = "apps.core.problems.server_error"

@@ -8,11 +8,9 @@ import structlog
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from apps.core.problems import problem, problem_json
+from apps.core.problems import API_PREFIX, problem, problem_json
 
 log = structlog.get_logger(__name__)
-
-API_PREFIX = "/api/"
 
 
 class ProblemDetailsMiddleware:
@@ -38,7 +36,9 @@ class ProblemDetailsMiddleware:
         try:
             length = int(raw)
         except ValueError:
-            body = problem(400, "The Content-Length header is not a number.", slug="malformed-request", instance=request.path)
+            body = problem(
+                400, "The Content-Length header is not a number.", slug="malformed-request", instance=request.path
+            )
             return problem_json(body)
         if limit is not None and length > limit:
             body = problem(

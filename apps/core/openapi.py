@@ -5,6 +5,7 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
@@ -31,3 +32,20 @@ def problems(*statuses: int) -> dict[Any, OpenApiResponse]:
         (status, CONTENT_TYPE): OpenApiResponse(ProblemSerializer, description=HTTPStatus(status).phrase)
         for status in statuses
     }
+
+
+class WholeBodyPatchSchema(AutoSchema):
+    """For views whose PATCH validates the whole body (the serializer is never ``partial``).
+
+    drf-spectacular documents every PATCH body as partial ("Patched...", nothing
+    required), which would tell clients that ``{}`` is accepted when it is a 400.
+    """
+
+    def _get_request_for_media_type(self, serializer: Any, direction: str = "request") -> Any:
+        if self.method != "PATCH":
+            return super()._get_request_for_media_type(serializer, direction)
+        self.method = "PUT"  # the only PATCH-specific step upstream is marking the serializer partial
+        try:
+            return super()._get_request_for_media_type(serializer, direction)
+        finally:
+            self.method = "PATCH"

@@ -14,6 +14,7 @@ from typing import Any
 import structlog
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from django_ratelimit.exceptions import Ratelimited
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -30,8 +31,10 @@ from domain.kernel.errors import (
     ValidationError,
 )
 
+API_PREFIX = "/api/"
 CONTENT_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:orderflow:problem:"
+AUTHENTICATE_HEADER = 'Bearer realm="api"'
 
 log = structlog.get_logger(__name__)
 
@@ -107,7 +110,10 @@ def problem_for_error(error: Exception, request: HttpRequest) -> Response:
                 errors = error.errors
             elif isinstance(error, InvalidValueError):
                 errors = {error.field: [error.message]}
-            return problem_response(problem(status, str(error), slug=slug, instance=request.path, errors=errors))
+            body = problem(status, str(error), slug=slug, instance=request.path, errors=errors)
+            # RFC 9110 section 15.5.2: a 401 names the scheme that would work, as simplejwt's own 401s do.
+            headers = {"WWW-Authenticate": AUTHENTICATE_HEADER} if status == 401 else None
+            return problem_response(body, headers)
     raise TypeError(f"{type(error).__name__} is not an error a handler may return") from error
 
 
@@ -122,9 +128,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
     if not isinstance(exc, exceptions.APIException):
         log.exception("unhandled error in API view", error=type(exc).__name__)
-        return problem_response(
-            problem(500, "The server failed to handle this request.", instance=request.path)
-        )
+        return problem_response(problem(500, "The server failed to handle this request.", instance=request.path))
 
     headers: dict[str, str] = {}
     if getattr(exc, "auth_header", None):
@@ -153,9 +157,26 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     return problem_json(body)
 
 
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler400: errors raised before any view (a disallowed Host header, say)."""
+    if not request.path.startswith(API_PREFIX):
+        return defaults.bad_request(request, exception)
+    return problem_json(problem(400, "The request is not valid.", slug="malformed-request", instance=request.path))
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: exceptions raised outside views (in a middleware, say)."""
+    if not request.path.startswith(API_PREFIX):
+        return defaults.server_error(request)
+    return problem_json(problem(500, "The server failed to handle this request.", instance=request.path))
+
+
 def _text(detail: Any) -> str:
     if isinstance(detail, list):
         return " ".join(str(item) for item in detail)
+    if isinstance(detail, dict) and "detail" in detail:
+        # simplejwt's token errors: {"detail": ..., "code": ..., "messages": [...]}; the rest is for machines.
+        return str(detail["detail"])
     if isinstance(detail, dict):
         return " ".join(f"{key}: {_text(value)}" for key, value in detail.items())
     return str(detail)

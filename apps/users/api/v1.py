@@ -8,7 +8,7 @@ from uuid import UUID
 from django.conf import settings
 from django.utils.decorators import method_decorator
 from django_ratelimit.decorators import ratelimit
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.request import Request
@@ -18,7 +18,8 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.views import TokenRefreshView
 
 from apps.core.composition import command_bus, query_bus
-from apps.core.openapi import problems
+from apps.core.openapi import WholeBodyPatchSchema, problems
+from apps.core.problems import AUTHENTICATE_HEADER
 from apps.core.responses import respond, validated
 from apps.security.tokens import RefreshToken, TokenBlacklistSerializer
 from apps.users.models import User as UserRow
@@ -47,6 +48,7 @@ class RegisterApi(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
 
+    @extend_schema_serializer(component_name="RegisterInput")
     class InputSerializer(serializers.Serializer):
         email = serializers.EmailField(max_length=254)
         password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
@@ -73,6 +75,7 @@ class TokenObtainApi(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
 
+    @extend_schema_serializer(component_name="TokenObtainInput")
     class InputSerializer(serializers.Serializer):
         email = serializers.CharField(max_length=254)
         password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
@@ -99,6 +102,7 @@ class TokenRefreshApi(TokenRefreshView):
         tags=["auth"],
         responses={200: TokenPairOutput, **problems(400, 401, *COMMON_ERRORS)},
         summary="Exchange a refresh token for a new pair; the old refresh token stops working",
+        description="A used, blacklisted or expired refresh token, or one of a deactivated user, is refused with 401.",
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().post(request, *args, **kwargs)
@@ -108,8 +112,13 @@ class LogoutApi(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
 
+    @extend_schema_serializer(component_name="LogoutInput")
     class InputSerializer(serializers.Serializer):
         refresh = serializers.CharField()
+
+    def get_authenticate_header(self, request: Request) -> str:
+        # Without it DRF turns the 401 of a bad refresh token into a 403 (it has no scheme to name).
+        return AUTHENTICATE_HEADER
 
     @extend_schema(
         operation_id="auth_logout",
@@ -128,6 +137,9 @@ class LogoutApi(APIView):
 
 
 class MeApi(APIView):
+    schema = WholeBodyPatchSchema()
+
+    @extend_schema_serializer(component_name="UpdateProfileInput")
     class UpdateSerializer(serializers.Serializer):
         display_name = serializers.CharField(max_length=100)
 
@@ -156,6 +168,7 @@ class MeApi(APIView):
 class DeactivateUserApi(APIView):
     permission_classes = [IsAdminUser]
 
+    @extend_schema_serializer(component_name="DeactivateUserInput")
     class InputSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=500)
 
@@ -174,4 +187,3 @@ class DeactivateUserApi(APIView):
 
 def _as_dto(result: Any) -> Any:
     return Ok(user_dto(result.value)) if isinstance(result, Ok) else result
-

@@ -1,0 +1,61 @@
+"""The API as a client sees it: accounts made over HTTP, bearer headers, and the problem-details check."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from rest_framework.test import APIClient
+
+from apps.users.models import User as UserRow
+
+PASSWORD = "a sufficiently long passphrase"
+PROBLEM = "application/problem+json"
+PROBLEM_TYPE = "urn:orderflow:problem:"
+PROBLEM_FIELDS = {"type", "title", "status", "detail", "instance", "correlation_id"}
+
+
+def register(client: APIClient, email: str, *, display_name: str = "Someone", password: str = PASSWORD) -> dict:
+    response = client.post(
+        "/api/v1/auth/register", {"email": email, "password": password, "display_name": display_name}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def sign_in(client: APIClient, email: str, password: str = PASSWORD, **extra: Any) -> Any:
+    return client.post("/api/v1/auth/token", {"email": email, "password": password}, format="json", **extra)
+
+
+def tokens(client: APIClient, email: str, password: str = PASSWORD) -> dict[str, str]:
+    response = sign_in(client, email, password)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def bearer(pair: dict[str, str]) -> dict[str, str]:
+    return {"HTTP_AUTHORIZATION": f"Bearer {pair['access']}"}
+
+
+def make_staff(user_id: str) -> None:
+    """The one raw ORM write the tests allow: there is no command for granting staff."""
+    UserRow.objects.filter(pk=user_id).update(is_staff=True)
+
+
+def assert_problem(response: Any, status: int, slug: str | None, *, with_errors: bool = False) -> dict[str, Any]:
+    """``response`` is an RFC 9457 problem of ``status``; returns its body for further checks.
+
+    ``slug=None`` means the generic ``about:blank`` type (used for 500s).
+    """
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == PROBLEM
+    body = response.json()
+    expected_fields = PROBLEM_FIELDS | {"errors"} if with_errors else PROBLEM_FIELDS
+    assert set(body) == expected_fields, body
+    assert body["type"] == (f"{PROBLEM_TYPE}{slug}" if slug else "about:blank")
+    assert body["title"] == HTTPStatus(status).phrase
+    assert body["status"] == status
+    assert body["instance"] == response.wsgi_request.path
+    assert body["detail"]
+    assert body["correlation_id"] == response["X-Request-ID"]
+    return body
