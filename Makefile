@@ -14,6 +14,7 @@ MANAGE := $(PY) manage.py
 
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/orderflow
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+TEST_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672//
 
 export UV_PYTHON_DOWNLOADS := never
 export PYTHONDONTWRITEBYTECODE := 1
@@ -66,7 +67,7 @@ unit: install
 integration: install
 	@$(PY) scripts/check_services.py; status=$$?; \
 	if [ $$status -eq 0 ]; then \
-		DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(VENV)/bin/pytest --migrations tests/integration tests/e2e; \
+		DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) EVENTS_BROKER_URL=$(TEST_BROKER_URL) $(VENV)/bin/pytest --migrations tests/integration tests/e2e; \
 	elif [ $$status -ne 3 ]; then exit $$status; fi
 
 schema: install

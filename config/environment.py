@@ -47,6 +47,12 @@ class Environment:
     jwt_refresh_token_lifetime: int
     api_max_body_size: int
     login_rate_limit: str
+    celery_broker_url: str
+    events_broker_url: str
+    outbox_batch_size: int
+    outbox_max_attempts: int
+    outbox_retention_days: int
+    consumer_max_attempts: int
     log_level: str
     log_format: str
     secure_ssl_redirect: bool
@@ -91,6 +97,12 @@ def load(environ_: Mapping[str, str], *, base_dir: Path = BASE_DIR) -> Environme
         jwt_refresh_token_lifetime=_whole_number(env, "JWT_REFRESH_TOKEN_LIFETIME", 7 * 24 * 3600),
         api_max_body_size=_whole_number(env, "API_MAX_BODY_SIZE", 1024 * 1024),
         login_rate_limit=env.str("LOGIN_RATE_LIMIT", "10/m"),
+        celery_broker_url=env.str("CELERY_BROKER_URL", "filesystem://"),
+        events_broker_url=env.str("EVENTS_BROKER_URL", "filesystem://"),
+        outbox_batch_size=_whole_number(env, "OUTBOX_BATCH_SIZE", 500),
+        outbox_max_attempts=_whole_number(env, "OUTBOX_MAX_ATTEMPTS", 10),
+        outbox_retention_days=_whole_number(env, "OUTBOX_RETENTION_DAYS", 7),
+        consumer_max_attempts=_whole_number(env, "CONSUMER_MAX_ATTEMPTS", 5),
         log_level=env.str("LOG_LEVEL", "INFO").upper(),
         log_format=_choice(env, "LOG_FORMAT", ("json", "console"), "json"),
         secure_ssl_redirect=_flag(env, ("SECURE_SSL_REDIRECT",), not debug),

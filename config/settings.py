@@ -35,10 +35,12 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_celery_beat",
     "apps.core",
     "apps.observability",
     "apps.security",
     "apps.outbox",
+    "apps.messaging",
     "apps.users",
 ]
 
@@ -148,6 +150,48 @@ SIMPLE_JWT = {
 
 LOGIN_RATE_LIMIT = ENV.login_rate_limit
 RATELIMIT_VIEW = "apps.core.problems.rate_limited"
+
+# --- Events: the outbox, the broker and Celery ----------------------------------------------------
+# The embedded default needs no server: kombu's filesystem transport under var/ carries both the
+# Celery tasks and the integration events; the real stack points both URLs at RabbitMQ (amqp://).
+BROKER_DIR = BASE_DIR / "var" / "broker"
+
+
+def filesystem_transport_options(url: str, name: str) -> dict[str, object]:
+    if not url.startswith("filesystem://"):
+        return {}
+    folder = BROKER_DIR / name
+    return {
+        "data_folder_in": str(folder / "queue"),
+        "data_folder_out": str(folder / "queue"),
+        "control_folder": str(folder / "control"),
+        "store_processed": False,
+    }
+
+
+CELERY_BROKER_URL = ENV.celery_broker_url
+CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_transport_options(CELERY_BROKER_URL, "celery")
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = TIME_ZONE
+
+EVENTS_BROKER_URL = ENV.events_broker_url
+EVENTS_TRANSPORT_OPTIONS = filesystem_transport_options(EVENTS_BROKER_URL, "events")
+EVENTS_EXCHANGE = "orderflow.events"
+EVENTS_DEAD_LETTER_EXCHANGE = "orderflow.dead-letters"
+OUTBOX_BATCH_SIZE = ENV.outbox_batch_size
+OUTBOX_MAX_ATTEMPTS = ENV.outbox_max_attempts
+OUTBOX_RETENTION_DAYS = ENV.outbox_retention_days
+CONSUMER_MAX_ATTEMPTS = ENV.consumer_max_attempts
+# Kick the dispatcher right after a commit instead of waiting for the next beat tick.
+OUTBOX_KICK_ON_COMMIT = True
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "orderflow API",

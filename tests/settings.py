@@ -19,3 +19,8 @@ from config.settings import *  # noqa: F403
 # argon2id all the same, with cheap parameters so hundreds of hashes take seconds, not minutes.
 PASSWORD_HASHERS = ["tests.hashers.FastArgon2PasswordHasher"]
 LOGIN_RATE_LIMIT = "1000/m"
+
+# Tests drive the dispatcher and consumers themselves; nothing is queued behind their back.
+OUTBOX_KICK_ON_COMMIT = False
+CELERY_BROKER_URL = "memory://"
+CELERY_BROKER_TRANSPORT_OPTIONS = {}

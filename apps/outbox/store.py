@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.conf import settings
+from django.db import transaction
+
 from apps.outbox.models import OutboxEntry
+from apps.outbox.tasks import kick
 from domain.kernel.events import IntegrationEvent
 from domain.kernel.serialization import to_primitive
 
@@ -28,4 +32,6 @@ def append(events: Iterable[IntegrationEvent]) -> int:
         for event in events
     ]
     OutboxEntry.objects.bulk_create(rows)
+    if rows and settings.OUTBOX_KICK_ON_COMMIT:
+        transaction.on_commit(kick, robust=True)
     return len(rows)

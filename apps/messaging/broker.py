@@ -1,0 +1,36 @@
+"""The events broker: one durable topic exchange, routing key = event type.
+
+RabbitMQ in the real stack (``amqp://``), Redis as an alternative
+(``redis://``), and kombu's filesystem transport for the embedded default. The
+same code runs on all three; only ``EVENTS_BROKER_URL`` differs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from kombu import Connection, Exchange
+
+DELIVERY_PERSISTENT = 2
+
+
+def events_exchange() -> Exchange:
+    return Exchange(settings.EVENTS_EXCHANGE, type="topic", durable=True)
+
+
+def dead_letter_exchange() -> Exchange:
+    return Exchange(settings.EVENTS_DEAD_LETTER_EXCHANGE, type="topic", durable=True)
+
+
+def connection(**kwargs: object) -> Connection:
+    """A new (lazy) connection to the events broker; the caller closes it."""
+    options = dict(settings.EVENTS_TRANSPORT_OPTIONS)
+    for key in ("data_folder_in", "data_folder_out", "control_folder"):
+        if key in options:
+            Path(str(options[key])).mkdir(parents=True, exist_ok=True)
+    return Connection(settings.EVENTS_BROKER_URL, transport_options=options, **kwargs)
+
+
+def is_amqp(conn: Connection) -> bool:
+    return conn.transport_cls in {"amqp", "pyamqp"} or conn.transport.driver_type == "amqp"
