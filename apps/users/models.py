@@ -56,3 +56,22 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+
+class UserReadModel(models.Model):
+    """``users_read``: the users read side, projected from the users events (never written by commands)."""
+
+    id = models.UUIDField(primary_key=True)
+    email = models.EmailField(max_length=254, db_index=True)
+    display_name = models.CharField(max_length=100)
+    is_active = models.BooleanField()
+    created_at = models.DateTimeField()
+    last_login_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(help_text="The aggregate version of the last event applied.")
+
+    class Meta:
+        db_table = "users_read"
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.email

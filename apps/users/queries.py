@@ -1,6 +1,7 @@
 """The read side of the users context: queries, their DTOs and handlers.
 
-Handlers read rows as plain values and return DTOs; they never build aggregates.
+Handlers read the ``users_read`` table (kept up to date by the projection in
+``projections.py``) as plain values and return DTOs; they never build aggregates.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from apps.users.models import User as UserRow
+from apps.users.models import UserReadModel
 from domain.kernel.messages import Query
 from domain.kernel.result import Err, Ok, Result
 from domain.users.errors import UserNotFoundError
@@ -44,13 +45,12 @@ def user_dto(user: User) -> UserDTO:
 
 
 def get_user(query: GetUser) -> Result[UserDTO, UserNotFoundError]:
-    """Err: ``UserNotFoundError``."""
+    """Read ``users_read``. Err: ``UserNotFoundError`` (also while a new user is not projected yet)."""
     row = (
-        UserRow.objects.filter(pk=query.user_id)
-        .values("id", "email", "display_name", "is_active", "created_at", "last_login")
+        UserReadModel.objects.filter(pk=query.user_id)
+        .values("id", "email", "display_name", "is_active", "created_at", "last_login_at")
         .first()
     )
     if row is None:
         return Err(UserNotFoundError("No user has this id."))
-    row["last_login_at"] = row.pop("last_login")
     return Ok(UserDTO(**row))

@@ -8,6 +8,7 @@ from typing import Any
 from rest_framework.test import APIClient
 
 from apps.users.models import User as UserRow
+from tests.events import deliver_events
 
 PASSWORD = "a sufficiently long passphrase"
 PROBLEM = "application/problem+json"
@@ -20,11 +21,14 @@ def register(client: APIClient, email: str, *, display_name: str = "Someone", pa
         "/api/v1/auth/register", {"email": email, "password": password, "display_name": display_name}, format="json"
     )
     assert response.status_code == 201, response.content
+    deliver_events()
     return response.json()
 
 
 def sign_in(client: APIClient, email: str, password: str = PASSWORD, **extra: Any) -> Any:
-    return client.post("/api/v1/auth/token", {"email": email, "password": password}, format="json", **extra)
+    response = client.post("/api/v1/auth/token", {"email": email, "password": password}, format="json", **extra)
+    deliver_events()
+    return response
 
 
 def tokens(client: APIClient, email: str, password: str = PASSWORD) -> dict[str, str]:

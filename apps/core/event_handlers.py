@@ -1,0 +1,43 @@
+"""The composition root of the event side: which consumers exist and which read models they feed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from apps.messaging.consumers import EventConsumer
+from apps.users import projections as users_projection
+
+
+@dataclass(frozen=True)
+class Projection:
+    """A read model that can be rebuilt from the event history."""
+
+    name: str
+    consumer: EventConsumer
+    event_type_prefix: str
+    reset: Callable[[], None]
+
+    def apply(self, envelope: Mapping[str, Any]) -> None:
+        self.consumer.handle(envelope)
+
+
+USERS_READ = Projection(
+    name="users_read",
+    consumer=EventConsumer(
+        name="users-read", binding_keys=users_projection.BINDING_KEYS, handle=users_projection.project
+    ),
+    event_type_prefix="users.",
+    reset=users_projection.reset,
+)
+
+PROJECTIONS: dict[str, Projection] = {projection.name: projection for projection in (USERS_READ,)}
+CONSUMERS: tuple[EventConsumer, ...] = tuple(projection.consumer for projection in PROJECTIONS.values())
+
+
+def consumer_named(name: str) -> EventConsumer:
+    for consumer in CONSUMERS:
+        if consumer.name == name:
+            return consumer
+    raise LookupError(f"no consumer is named {name!r}; known: {', '.join(c.name for c in CONSUMERS)}")
