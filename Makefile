@@ -25,9 +25,10 @@ run: install
 	@mkdir -p var/static
 	@DEBUG=1 $(MANAGE) generate_jwt_keys --if-missing
 	@DEBUG=1 $(MANAGE) migrate --no-input -v 0
+	@DEBUG=1 $(MANAGE) declare_event_topology
 	@DEBUG=1 $(MANAGE) seed_demo
-	@echo "orderflow on http://127.0.0.1:$(PORT)  (API docs: /api/docs/, admin: /admin/; Ctrl-C stops)"
-	@DEBUG=1 exec $(MANAGE) runserver 127.0.0.1:$(PORT)
+	@echo "orderflow on http://127.0.0.1:$(PORT)  (API docs: /api/docs/, admin: /admin/; Ctrl-C stops all)"
+	@DEBUG=1 WEB_PORT=$(PORT) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" exec $(VENV)/bin/honcho -f deployments/local/Procfile start
 
 test: install check unit integration
 

@@ -46,9 +46,9 @@ def logging_config(*, level: str, fmt: str) -> dict[str, Any]:
         "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "structured"}},
         "root": {"handlers": ["stdout"], "level": level},
         "loggers": {
-            # Our access log replaces these; keep their warnings and errors only.
-            "django.server": {"level": "WARNING", "propagate": True},
-            "django.request": {"level": "ERROR", "propagate": True},
+            # Our access log (one JSON line per request) replaces runserver's and Django's request lines.
+            "django.server": {"handlers": [], "level": "ERROR", "propagate": True},
+            "django.request": {"handlers": [], "level": "ERROR", "propagate": True},
         },
     }
 
