@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import structlog
@@ -15,15 +16,14 @@ from apps.outbox.models import OutboxEntry
 
 log = structlog.get_logger(__name__)
 
-_dispatcher: OutboxDispatcher | None = None
+_local = threading.local()
 
 
 def dispatcher() -> OutboxDispatcher:
-    """One per worker process, so its broker connection is reused across ticks."""
-    global _dispatcher
-    if _dispatcher is None:
-        _dispatcher = OutboxDispatcher()
-    return _dispatcher
+    """One per worker thread, so its broker connection is reused across ticks but never shared."""
+    if getattr(_local, "dispatcher", None) is None:
+        _local.dispatcher = OutboxDispatcher()
+    return _local.dispatcher
 
 
 @shared_task(name="outbox.drain", ignore_result=True, acks_late=False)
