@@ -50,7 +50,7 @@ class EventPublisher:
         try:
             if self._conn is None:
                 self._conn = broker.connection(connect_timeout=3)
-            self._conn.ensure_connection(max_retries=1, timeout=3)
+            self._conn.ensure_connection(max_retries=1, interval_start=0, timeout=3)
             broker.events_exchange()(self._conn.default_channel).declare()
         except Exception as exc:  # kombu raises a different family per transport
             self.close()

@@ -54,7 +54,8 @@ def envelope(entry: OutboxEntry) -> dict[str, Any]:
 
 def backoff(attempts: int, *, rng: random.Random | None = None) -> timedelta:
     """Exponential backoff with jitter: half to all of min(cap, base * 2^(attempts-1)) seconds."""
-    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempts - 1))
+    # The exponent is bounded: the cap applies long before 2^64, and 2^1024 and more overflow a float.
+    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** min(attempts - 1, 64))
     return timedelta(seconds=ceiling * (rng or random).uniform(0.5, 1.0))
 
 

@@ -1,0 +1,64 @@
+"""What the outbox's management commands share: errors as one line, and a clean stop on a signal."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, SystemCheckError
+
+
+class OrderflowCommand(BaseCommand):
+    """A command whose failure is one line on stderr, ``orderflow: <what went wrong>``, and a non-zero exit.
+
+    Raise ``CommandError`` with a short message. Called from the command line the
+    message is printed without Django's ``CommandError:`` prefix (``--traceback``
+    still shows the traceback); through ``call_command`` the error propagates.
+    """
+
+    def execute(self, *args: Any, **options: Any) -> Any:
+        try:
+            return super().execute(*args, **options)
+        except CommandError as exc:
+            if not self._called_from_command_line or options.get("traceback") or isinstance(exc, SystemCheckError):
+                raise
+            self.stderr.write(f"orderflow: {exc}")
+            sys.exit(exc.returncode)
+
+
+def one_line(exc: BaseException) -> str:
+    """``Type: message`` on one line (driver errors often span several)."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+@contextmanager
+def stop_on_signals(on_first: Any = None) -> Iterator[threading.Event]:
+    """An event set by the first SIGINT or SIGTERM, so that work stops between two units of it.
+
+    A second signal interrupts at once (``KeyboardInterrupt``). Outside the main
+    thread, where handlers cannot be installed, the event is only set by the caller.
+    """
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        if on_first is not None:
+            on_first(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
