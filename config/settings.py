@@ -190,6 +190,8 @@ OUTBOX_BATCH_SIZE = ENV.outbox_batch_size
 OUTBOX_MAX_ATTEMPTS = ENV.outbox_max_attempts
 OUTBOX_RETENTION_DAYS = ENV.outbox_retention_days
 CONSUMER_MAX_ATTEMPTS = ENV.consumer_max_attempts
+# Where the event consumers are registered (the admin's requeue action looks them up here).
+EVENT_CONSUMERS = "apps.core.event_handlers.CONSUMERS"
 # Kick the dispatcher right after a commit instead of waiting for the next beat tick.
 OUTBOX_KICK_ON_COMMIT = True
 

@@ -71,9 +71,8 @@ def deliver(consumer: EventConsumer, envelope: Envelope) -> bool:
         except IntegrityError:
             return False
         consumer.handle(envelope)
-    DeliveryFailure.objects.filter(
-        consumer=consumer.name, event_id=envelope["event_id"], status=DeliveryFailure.Status.RETRYING
-    ).delete()
+    # Handled at last (a retry, or a requeued dead letter): nothing of this event is failing any more.
+    DeliveryFailure.objects.filter(consumer=consumer.name, event_id=envelope["event_id"]).delete()
     return True
 
 
@@ -159,6 +158,7 @@ class ConsumerRunner:
                 conn.default_channel,
                 queues=[queue],
                 callbacks=[self._callback(by_queue[queue.name])],
+                on_decode_error=self._decode_error(by_queue[queue.name]),
                 accept=["json"],
                 prefetch_count=50,
             )
@@ -185,6 +185,21 @@ class ConsumerRunner:
             self.handle_message(consumer, body, message)
 
         return on_message
+
+    def _decode_error(self, consumer: EventConsumer) -> Callable[[Message, Exception], None]:
+        def on_decode_error(message: Message, exc: Exception) -> None:
+            self.handle_undecodable(consumer, message, exc)
+
+        return on_decode_error
+
+    def handle_undecodable(self, consumer: EventConsumer, message: Message, exc: Exception) -> None:
+        """A body that is not JSON (or not sent as JSON) is malformed: dead at once, not raised out of the loop."""
+        problem = f"the message body cannot be decoded as JSON ({message.content_type}): {type(exc).__name__}: {exc}"
+        with structlog.contextvars.bound_contextvars(consumer=consumer.name):
+            record_failure(consumer, message.body, problem, max_attempts=self.max_attempts)
+            log.error("malformed message dead-lettered", error=problem)
+            message.reject(requeue=False)
+            self.handled += 1
 
     def handle_message(self, consumer: EventConsumer, body: Any, message: Message) -> None:
         problem = malformed(body)
@@ -219,15 +234,19 @@ class ConsumerRunner:
 
 
 def requeue(failures: Sequence[DeliveryFailure], consumers: Sequence[EventConsumer]) -> int:
-    """Publish dead (or retrying) events again, to their consumer's queue only."""
+    """Publish dead (or retrying) events again, to their consumer's queue only.
+
+    Raises LookupError, before anything is sent, when a failure names a consumer not in ``consumers``.
+    """
     by_name = {consumer.name: consumer for consumer in consumers}
+    unknown = sorted({failure.consumer for failure in failures} - set(by_name))
+    if unknown:
+        raise LookupError(f"no consumer is named {', '.join(map(repr, unknown))}; known: {', '.join(by_name)}")
     sent = 0
     with broker.connection() as conn:
         producer = Producer(conn.default_channel, exchange=Exchange(""))
         for failure in failures:
-            consumer = by_name.get(failure.consumer)
-            if consumer is None:
-                raise LookupError(f"no consumer is named {failure.consumer!r}")
+            consumer = by_name[failure.consumer]
             producer.publish(
                 dict(failure.envelope),
                 routing_key=consumer.queue_name,

@@ -38,6 +38,8 @@ class Command(BaseCommand):
             return
         try:
             sent = requeue(failures, CONSUMERS)
+        except LookupError as exc:  # a dead letter of a consumer that no longer exists: nothing was sent
+            raise CommandError(f"{exc}; pass --consumer or --event-id to leave it out") from None
         except (OSError, OperationalError) as exc:
             raise CommandError(f"events broker unavailable: {exc}") from None
         self.stdout.write(f"requeued {sent} dead event(s)")

@@ -1,0 +1,99 @@
+"""Back-office for the consumers' side: the inbox (read-only) and delivery failures (dead letters, requeueable).
+
+Requeueing needs the consumers (a dead letter goes back to its consumer's
+queue, declared with that consumer's bindings). The consumers are wired in the
+composition root, ``apps.core.event_handlers``, which imports this app;
+``apps.messaging`` stays below it and never imports it. So, as Django names
+``ROOT_URLCONF`` or ``WSGI_APPLICATION``, the registry is named by a dotted path
+in settings (``EVENT_CONSUMERS``) and loaded only when an operator requeues.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.module_loading import import_string
+from kombu.exceptions import OperationalError
+
+from apps.messaging.consumers import EventConsumer, malformed, requeue
+from apps.messaging.models import DeliveryFailure, InboxEntry
+
+# Where the composition root keeps the consumers it runs; settings.EVENT_CONSUMERS overrides it.
+DEFAULT_EVENT_CONSUMERS = "apps.core.event_handlers.CONSUMERS"
+
+
+def event_consumers() -> Sequence[EventConsumer]:
+    """The consumers the composition root runs (``settings.EVENT_CONSUMERS``, a dotted path)."""
+    return import_string(getattr(settings, "EVENT_CONSUMERS", DEFAULT_EVENT_CONSUMERS))
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written by the consumers only: listed and shown, never added, edited or deleted here."""
+
+    show_full_result_count = False  # no COUNT(*) over a table that grows with every event
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(InboxEntry)
+class InboxEntryAdmin(ReadOnlyAdmin):
+    list_display = ("event_type", "consumer", "event_id", "processed_at")
+    list_filter = ("consumer", "event_type")
+    search_fields = ("=event_id",)
+    date_hierarchy = "processed_at"
+    ordering = ("-processed_at",)
+
+
+@admin.register(DeliveryFailure)
+class DeliveryFailureAdmin(ReadOnlyAdmin):
+    list_display = ("event_type", "consumer", "status", "attempts", "last_failed_at", "requeued_at", "event_id")
+    list_filter = ("status", "consumer", "event_type")
+    search_fields = ("=event_id",)
+    date_hierarchy = "last_failed_at"
+    ordering = ("-last_failed_at",)
+    actions = ["requeue_dead_letters"]
+
+    def has_requeue_permission(self, request: HttpRequest) -> bool:
+        """Requeueing needs the model's change permission, though rows are never edited here."""
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+
+    @admin.action(description="Requeue the selected dead letters to their consumer", permissions=["requeue"])
+    def requeue_dead_letters(self, request: HttpRequest, queryset: QuerySet[DeliveryFailure]) -> None:
+        selected = list(queryset.order_by("first_failed_at"))  # oldest first, as they failed: per-aggregate order
+        # A retrying event is still on its queue; a malformed message would only die again.
+        chosen = [
+            failure
+            for failure in selected
+            if failure.status == DeliveryFailure.Status.DEAD and malformed(failure.envelope) is None
+        ]
+        try:
+            sent = requeue(chosen, event_consumers())
+        except LookupError as exc:
+            self.message_user(request, f"Nothing requeued: {exc}.", messages.ERROR)
+            return
+        except (OSError, OperationalError) as exc:
+            self.message_user(request, f"Requeue stopped, the events broker is unavailable: {exc}", messages.ERROR)
+            return
+        for failure in chosen:
+            self.log_change(request, failure, "Requeued to its consumer's queue.")
+        if sent:
+            self.message_user(request, f"{sent} dead letter{'' if sent == 1 else 's'} requeued.")
+        if skipped := len(selected) - sent:
+            self.message_user(
+                request,
+                f"{skipped} left as they were: only dead letters holding a whole envelope can be requeued.",
+                messages.WARNING,
+            )

@@ -1,0 +1,322 @@
+"""Consumers against PostgreSQL and RabbitMQ: the inbox, retries, dead letters and their replay.
+
+The first test goes through the real wiring (the users-read consumer and its
+queue, via tests.events). The others get a consumer with a unique name, hence
+their own durable queue (deleted afterwards) bound to an event type nobody else
+publishes, so they never see other tests' messages. CONSUMER_MAX_ATTEMPTS is 3
+here to keep the retries short.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+from kombu import Exchange, Producer, Queue, binding
+
+from apps.core.composition import command_bus
+from apps.core.event_handlers import CONSUMERS, USERS_READ
+from apps.messaging import broker
+from apps.messaging.consumers import ConsumerRunner, EventConsumer
+from apps.messaging.models import DeliveryFailure, InboxEntry
+from apps.outbox.dispatcher import envelope
+from apps.outbox.models import OutboxEntry
+from apps.users import projections
+from apps.users.models import UserReadModel
+from domain.kernel.result import Ok
+from domain.users.commands import RegisterUser
+from tests.events import deliver_events
+
+PASSWORD = "a sufficiently long passphrase"
+Handler = Callable[[Mapping[str, Any]], None]
+
+
+def register(email: str, name: str) -> Any:
+    result = command_bus().dispatch(RegisterUser(email=email, password=PASSWORD, display_name=name))
+    assert isinstance(result, Ok), result
+    return result.value
+
+
+class Topic:
+    """A consumer factory and a publisher for one test: unique names, queues deleted at the end."""
+
+    def __init__(self) -> None:
+        self.token = uuid.uuid4().hex[:12]
+        self.event_type = f"t{self.token}.happened"
+        self.consumers: list[EventConsumer] = []
+
+    def consumer(self, handle: Handler) -> EventConsumer:
+        consumer = EventConsumer(name=f"test-{self.token}", binding_keys=(f"t{self.token}.#",), handle=handle)
+        self.consumers.append(consumer)
+        with broker.connection() as conn:
+            ConsumerRunner([consumer]).declare(conn)  # bound before anything is published
+        return consumer
+
+    def envelope(self, **payload: Any) -> dict[str, Any]:
+        return {
+            "event_id": str(uuid.uuid4()),
+            "event_type": self.event_type,
+            "event_version": 1,
+            "aggregate_type": "test.thing",
+            "aggregate_id": str(uuid.uuid4()),
+            "aggregate_version": 1,
+            "occurred_at": datetime.now(UTC).isoformat(),
+            "correlation_id": None,
+            "causation_id": None,
+            "traceparent": None,
+            "payload": payload,
+        }
+
+    def publish(self, *envelopes: Mapping[str, Any]) -> None:
+        """Through the events exchange, routed by event type, as the dispatcher publishes."""
+        with broker.connection() as conn:
+            producer = Producer(conn.default_channel, exchange=broker.events_exchange())
+            for item in envelopes:
+                producer.publish(
+                    dict(item),
+                    routing_key=item["event_type"],
+                    serializer="json",
+                    delivery_mode=broker.DELIVERY_PERSISTENT,
+                    retry=False,
+                )
+
+    def send_raw(self, consumer: EventConsumer, body: Any, **options: Any) -> None:
+        """Straight into ``consumer``'s queue (the default exchange), any body and content type."""
+        with broker.connection() as conn:
+            Producer(conn.default_channel, exchange=Exchange("")).publish(
+                body, routing_key=consumer.queue_name, delivery_mode=broker.DELIVERY_PERSISTENT, **options
+            )
+
+    def cleanup(self) -> None:
+        with broker.connection() as conn:
+            for consumer in self.consumers:
+                Queue(consumer.queue_name)(conn.default_channel).delete()
+
+
+@pytest.fixture
+def topic() -> Iterator[Topic]:
+    assert settings.EVENTS_BROKER_URL.startswith("amqp://")
+    topic = Topic()
+    yield topic
+    topic.cleanup()
+
+
+@pytest.fixture
+def dead_letters(topic: Topic) -> Iterator[Callable[[], list[Any]]]:
+    """A private queue on the dead-letter exchange, catching this test's dead letters only.
+
+    RabbitMQ dead-letters a message with the routing key it was published with: the
+    event type (through the events exchange) or the queue name (straight to the queue).
+    """
+    dead = broker.dead_letter_exchange()
+    queue = Queue(
+        f"test.dead.{topic.token}",
+        exchange=dead,
+        bindings=[
+            binding(dead, routing_key=f"t{topic.token}.#"),
+            binding(dead, routing_key=f"orderflow.test-{topic.token}"),  # the queue of topic.consumer()
+        ],
+        auto_delete=True,
+    )
+    conn = broker.connection()
+    channel = conn.channel()
+    dead(channel).declare()
+    bound = queue(channel)
+    bound.declare()
+
+    def received() -> list[Any]:
+        messages = []
+        while (message := bound.get(no_ack=True)) is not None:
+            messages.append(message)
+        return messages
+
+    yield received
+    bound.delete()
+    channel.close()
+    conn.release()
+
+
+def run_until(consumers: list[EventConsumer], done: Callable[[ConsumerRunner], bool], *, within: float = 15.0) -> int:
+    """Run the consumers on a fresh connection until ``done(runner)``; fail after ``within`` idle seconds."""
+    runner = ConsumerRunner(consumers)
+    with broker.connection() as conn:
+        runner.run(conn, should_stop=lambda: done(runner), idle_timeout=within, poll=0.05)
+    assert done(runner), f"gave up after {runner.handled} message(s)"
+    return runner.handled
+
+
+class Recorder:
+    """A handler that records what it applied, and fails on poisoned events while it is broken."""
+
+    def __init__(self) -> None:
+        self.applied: Counter[str] = Counter()
+        self.broken = True
+
+    def __call__(self, item: Mapping[str, Any]) -> None:
+        if self.broken and item["payload"].get("poison"):
+            raise RuntimeError("cannot digest this event")
+        self.applied[item["event_id"]] += 1
+
+
+@pytest.mark.django_db
+def test_a_registered_user_appears_in_users_read_once_the_events_are_delivered():
+    user = register("ada@example.com", "Ada")
+
+    deliver_events()
+
+    row = UserReadModel.objects.get(pk=user.id)
+    assert (row.email, row.display_name, row.is_active, row.version) == ("ada@example.com", "Ada", True, 1)
+    assert row.created_at == user.created_at
+    event = OutboxEntry.objects.get(aggregate_id=user.id)
+    assert event.status == OutboxEntry.Status.PROCESSED
+    assert InboxEntry.objects.filter(consumer=USERS_READ.consumer.name, event_id=event.id).exists()
+
+
+@pytest.mark.django_db
+def test_a_redelivered_event_has_no_second_effect(topic):
+    user = register("bob@example.com", "Bob")
+    calls: Counter[str] = Counter()
+
+    def project_counting(item: Mapping[str, Any]) -> None:
+        calls[item["event_id"]] += 1
+        projections.project(item)
+
+    consumer = topic.consumer(project_counting)
+    registered = envelope(OutboxEntry.objects.get(aggregate_id=user.id))
+
+    topic.send_raw(consumer, registered, serializer="json")
+    topic.send_raw(consumer, registered, serializer="json")  # as after a lost ack or a replay
+
+    handled = run_until([consumer], lambda runner: runner.handled >= 2)
+
+    assert handled == 2
+    assert calls == {registered["event_id"]: 1}
+    assert InboxEntry.objects.filter(consumer=consumer.name, event_id=registered["event_id"]).count() == 1
+    row = UserReadModel.objects.get(pk=user.id)
+    assert (row.display_name, row.version) == ("Bob", 1)
+    assert not DeliveryFailure.objects.filter(consumer=consumer.name).exists()
+
+
+@pytest.mark.django_db
+def test_a_poison_event_is_retried_then_dead_lettered_while_other_events_flow_and_a_replay_applies_it(
+    topic, dead_letters, settings, monkeypatch
+):
+    settings.CONSUMER_MAX_ATTEMPTS = 3
+    recorder = Recorder()
+    consumer = topic.consumer(recorder)
+    before, poison, after = topic.envelope(n=1), topic.envelope(poison=True), topic.envelope(n=2)
+    healthy = {before["event_id"], after["event_id"]}
+
+    topic.publish(before, poison, after)
+    run_until(
+        [consumer],
+        lambda runner: (
+            DeliveryFailure.objects.filter(consumer=consumer.name, status="dead").exists()
+            and set(recorder.applied) == healthy
+        ),
+    )
+
+    failure = DeliveryFailure.objects.get(consumer=consumer.name)
+    assert (str(failure.event_id), failure.event_type, failure.status) == (
+        poison["event_id"],
+        topic.event_type,
+        DeliveryFailure.Status.DEAD,
+    )
+    assert failure.attempts == 3
+    assert failure.last_error == "RuntimeError: cannot digest this event"
+    assert failure.envelope == poison
+    assert recorder.applied == {before["event_id"]: 1, after["event_id"]: 1}
+    assert not InboxEntry.objects.filter(consumer=consumer.name, event_id=poison["event_id"]).exists()
+    (dead,) = dead_letters()
+    assert dead.payload == poison
+    assert dead.delivery_info["routing_key"] == topic.event_type
+    death = dead.headers["x-death"][0]
+    assert (death["reason"], death["queue"]) == ("rejected", consumer.queue_name)
+
+    # The replay command knows the composition root's consumers; this test's consumer joins them.
+    monkeypatch.setattr("apps.core.management.commands.replay_dead_letters.CONSUMERS", (*CONSUMERS, consumer))
+    out = StringIO()
+    call_command("replay_dead_letters", event_id=poison["event_id"], stdout=out)
+
+    assert out.getvalue().strip() == "requeued 1 dead event(s)"
+    failure.refresh_from_db()
+    assert (failure.status, failure.attempts) == (DeliveryFailure.Status.REQUEUED, 0)
+    assert failure.requeued_at is not None
+
+    recorder.broken = False  # the handler is fixed and deployed
+    run_until([consumer], lambda runner: poison["event_id"] in recorder.applied)
+
+    assert recorder.applied == {before["event_id"]: 1, poison["event_id"]: 1, after["event_id"]: 1}
+    assert InboxEntry.objects.filter(consumer=consumer.name, event_id=poison["event_id"]).exists()
+    assert not DeliveryFailure.objects.filter(consumer=consumer.name).exists()
+    assert dead_letters() == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "options", "error"),
+    [
+        ([1, 2, 3], {"serializer": "json"}, "the message body is list, not a JSON object"),
+        ("just a string", {"serializer": "json"}, "the message body is str, not a JSON object"),
+        ({"event_type": "users.user_registered"}, {"serializer": "json"}, "the envelope lacks event_id, aggregate_id"),
+        (
+            {"event_id": "42", "event_type": "x.y", "aggregate_id": "a", "aggregate_version": 1, "payload": {}},
+            {"serializer": "json"},
+            "the envelope's event_id is not a UUID",
+        ),
+        (b"{not json", {"content_type": "application/json", "content_encoding": "utf-8"}, "cannot be decoded"),
+        (b"plain words", {"content_type": "text/plain", "content_encoding": "utf-8"}, "cannot be decoded"),
+    ],
+    ids=["json-list", "json-string", "missing-fields", "event-id-not-uuid", "not-json", "not-a-json-content-type"],
+)
+def test_a_malformed_message_is_dead_lettered_at_once_and_the_consumer_goes_on(
+    topic, dead_letters, settings, body, options, error
+):
+    settings.CONSUMER_MAX_ATTEMPTS = 3
+    recorder = Recorder()
+    consumer = topic.consumer(recorder)
+    healthy = topic.envelope(n=1)
+
+    topic.send_raw(consumer, body, **options)
+    topic.publish(healthy)
+    run_until([consumer], lambda runner: healthy["event_id"] in recorder.applied)
+
+    failure = DeliveryFailure.objects.get(consumer=consumer.name)
+    assert (failure.status, failure.attempts) == (DeliveryFailure.Status.DEAD, 1)
+    assert error in failure.last_error
+    (dead,) = dead_letters()
+    arrived = dead.body.decode() if isinstance(dead.body, bytes) else dead.body
+    assert arrived == (body.decode() if isinstance(body, bytes) else json.dumps(body))  # as sent, byte for byte
+    assert dead.headers["x-death"][0]["reason"] == "rejected"
+    assert recorder.applied == {healthy["event_id"]: 1}
+
+
+@pytest.mark.django_db
+def test_replaying_a_dead_letter_of_an_unknown_consumer_fails_in_one_line_and_sends_nothing(topic, monkeypatch):
+    known = topic.consumer(Recorder())
+    monkeypatch.setattr("apps.core.management.commands.replay_dead_letters.CONSUMERS", (*CONSUMERS, known))
+    ours = topic.envelope(n=1)
+    for name, item in ((known.name, ours), ("retired-consumer", topic.envelope(n=2))):
+        DeliveryFailure.objects.create(
+            consumer=name,
+            event_id=item["event_id"],
+            event_type=item["event_type"],
+            envelope=item,
+            attempts=3,
+            status=DeliveryFailure.Status.DEAD,
+        )
+
+    with pytest.raises(CommandError, match=r"^no consumer is named 'retired-consumer'; known: users-read, test-"):
+        call_command("replay_dead_letters")
+
+    assert set(DeliveryFailure.objects.filter(event_id=ours["event_id"]).values_list("status", flat=True)) == {"dead"}
+    with broker.connection() as conn:
+        assert Queue(known.queue_name)(conn.default_channel).get(no_ack=True) is None

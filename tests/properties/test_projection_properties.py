@@ -1,0 +1,189 @@
+"""Property 7: the users_read projection ends in the state of the history, however the broker delivers it.
+Property 17 (envelopes): what the dispatcher publishes survives JSON and is the integration event.
+
+Events take the production path: aggregate -> integration event -> outbox row
+(``apps.outbox.store.append``) -> the dispatcher's ``envelope(entry)`` -> JSON ->
+``apps.messaging.consumers.deliver`` (inbox + projection). Each Hypothesis
+example runs in a savepoint that is rolled back, so examples never see each
+other's rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, deque
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+from uuid import UUID
+
+import pytest
+from django.db import transaction
+from hypothesis import event, given
+from hypothesis import strategies as st
+
+from apps.core.event_handlers import USERS_READ
+from apps.messaging.consumers import EventConsumer, RetryLater, deliver
+from apps.messaging.models import InboxEntry
+from apps.outbox import store
+from apps.outbox.dispatcher import envelope
+from apps.outbox.models import OutboxEntry
+from apps.users.models import UserReadModel
+from domain.kernel.events import IntegrationEvent, to_integration_event
+from domain.kernel.serialization import from_primitive
+from domain.users.model import User
+from tests.properties.strategies import users_with_history
+
+# The envelope of the event backbone issue, field for field.
+ENVELOPE_FIELDS = {
+    "event_id",
+    "event_type",
+    "event_version",
+    "aggregate_type",
+    "aggregate_id",
+    "aggregate_version",
+    "occurred_at",
+    "correlation_id",
+    "causation_id",
+    "traceparent",
+    "payload",
+}
+
+# What apps.observability.correlation accepts, and W3C trace context.
+request_ids = st.from_regex(r"[A-Za-z0-9._-]{1,128}", fullmatch=True)
+traceparents = st.from_regex(r"00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]", fullmatch=True)
+
+
+@contextmanager
+def rolled_back() -> Iterator[None]:
+    """A savepoint that is always rolled back: one Hypothesis example leaves no row behind."""
+    with transaction.atomic():
+        yield
+        transaction.set_rollback(True)
+
+
+def write_to_outbox(events: list[IntegrationEvent]) -> list[dict[str, Any]]:
+    """Append ``events`` to the outbox and return their envelopes as a consumer decodes them off the wire."""
+    store.append(events)
+    by_id = OutboxEntry.objects.in_bulk([event.event_id for event in events])
+    return [json.loads(json.dumps(envelope(by_id[event.event_id]))) for event in events]
+
+
+def read_model_state(user: User) -> dict[str, Any]:
+    """The users_read row the full history of ``user`` must leave."""
+    return {
+        "email": user.email.value,
+        "display_name": user.profile.display_name,
+        "is_active": user.is_active,
+        "created_at": user.created_at,
+        "last_login_at": user.last_login_at,
+        "version": user.version,
+    }
+
+
+def row_state(row: UserReadModel) -> dict[str, Any]:
+    return {
+        field: getattr(row, field)
+        for field in ("email", "display_name", "is_active", "created_at", "last_login_at", "version")
+    }
+
+
+@st.composite
+def histories_and_deliveries(draw: st.DrawFn) -> tuple[list[User], list[int]]:
+    """One to three users with their histories, and a delivery schedule: positions into the
+    concatenated events, each at least once, any order, some repeated."""
+    users = draw(st.lists(users_with_history(), min_size=1, max_size=3, unique_by=lambda user: user.id))
+    count = sum(len(user.pending_events) for user in users)
+    duplicates = draw(st.lists(st.integers(min_value=0, max_value=count - 1), max_size=count))
+    schedule = draw(st.permutations([*range(count), *duplicates]))
+    return users, schedule
+
+
+def counting(handle: Callable[[Mapping[str, Any]], None], applied: Counter[str]) -> Callable[[Mapping[str, Any]], None]:
+    """``handle``, counting the events it went through without raising."""
+
+    def wrapper(item: Mapping[str, Any]) -> None:
+        handle(item)
+        applied[item["event_id"]] += 1
+
+    return wrapper
+
+
+# **Feature: architecture-restructuring-2025, Property 7: Projections Update Read Models from Events**
+# **Validates: Requirements 4.2**
+@pytest.mark.django_db
+@given(histories_and_deliveries())
+def test_users_read_reflects_the_history_whatever_the_order_and_duplicates_of_delivery(
+    case: tuple[list[User], list[int]],
+) -> None:
+    """For any histories of one to three users (UserRegistered v1, then any mix of profile updates,
+    logins and a deactivation, versions consecutive), delivered through deliver() in any order with
+    any duplicates, an event answered with RetryLater being redelivered later (at the back of the
+    queue, as the broker does), each users_read row ends equal to the state of its user's full
+    history, every event is applied exactly once and the inbox holds exactly one row per event."""
+    users, schedule = case
+    events = [to_integration_event(event) for user in users for event in user.pending_events]
+    applied: Counter[str] = Counter()
+    consumer = EventConsumer(
+        name=USERS_READ.consumer.name,
+        binding_keys=USERS_READ.consumer.binding_keys,
+        handle=counting(USERS_READ.consumer.handle, applied),
+    )
+
+    with rolled_back():
+        envelopes = write_to_outbox(events)
+        queue = deque(envelopes[position] for position in schedule)
+        # Each pass over the queue applies at least the next event of some user.
+        budget = len(events) * len(queue)
+        first_deliveries = retries = 0
+        while queue:
+            assert budget > 0, "the projection stopped making progress"
+            budget -= 1
+            item = queue.popleft()
+            try:
+                first_deliveries += deliver(consumer, item)
+            except RetryLater:
+                retries += 1
+                queue.append(item)
+        event(f"events sent back with RetryLater: {'some' if retries else 'none'}")
+        event(f"duplicate deliveries: {'some' if len(schedule) > len(events) else 'none'}")
+
+        rows = UserReadModel.objects.in_bulk([user.id for user in users])
+        assert {user_id: row_state(row) for user_id, row in rows.items()} == {
+            user.id: read_model_state(user) for user in users
+        }
+        assert first_deliveries == len(events)
+        assert applied == Counter(str(event.event_id) for event in events)
+        inbox = InboxEntry.objects.filter(consumer=consumer.name, event_id__in=[event.event_id for event in events])
+        assert sorted(inbox.values_list("event_id", flat=True)) == sorted(event.event_id for event in events)
+
+
+@st.composite
+def integration_events(draw: st.DrawFn) -> IntegrationEvent:
+    user = draw(users_with_history())
+    return to_integration_event(
+        draw(st.sampled_from(user.pending_events)),
+        correlation_id=draw(st.none() | request_ids),
+        causation_id=draw(st.none() | request_ids),
+        traceparent=draw(st.none() | traceparents),
+    )
+
+
+# **Feature: architecture-restructuring-2025, Property 17: Serialization Round-Trip for All Types**
+# **Validates: Requirements 18.1, 18.2, 18.3**
+@pytest.mark.django_db
+@given(integration_events())
+def test_the_dispatchers_envelope_survives_json_and_carries_the_integration_event(event: IntegrationEvent) -> None:
+    """For any users integration event written to the outbox, the dispatcher's envelope(entry)
+    is a dict with exactly the issue's envelope fields, equal to itself after json.dumps/json.loads,
+    and decodes (from_primitive) back to an IntegrationEvent equal to the one written."""
+    with rolled_back():
+        store.append([event])
+        published = envelope(OutboxEntry.objects.get(pk=event.event_id))
+
+        received = json.loads(json.dumps(published))
+
+        assert set(published) == ENVELOPE_FIELDS
+        assert received == published
+        assert from_primitive(IntegrationEvent, received) == event
+        assert UUID(received["event_id"]) == event.event_id
