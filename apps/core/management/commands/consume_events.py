@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import signal
-import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from kombu.exceptions import OperationalError
 
+from apps.core.commands import OrderflowCommand, one_line, stop_on_signals
 from apps.core.event_handlers import CONSUMERS, consumer_named
 from apps.messaging import broker
 from apps.messaging.consumers import ConsumerRunner
 
 
-class Command(BaseCommand):
+class Command(OrderflowCommand):
     help = "Consume integration events from the broker until stopped (Ctrl-C or SIGTERM)."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -34,26 +33,18 @@ class Command(BaseCommand):
             consumers = [consumer_named(name) for name in names] if names else list(CONSUMERS)
         except LookupError as exc:
             raise CommandError(str(exc)) from None
-        stopping = {"now": False}
-
-        def stop(signum: int, frame: Any) -> None:
-            stopping["now"] = True
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
         runner = ConsumerRunner(consumers)
         self.stdout.write(f"consuming for {', '.join(c.name for c in consumers)} (Ctrl-C stops)")
-        while not stopping["now"]:
-            try:
-                with broker.connection(connect_timeout=3) as conn:
-                    conn.ensure_connection(max_retries=1, timeout=3)
-                    runner.run(conn, should_stop=lambda: stopping["now"], idle_timeout=idle_timeout)
-                break
-            except (OSError, OperationalError) as exc:
-                if idle_timeout is not None:
-                    raise CommandError(f"events broker unavailable: {exc}") from None
-                self.stderr.write(f"events broker unavailable ({exc}); retrying in 5 s")
-                deadline = time.monotonic() + 5
-                while not stopping["now"] and time.monotonic() < deadline:
-                    time.sleep(0.1)
+        with stop_on_signals() as stop:
+            while not stop.is_set():
+                try:
+                    with broker.connection(connect_timeout=3) as conn:
+                        conn.ensure_connection(max_retries=1, interval_start=0, timeout=3)
+                        runner.run(conn, should_stop=stop.is_set, idle_timeout=idle_timeout)
+                    break
+                except (OSError, OperationalError) as exc:
+                    if idle_timeout is not None:
+                        raise CommandError(f"events broker unavailable: {one_line(exc)}") from None
+                    self.stderr.write(f"events broker unavailable ({one_line(exc)}); retrying in 5 s")
+                    stop.wait(5)
         self.stdout.write(f"stopped after {runner.handled} message(s)")

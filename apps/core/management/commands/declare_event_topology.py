@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from kombu.exceptions import OperationalError
 
+from apps.core.commands import OrderflowCommand
 from apps.core.event_handlers import CONSUMERS
 from apps.messaging import broker
 from apps.messaging.consumers import ConsumerRunner
 
 
-class Command(BaseCommand):
+class Command(OrderflowCommand):
     help = "Declare the events exchange, the consumers' queues and their bindings on the events broker."
 
     def handle(self, *args: Any, **options: Any) -> None:

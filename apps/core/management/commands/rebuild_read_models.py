@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import transaction
 
+from apps.core.commands import OrderflowCommand
 from apps.core.event_handlers import PROJECTIONS, Projection
 from apps.messaging.consumers import RetryLater
 from apps.messaging.models import InboxEntry
@@ -16,7 +17,7 @@ from apps.outbox.models import OutboxEntry
 PROGRESS_EVERY = 1000
 
 
-class Command(BaseCommand):
+class Command(OrderflowCommand):
     help = (
         "Empty a read model and replay the processed outbox entries (the event history) into it. "
         "History older than OUTBOX_RETENTION_DAYS is gone; streams whose start was purged are reported."

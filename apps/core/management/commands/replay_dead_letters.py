@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from kombu.exceptions import OperationalError
 
+from apps.core.commands import OrderflowCommand
 from apps.core.event_handlers import CONSUMERS, consumer_named
 from apps.messaging.consumers import requeue
 from apps.messaging.models import DeliveryFailure
 
 
-class Command(BaseCommand):
+class Command(OrderflowCommand):
     help = "Requeue dead events (all, one consumer's, or one event) to their consumer's queue."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -11,7 +11,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
-from apps.outbox.management.base import OrderflowCommand, one_line
+from apps.core.commands import OrderflowCommand, one_line
 from apps.outbox.models import OutboxEntry
 
 PENDING = Q(status=OutboxEntry.Status.PENDING)

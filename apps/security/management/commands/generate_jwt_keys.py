@@ -6,13 +6,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from apps.core.commands import OrderflowCommand
 from apps.security.keys import generate_private_key_pem
 from config.environment import BASE_DIR
 
 
-class Command(BaseCommand):
+class Command(OrderflowCommand):
     help = "Write a new RSA private key for signing JWTs (development only; never commit it)."
     requires_system_checks: list[str] = []
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from apps.core.commands import OrderflowCommand
 from apps.core.composition import command_bus
 from apps.users.models import User as UserRow
 from domain.kernel.result import Err
@@ -19,7 +20,7 @@ DEMO_ACCOUNTS = (
 )
 
 
-class Command(BaseCommand):
+class Command(OrderflowCommand):
     help = "Create the demo staff and customer accounts if they do not exist, and print their credentials."
 
     def handle(self, *args: Any, **options: Any) -> None:

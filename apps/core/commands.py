@@ -1,4 +1,4 @@
-"""What the outbox's management commands share: errors as one line, and a clean stop on a signal."""
+"""What orderflow's management commands share: errors as one line, and a clean stop on a signal."""
 
 from __future__ import annotations
 
