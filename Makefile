@@ -76,3 +76,17 @@ schema: install
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+# Benchmark of the event backbone against the real PostgreSQL and RabbitMQ on localhost (not a test:
+# it asserts nothing): raw publish baseline, outbox drain and end-to-end rates for 50,000 events,
+# commit -> users_read lag at a steady write rate. It creates and drops its own database.
+# Figures and how to read them: docs/ops/scaling-strategy.md.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/orderflow_bench
+BENCH_BROKER_URL ?= $(TEST_BROKER_URL)
+
+.PHONY: bench bench-outbox
+
+bench: bench-outbox
+
+bench-outbox: install
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) BENCH_BROKER_URL=$(BENCH_BROKER_URL) $(PY) scripts/bench_outbox.py $(BENCH_ARGS)
