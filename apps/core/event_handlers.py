@@ -26,7 +26,10 @@ class Projection:
 USERS_READ = Projection(
     name="users_read",
     consumer=EventConsumer(
-        name="users-read", binding_keys=users_projection.BINDING_KEYS, handle=users_projection.project
+        name="users-read",
+        binding_keys=users_projection.BINDING_KEYS,
+        handle=users_projection.project,
+        handle_batch=users_projection.project_batch,
     ),
     event_type_prefix="users.",
     reset=users_projection.reset,

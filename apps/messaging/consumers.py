@@ -21,7 +21,7 @@ from typing import Any
 
 import structlog
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from kombu import Connection, Consumer, Exchange, Message, Producer, Queue, binding
 
@@ -31,6 +31,7 @@ from apps.messaging.models import DeliveryFailure, InboxEntry
 log = structlog.get_logger(__name__)
 
 Envelope = Mapping[str, Any]
+GATHER_SECONDS = 0.005
 REQUIRED_FIELDS = ("event_id", "event_type", "aggregate_id", "aggregate_version", "payload")
 
 
@@ -43,6 +44,9 @@ class EventConsumer:
     name: str
     binding_keys: tuple[str, ...]
     handle: Callable[[Envelope], None]
+    #: Applies many new events at once and returns the positions that must wait (``RetryLater``)
+    #: with the reason; consumers that have one keep up with the outbox at a fraction of the cost.
+    handle_batch: Callable[[Sequence[Envelope]], dict[int, str]] | None = None
 
     @property
     def queue_name(self) -> str:
@@ -74,6 +78,53 @@ def deliver(consumer: EventConsumer, envelope: Envelope) -> bool:
     # Handled at last (a retry, or a requeued dead letter): nothing of this event is failing any more.
     DeliveryFailure.objects.filter(consumer=consumer.name, event_id=envelope["event_id"]).delete()
     return True
+
+
+def deliver_batch(consumer: EventConsumer, envelopes: Sequence[Envelope]) -> dict[int, str]:
+    """Handle well-formed envelopes with ``consumer.handle_batch`` in one transaction.
+
+    Returns the positions that must wait, with the reason; everything else was
+    handled now or before (the inbox says which). An exception rolls everything back.
+    """
+    assert consumer.handle_batch is not None
+    with transaction.atomic():
+        fresh = _claim_in_inbox(consumer.name, envelopes)
+        waiting_in_fresh = consumer.handle_batch([envelopes[i] for i in fresh]) if fresh else {}
+        waiting = {fresh[i]: reason for i, reason in waiting_in_fresh.items()}
+        if waiting:
+            # Not handled after all: they must find no inbox row when they come back.
+            InboxEntry.objects.filter(
+                consumer=consumer.name, event_id__in=[envelopes[i]["event_id"] for i in waiting]
+            ).delete()
+    handled = [envelopes[i]["event_id"] for i in fresh if i not in waiting]
+    if handled:
+        DeliveryFailure.objects.filter(consumer=consumer.name, event_id__in=handled).delete()
+    return waiting
+
+
+def _claim_in_inbox(consumer_name: str, envelopes: Sequence[Envelope]) -> list[int]:
+    """Insert inbox rows for the batch in one statement; the positions whose row is new (first seen)."""
+    first_position: dict[uuid.UUID, int] = {}
+    for position, envelope in enumerate(envelopes):
+        first_position.setdefault(uuid.UUID(str(envelope["event_id"])), position)
+    meta = InboxEntry._meta
+    event_id_field, processed_at_field = meta.get_field("event_id"), meta.get_field("processed_at")
+    now = processed_at_field.get_db_prep_value(timezone.now(), connection)
+    params: list[Any] = []
+    for event_id, position in first_position.items():
+        event_type = str(envelopes[position]["event_type"])
+        params += [consumer_name, event_id_field.get_db_prep_value(event_id, connection), event_type, now]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(name) for name in ("consumer", "event_id", "event_type", "processed_at"))
+    rows = ", ".join(["(%s, %s, %s, %s)"] * len(first_position))
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {rows} "
+        f"ON CONFLICT ({quote('consumer')}, {quote('event_id')}) DO NOTHING RETURNING {quote('event_id')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        inserted = {uuid.UUID(str(value)) for (value,) in cursor.fetchall()}
+    return sorted(first_position[event_id] for event_id in inserted)
 
 
 def malformed(body: Any) -> str | None:
@@ -121,12 +172,16 @@ def retry_delay(attempts: int) -> float:
 class ConsumerRunner:
     """Runs consumers on one connection until told to stop."""
 
-    def __init__(self, consumers: Sequence[EventConsumer], *, max_attempts: int | None = None) -> None:
+    def __init__(
+        self, consumers: Sequence[EventConsumer], *, max_attempts: int | None = None, batch_size: int = 200
+    ) -> None:
         if not consumers:
             raise ValueError("no consumers to run")
         self.consumers = list(consumers)
         self.max_attempts = max_attempts or settings.CONSUMER_MAX_ATTEMPTS
+        self.batch_size = batch_size
         self.handled = 0
+        self._buffer: list[tuple[EventConsumer, Any, Message]] = []
 
     def declare(self, conn: Connection) -> list[Queue]:
         amqp = broker.is_amqp(conn)
@@ -160,7 +215,7 @@ class ConsumerRunner:
                 callbacks=[self._callback(by_queue[queue.name])],
                 on_decode_error=self._decode_error(by_queue[queue.name]),
                 accept=["json"],
-                prefetch_count=50,
+                prefetch_count=self.batch_size,
             )
             for queue in queues
         ]
@@ -171,18 +226,23 @@ class ConsumerRunner:
                 before = self.handled
                 with contextlib.suppress(TimeoutError):
                     conn.drain_events(timeout=poll)
+                    # Gather what is already waiting (up to a batch), then handle it together.
+                    while len(self._buffer) < self.batch_size:
+                        conn.drain_events(timeout=GATHER_SECONDS)
+                self._flush()
                 if self.handled != before:
                     idle_since = time.monotonic()
                 elif idle_timeout is not None and time.monotonic() - idle_since >= idle_timeout:
                     break
         finally:
+            self._flush()
             for consumer in consumers:
                 consumer.cancel()
         return self.handled
 
     def _callback(self, consumer: EventConsumer) -> Callable[[Any, Message], None]:
         def on_message(body: Any, message: Message) -> None:
-            self.handle_message(consumer, body, message)
+            self._buffer.append((consumer, body, message))
 
         return on_message
 
@@ -200,6 +260,51 @@ class ConsumerRunner:
             log.error("malformed message dead-lettered", error=problem)
             message.reject(requeue=False)
             self.handled += 1
+
+    def _flush(self) -> None:
+        """Handle the gathered messages: in batches where the consumer can, one by one otherwise."""
+        buffer, self._buffer = self._buffer, []
+        by_consumer: dict[str, list[tuple[Any, Message]]] = {}
+        consumers: dict[str, EventConsumer] = {}
+        for consumer, body, message in buffer:
+            consumers[consumer.name] = consumer
+            by_consumer.setdefault(consumer.name, []).append((body, message))
+        for name, items in by_consumer.items():
+            consumer = consumers[name]
+            batchable = [(b, m) for b, m in items if malformed(b) is None]
+            if consumer.handle_batch is None or len(batchable) < 2:
+                for body, message in items:
+                    self.handle_message(consumer, body, message)
+                continue
+            for body, message in items:
+                if malformed(body) is not None:
+                    self.handle_message(consumer, body, message)
+            self._handle_batch(consumer, batchable)
+
+    def _handle_batch(self, consumer: EventConsumer, items: list[tuple[Any, Message]]) -> None:
+        try:
+            waiting = deliver_batch(consumer, [body for body, _ in items])
+        except Exception as exc:
+            # Find the culprit: one by one, each message fails (and is retried or dead-lettered) on its own.
+            log.warning("batch failed; handling its messages one by one", consumer=consumer.name, error=repr(exc))
+            for body, message in items:
+                self.handle_message(consumer, body, message)
+            return
+        longest_wait = 0.0
+        for position, (body, message) in enumerate(items):
+            self.handled += 1
+            if position not in waiting:
+                message.ack()
+                continue
+            failure = record_failure(consumer, body, f"RetryLater: {waiting[position]}", max_attempts=self.max_attempts)
+            if failure.status == DeliveryFailure.Status.DEAD:
+                log.error("event dead-lettered", consumer=consumer.name, event_id=str(body["event_id"]))
+                message.reject(requeue=False)
+            else:
+                longest_wait = max(longest_wait, retry_delay(failure.attempts))
+                message.requeue()
+        if longest_wait:
+            time.sleep(longest_wait)
 
     def handle_message(self, consumer: EventConsumer, body: Any, message: Message) -> None:
         problem = malformed(body)

@@ -4,11 +4,15 @@ Each event is applied exactly when it is the next version of its user: an
 older or repeated one is ignored (duplicates, redeliveries), a newer one with a
 gap before it is sent back (``RetryLater``) until the missing event arrives. So
 any delivery order, with any duplicates, ends in the state of the full history.
+
+``project_batch`` applies many events with one locking read and one write per
+kind (insert, update), which is what lets one consumer keep up with the outbox;
+``project`` is the same rule for a single event.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,42 +20,72 @@ from apps.messaging.consumers import RetryLater
 from apps.users.models import UserReadModel
 
 BINDING_KEYS = ("users.#",)
+UPDATED_FIELDS = ("display_name", "is_active", "last_login_at", "version")
 
 
 def project(envelope: Mapping[str, Any]) -> None:
-    user_id = envelope["aggregate_id"]
-    version = int(envelope["aggregate_version"])
+    waiting = project_batch([envelope])
+    if waiting:
+        raise RetryLater(waiting[0])
+
+
+def project_batch(envelopes: Sequence[Mapping[str, Any]]) -> dict[int, str]:
+    """Apply what can be applied; return the positions that must wait, with the reason."""
+    ids = {str(envelope["aggregate_id"]) for envelope in envelopes}
+    rows = {str(row.id): row for row in UserReadModel.objects.select_for_update().filter(pk__in=ids)}
+    created: dict[str, UserReadModel] = {}
+    changed: set[str] = set()
+    waiting: dict[int, str] = {}
+    in_version_order = sorted(
+        range(len(envelopes)),
+        key=lambda i: (str(envelopes[i]["aggregate_id"]), int(envelopes[i]["aggregate_version"])),
+    )
+    for position in in_version_order:
+        envelope = envelopes[position]
+        user_id = str(envelope["aggregate_id"])
+        version = int(envelope["aggregate_version"])
+        row = rows.get(user_id)
+        current = row.version if row else 0
+        if version <= current:
+            continue
+        if version != current + 1:
+            waiting[position] = f"users_read {user_id} is at version {current}; event {version} must wait"
+            continue
+        if row is None:
+            if envelope["event_type"] != "users.user_registered":
+                waiting[position] = f"users_read has no row for {user_id} yet"
+                continue
+            rows[user_id] = created[user_id] = _registered(envelope)
+            continue
+        _apply(row, envelope)
+        if user_id not in created:
+            changed.add(user_id)
+    UserReadModel.objects.bulk_create(created.values())
+    UserReadModel.objects.bulk_update([rows[user_id] for user_id in changed], UPDATED_FIELDS)
+    return waiting
+
+
+def _registered(envelope: Mapping[str, Any]) -> UserReadModel:
     payload = envelope["payload"]
-    occurred_at = datetime.fromisoformat(envelope["occurred_at"])
-    row = UserReadModel.objects.select_for_update().filter(pk=user_id).first()
-    current = row.version if row else 0
-    if version <= current:
-        return
-    if version != current + 1:
-        raise RetryLater(f"users_read {user_id} is at version {current}; event {version} must wait")
+    return UserReadModel(
+        id=envelope["aggregate_id"],
+        email=payload["email"],
+        display_name=payload["display_name"],
+        is_active=True,
+        created_at=datetime.fromisoformat(envelope["occurred_at"]),
+        version=int(envelope["aggregate_version"]),
+    )
 
-    if row is None:
-        if envelope["event_type"] != "users.user_registered":
-            raise RetryLater(f"users_read has no row for {user_id} yet")
-        UserReadModel.objects.create(
-            id=user_id,
-            email=payload["email"],
-            display_name=payload["display_name"],
-            is_active=True,
-            created_at=occurred_at,
-            version=version,
-        )
-        return
 
+def _apply(row: UserReadModel, envelope: Mapping[str, Any]) -> None:
     match envelope["event_type"]:
         case "users.user_profile_updated":
-            row.display_name = payload["display_name"]
+            row.display_name = envelope["payload"]["display_name"]
         case "users.user_deactivated":
             row.is_active = False
         case "users.user_logged_in":
-            row.last_login_at = occurred_at
-    row.version = version  # events this projection does not show still move the version on
-    row.save()
+            row.last_login_at = datetime.fromisoformat(envelope["occurred_at"])
+    row.version = int(envelope["aggregate_version"])  # events this projection does not show still move it on
 
 
 def reset() -> None:

@@ -23,7 +23,7 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from apps.core.event_handlers import USERS_READ
-from apps.messaging.consumers import EventConsumer, RetryLater, deliver
+from apps.messaging.consumers import EventConsumer, RetryLater, deliver, deliver_batch
 from apps.messaging.models import InboxEntry
 from apps.outbox import store
 from apps.outbox.dispatcher import envelope
@@ -155,6 +155,40 @@ def test_users_read_reflects_the_history_whatever_the_order_and_duplicates_of_de
         assert first_deliveries == len(events)
         assert applied == Counter(str(event.event_id) for event in events)
         inbox = InboxEntry.objects.filter(consumer=consumer.name, event_id__in=[event.event_id for event in events])
+        assert sorted(inbox.values_list("event_id", flat=True)) == sorted(event.event_id for event in events)
+
+
+# **Feature: architecture-restructuring-2025, Property 7: Projections Update Read Models from Events**
+# **Validates: Requirements 4.2**
+@pytest.mark.django_db
+@given(histories_and_deliveries(), st.integers(min_value=1, max_value=8))
+def test_users_read_reflects_the_history_when_events_arrive_in_batches_of_any_size(
+    case: tuple[list[User], list[int]], batch_size: int
+) -> None:
+    """For any histories and any delivery schedule (any order, any duplicates), delivered in
+    batches of any size through deliver_batch() (the consumer runner's fast path), events that
+    must wait being redelivered in a later batch, each users_read row ends equal to the state of
+    its user's full history and the inbox holds exactly one row per event."""
+    users, schedule = case
+    events = [to_integration_event(event) for user in users for event in user.pending_events]
+
+    with rolled_back():
+        envelopes = write_to_outbox(events)
+        queue = deque(envelopes[position] for position in schedule)
+        budget = len(events) * len(queue)
+        while queue:
+            assert budget > 0, "the projection stopped making progress"
+            budget -= 1
+            batch = [queue.popleft() for _ in range(min(batch_size, len(queue)))]
+            waiting = deliver_batch(USERS_READ.consumer, batch)
+            queue.extend(batch[position] for position in sorted(waiting))
+
+        rows = UserReadModel.objects.in_bulk([user.id for user in users])
+        assert {user_id: row_state(row) for user_id, row in rows.items()} == {
+            user.id: read_model_state(user) for user in users
+        }
+        consumer = USERS_READ.consumer.name
+        inbox = InboxEntry.objects.filter(consumer=consumer, event_id__in=[event.event_id for event in events])
         assert sorted(inbox.values_list("event_id", flat=True)) == sorted(event.event_id for event in events)
 
 
