@@ -46,10 +46,11 @@ class EventPublisher:
             self._conn = None
 
     def ensure_connected(self) -> None:
-        """Raise BrokerUnavailable unless the broker answers (and the exchange exists)."""
+        """Raise BrokerUnavailable unless the broker answers (the exchange is declared once per connection)."""
+        if self._conn is not None and self._conn.connected:
+            return  # a connection that died unnoticed fails the next publish, which closes it
         try:
-            if self._conn is None:
-                self._conn = broker.connection(connect_timeout=3)
+            self._conn = self._conn or broker.connection(connect_timeout=3)
             self._conn.ensure_connection(max_retries=1, interval_start=0, timeout=3)
             broker.events_exchange()(self._conn.default_channel).declare()
         except Exception as exc:  # kombu raises a different family per transport

@@ -43,10 +43,10 @@ class OutboxEntry(models.Model):
         ]
         indexes = [
             # Only pending rows are indexed, so finding work stays cheap however many are processed.
+            # (Lookups by aggregate use the unique constraint's index.)
             models.Index(
                 fields=["created_at", "aggregate_id"], name="outbox_pending_idx", condition=Q(status="pending")
             ),
-            models.Index(fields=["aggregate_id", "aggregate_version"], name="outbox_aggregate_idx"),
         ]
 
     def __str__(self) -> str:

@@ -4,8 +4,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from apps.outbox.dispatcher import BatchResult
 from apps.core.commands import one_line
+from apps.outbox.dispatcher import BatchResult
 from apps.outbox.management.commands.drain_outbox import Drained
 from apps.outbox.management.commands.outbox_status import human_age
 
