@@ -120,10 +120,12 @@ def setup_django() -> None:
 
 
 def bench_consumer() -> Any:
-    from apps.messaging.consumers import EventConsumer
-    from apps.users import projections
+    """The production users_read consumer (batch path included), under a queue name of its own."""
+    import dataclasses
 
-    return EventConsumer(name=CONSUMER_NAME, binding_keys=projections.BINDING_KEYS, handle=projections.project)
+    from apps.core.event_handlers import USERS_READ
+
+    return dataclasses.replace(USERS_READ.consumer, name=CONSUMER_NAME)
 
 
 # --- output ------------------------------------------------------------------------------------
@@ -330,28 +332,32 @@ def consumer_role() -> int:
     signal.signal(signal.SIGUSR1, lambda *_: flags.update(dump=True))
 
     window: dict[str, Any] = {"handled": 0, "deliver": 0.0, "handle": 0.0, "first": None, "last": None}
-    deliver = consumers_module.deliver
 
-    def timed_deliver(*args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            return deliver(*args, **kwargs)
-        finally:
-            window["deliver"] += time.perf_counter() - started
-
-    consumers_module.deliver = timed_deliver  # type: ignore[assignment]
-
-    class TimedRunner(ConsumerRunner):
-        def handle_message(self, consumer: Any, body: Any, message: Any) -> None:
+    def timed(function: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             started = time.perf_counter()
             try:
-                super().handle_message(consumer, body, message)
+                return function(*args, **kwargs)
             finally:
-                now = time.perf_counter()
-                window["handle"] += now - started
-                window["handled"] += 1
-                window["first"] = window["first"] or started
-                window["last"] = now
+                window["deliver"] += time.perf_counter() - started
+
+        return wrapper
+
+    consumers_module.deliver = timed(consumers_module.deliver)  # type: ignore[assignment]
+    consumers_module.deliver_batch = timed(consumers_module.deliver_batch)  # type: ignore[assignment]
+
+    class TimedRunner(ConsumerRunner):
+        def _flush(self) -> None:
+            started, before = time.perf_counter(), self.handled
+            try:
+                super()._flush()
+            finally:
+                if self.handled != before:
+                    now = time.perf_counter()
+                    window["handle"] += now - started
+                    window["handled"] += self.handled - before
+                    window["first"] = window["first"] or started
+                    window["last"] = now
 
     timer = SqlTimer()
 
@@ -1258,7 +1264,7 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
     say(
         f"  consumer: {c['handled']:,} messages in {c['span']:.2f} s ({c['handled'] / max(c['span'], 1e-9):,.0f}/s); "
         f"{c['handle'] / max(1, c['handled']) * 1e6:.0f} us/message in handle_message, "
-        f"{c['deliver'] / max(1, c['handled']) * 1e6:.0f} us in deliver() (inbox + projection + commit)"
+        f"{c['deliver'] / max(1, c['handled']) * 1e6:.0f} us delivering (inbox + projection + commit)"
     )
     print_sql("consumer SQL", c["sql"], c["handled"], "msg")
     say(f"  CPU while draining:   {format_cpu(drain['cpu_drain'])}")
@@ -1280,7 +1286,7 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
     print_sql("dispatcher SQL", d["sql"], d["batches"], "batch")
     c = lag["consumer"]
     per_message = c["deliver"] / max(1, c["handled"]) * 1e6
-    say(f"  consumer: {c['handled']:,} messages, {per_message:.0f} us/message in deliver()")
+    say(f"  consumer: {c['handled']:,} messages, {per_message:.0f} us/message delivering")
     print_sql("consumer SQL", c["sql"], c["handled"], "msg")
     say(f"  CPU: {format_cpu(lag['cpu'])}")
 
@@ -1322,7 +1328,7 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
     c = drain["consumer"]
     print(
         f"  users_read consumer  {c['handled'] / max(c['span'], 1e-9):>9,.0f} events/s  "
-        f"(one ConsumerRunner process, {c['deliver'] / max(1, c['handled']) * 1e3:.2f} ms per event in deliver())"
+        f"(one ConsumerRunner process, {c['deliver'] / max(1, c['handled']) * 1e3:.2f} ms per event delivering)"
     )
     print(
         f"  lag (commit -> users_read) p50 {lag['p50']:.0f} ms, p90 {lag['p90']:.0f} ms, p99 {lag['p99']:.0f} ms, "

@@ -16,6 +16,7 @@ published again and the consumers' inbox absorbs the duplicates.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,7 +36,44 @@ BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_CAP_SECONDS = 300.0
 
 
-def envelope(entry: OutboxEntry) -> dict[str, Any]:
+CLAIMED_FIELDS = (
+    "id",
+    "aggregate_type",
+    "aggregate_id",
+    "aggregate_version",
+    "event_type",
+    "event_version",
+    "payload",
+    "occurred_at",
+    "correlation_id",
+    "causation_id",
+    "traceparent",
+    "attempts",
+)
+
+
+@dataclass(slots=True)
+class Claimed:
+    """The columns of a claimed outbox row that publishing needs (same names as OutboxEntry's)."""
+
+    id: Any
+    aggregate_type: str
+    aggregate_id: Any
+    aggregate_version: int
+    event_type: str
+    event_version: int
+    payload: Any
+    occurred_at: datetime
+    correlation_id: str
+    causation_id: str
+    traceparent: str
+    attempts: int
+    status: str = OutboxEntry.Status.PENDING
+    last_error: str = ""
+    next_attempt_at: datetime | None = None
+
+
+def envelope(entry: OutboxEntry | Claimed) -> dict[str, Any]:
     """The versioned JSON envelope of an outbox entry, as consumers receive it."""
     return {
         "event_id": str(entry.id),
@@ -101,7 +139,7 @@ class OutboxDispatcher:
                 return BatchResult()
             return self._publish_and_mark(entries)
 
-    def _claim(self, now: datetime) -> list[OutboxEntry]:
+    def _claim(self, now: datetime) -> list[Claimed]:
         earlier_unfinished = OutboxEntry.objects.filter(
             aggregate_type=OuterRef("aggregate_type"),
             aggregate_id=OuterRef("aggregate_id"),
@@ -117,23 +155,28 @@ class OutboxDispatcher:
         )
         if not heads:
             return []
-        # Holding each stream's head, the rest of those streams is ours alone.
-        return list(
+        # Holding each stream's head, the rest of those streams is ours alone. Plain values, not
+        # model instances: building 500 of them per batch costs more than the query.
+        rows = (
             OutboxEntry.objects.filter(status=OutboxEntry.Status.PENDING, aggregate_id__in=heads)
             .order_by("created_at", "aggregate_version")
-            .select_for_update()[: self.batch_size]
+            .select_for_update()
+            .values_list(*CLAIMED_FIELDS)[: self.batch_size]
         )
+        return [Claimed(*row) for row in rows]
 
-    def _publish_and_mark(self, entries: list[OutboxEntry]) -> BatchResult:
+    def _publish_and_mark(self, entries: list[Claimed]) -> BatchResult:
         envelopes = [envelope(entry) for entry in entries]
+        bodies: list[str] = []
         invalid: dict[int, str] = {}
         for index, item in enumerate(envelopes):
             try:
-                check_envelope(item)
+                bodies.append(check_envelope(item))
             except (TypeError, ValueError) as exc:
+                bodies.append("")
                 invalid[index] = f"{type(exc).__name__}: {exc}"
         held_back = _held_back(entries, set(invalid))
-        report = self.publisher.publish(envelopes, skip=set(invalid) | held_back)
+        report = self.publisher.publish(envelopes, skip=set(invalid) | held_back, bodies=bodies)
         failures = {**invalid, **report.failed}
 
         now = timezone.now()
@@ -157,13 +200,18 @@ class OutboxDispatcher:
                 log.warning(
                     "outbox entry failed; will retry", retry_at=entry.next_attempt_at.isoformat(), **_context(entry)
                 )
-            entry.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
+            OutboxEntry.objects.filter(pk=entry.id).update(
+                attempts=entry.attempts,
+                last_error=entry.last_error,
+                status=entry.status,
+                next_attempt_at=entry.next_attempt_at,
+            )
         if result.published:
             log.info("outbox entries published", count=result.published)
         return result
 
 
-def _held_back(entries: list[OutboxEntry], failed: set[int]) -> set[int]:
+def _held_back(entries: Sequence[Any], failed: set[int]) -> set[int]:
     """Positions after a failed entry of the same aggregate: they wait for it."""
     blocked: set[Any] = set()
     held: set[int] = set()
@@ -176,7 +224,7 @@ def _held_back(entries: list[OutboxEntry], failed: set[int]) -> set[int]:
     return held
 
 
-def _context(entry: OutboxEntry) -> dict[str, Any]:
+def _context(entry: Claimed) -> dict[str, Any]:
     return {
         "event_id": str(entry.id),
         "event_type": entry.event_type,
