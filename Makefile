@@ -53,6 +53,7 @@ typecheck: install
 # Static checks: lint, types, layering, Django's system checks (plus the deployment
 # checklist with a production-like environment) and no missing migrations.
 check: lint typecheck
+	@mkdir -p var
 	DJANGO_SETTINGS_MODULE=tests.settings $(MANAGE) check --fail-level WARNING
 	DJANGO_SETTINGS_MODULE=tests.settings $(MANAGE) makemigrations --check --dry-run
 	env -u DJANGO_SETTINGS_MODULE DEBUG=false SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
