@@ -20,39 +20,14 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
-from kombu import Queue
 
 from apps.core.composition import command_bus
-from apps.messaging import broker
 from apps.outbox.models import OutboxEntry
 from domain.kernel.result import Ok
 from domain.users.commands import RegisterUser, UpdateProfile
 
 PASSWORD = "a sufficiently long passphrase"
 UNREACHABLE_BROKER = "amqp://guest:guest@127.0.0.1:1//"
-
-
-@pytest.fixture
-def listener():
-    """A private queue bound to every users event; yields a function returning what arrived."""
-    conn = broker.connection()
-    queue = Queue(
-        f"test.{uuid.uuid4().hex}", exchange=broker.events_exchange(), routing_key="users.#", auto_delete=True
-    )
-    channel = conn.channel()
-    bound = queue(channel)
-    bound.declare()
-
-    def received() -> list[dict]:
-        messages = []
-        while (message := bound.get(no_ack=True)) is not None:
-            messages.append(message.payload)
-        return messages
-
-    yield received
-    bound.delete()
-    channel.close()
-    conn.release()
 
 
 def register(email: str, *, updates: int = 0) -> uuid.UUID:

@@ -1,42 +1,15 @@
 """The outbox dispatcher against PostgreSQL and RabbitMQ (publisher confirms)."""
 
-import uuid
-
 import pytest
 from django.conf import settings
-from kombu import Queue
 
 from apps.core.composition import command_bus
-from apps.messaging import broker
 from apps.outbox.dispatcher import OutboxDispatcher
 from apps.outbox.models import OutboxEntry
 from domain.kernel.result import Ok
 from domain.users.commands import RegisterUser, UpdateProfile
 
 PASSWORD = "a sufficiently long passphrase"
-
-
-@pytest.fixture
-def listener():
-    """A private queue bound to every users event; yields a function returning what arrived."""
-    conn = broker.connection()
-    queue = Queue(
-        f"test.{uuid.uuid4().hex}", exchange=broker.events_exchange(), routing_key="users.#", auto_delete=True
-    )
-    channel = conn.channel()
-    bound = queue(channel)
-    bound.declare()
-
-    def received() -> list[dict]:
-        messages = []
-        while (message := bound.get(no_ack=True)) is not None:
-            messages.append(message.payload)
-        return messages
-
-    yield received
-    bound.delete()
-    channel.close()
-    conn.release()
 
 
 def dispatch(command):

@@ -16,44 +16,20 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection, connections
-from kombu import Queue
+from django.db import connection
 from rest_framework.test import APIClient
 
 from apps.core.composition import command_bus
-from apps.messaging import broker
 from apps.messaging.publisher import BrokerUnavailable, EventPublisher
 from apps.outbox import tasks
 from apps.outbox.dispatcher import OutboxDispatcher
 from apps.outbox.models import OutboxEntry
 from domain.kernel.result import Ok
 from domain.users.commands import RegisterUser, UpdateProfile
+from tests.integration.threads import in_thread
 
 PASSWORD = "a sufficiently long passphrase"
 UNREACHABLE_BROKER = "amqp://guest:guest@127.0.0.1:1//"  # nothing listens on port 1: refused at once
-
-
-@pytest.fixture
-def listener():
-    """A private queue bound to every users event; yields a function returning what arrived so far."""
-    conn = broker.connection()
-    queue = Queue(
-        f"test.{uuid.uuid4().hex}", exchange=broker.events_exchange(), routing_key="users.#", auto_delete=True
-    )
-    channel = conn.channel()
-    bound = queue(channel)
-    bound.declare()
-    arrived: list[dict] = []
-
-    def received() -> list[dict]:
-        while (message := bound.get(no_ack=True)) is not None:
-            arrived.append(message.payload)
-        return list(arrived)
-
-    yield received
-    bound.delete()
-    channel.close()
-    conn.release()
 
 
 def dispatch(command):
@@ -81,20 +57,6 @@ def versions_by_aggregate(messages: list[dict], aggregate_ids) -> dict[str, list
         if message["aggregate_id"] in wanted:
             seen[message["aggregate_id"]].append(message["aggregate_version"])
     return dict(seen)
-
-
-def in_thread(target, *args) -> threading.Thread:
-    """A started thread that closes its own database connection when done."""
-
-    def run():
-        try:
-            target(*args)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
 
 
 def child_environment() -> dict[str, str]:

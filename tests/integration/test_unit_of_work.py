@@ -5,7 +5,6 @@ import uuid
 
 import pytest
 import structlog
-from django.db import connections
 
 from apps.core.composition import command_bus, in_unit_of_work
 from apps.core.unit_of_work import DjangoUnitOfWork, UnitOfWorkMiddleware, current_unit_of_work
@@ -21,6 +20,7 @@ from domain.users.commands import RegisterUser, UpdateProfile
 from domain.users.errors import EmailAlreadyRegisteredError
 from domain.users.handlers import register_user
 from domain.users.model import Email, PasswordHash, User, UserProfile
+from tests.integration.threads import in_thread
 
 PASSWORD = "a sufficiently long passphrase"
 
@@ -29,20 +29,6 @@ def register(email: str, name: str = "Ann") -> User:
     result = command_bus().dispatch(RegisterUser(email=email, password=PASSWORD, display_name=name))
     assert isinstance(result, Ok), result
     return result.value
-
-
-def in_thread(target, *args) -> threading.Thread:
-    """A started thread that closes its own database connection when done."""
-
-    def run():
-        try:
-            target(*args)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
 
 
 def bus_with(handler) -> CommandBus:
