@@ -23,13 +23,10 @@ from kombu.exceptions import OperationalError
 from apps.messaging.consumers import EventConsumer, malformed, requeue
 from apps.messaging.models import DeliveryFailure, InboxEntry
 
-# Where the composition root keeps the consumers it runs; settings.EVENT_CONSUMERS overrides it.
-DEFAULT_EVENT_CONSUMERS = "apps.core.event_handlers.CONSUMERS"
-
 
 def event_consumers() -> Sequence[EventConsumer]:
     """The consumers the composition root runs (``settings.EVENT_CONSUMERS``, a dotted path)."""
-    return import_string(getattr(settings, "EVENT_CONSUMERS", DEFAULT_EVENT_CONSUMERS))
+    return import_string(settings.EVENT_CONSUMERS)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
