@@ -108,19 +108,27 @@ def _claim_in_inbox(consumer_name: str, envelopes: Sequence[Envelope]) -> list[i
     for position, envelope in enumerate(envelopes):
         first_position.setdefault(uuid.UUID(str(envelope["event_id"])), position)
     meta = InboxEntry._meta
-    event_id_field, processed_at_field = meta.get_field("event_id"), meta.get_field("processed_at")
-    now = processed_at_field.get_db_prep_value(timezone.now(), connection)
-    params: list[Any] = []
-    for event_id, position in first_position.items():
-        event_type = str(envelopes[position]["event_type"])
-        params += [consumer_name, event_id_field.get_db_prep_value(event_id, connection), event_type, now]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(name) for name in ("consumer", "event_id", "event_type", "processed_at"))
-    rows = ", ".join(["(%s, %s, %s, %s)"] * len(first_position))
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {rows} "
-        f"ON CONFLICT ({quote('consumer')}, {quote('event_id')}) DO NOTHING RETURNING {quote('event_id')}"
-    )
+    conflict = f"ON CONFLICT ({quote('consumer')}, {quote('event_id')}) DO NOTHING RETURNING {quote('event_id')}"
+    now = timezone.now()
+    event_types = [str(envelopes[position]["event_type"]) for position in first_position.values()]
+    if connection.vendor == "postgresql":
+        # Four array parameters, whatever the batch size: the statement stays small and cheap to prepare.
+        sql = (
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) "
+            "SELECT %s, event_id, event_type, %s FROM unnest(%s::uuid[], %s::varchar[]) AS batch(event_id, event_type) "
+            f"{conflict}"
+        )
+        params: list[Any] = [consumer_name, now, list(first_position), event_types]
+    else:
+        event_id_field, processed_at_field = meta.get_field("event_id"), meta.get_field("processed_at")
+        prepared_now = processed_at_field.get_db_prep_value(now, connection)
+        params = []
+        for event_id, event_type in zip(first_position, event_types, strict=True):
+            params += [consumer_name, event_id_field.get_db_prep_value(event_id, connection), event_type, prepared_now]
+        rows = ", ".join(["(%s, %s, %s, %s)"] * len(first_position))
+        sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {rows} {conflict}"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         inserted = {uuid.UUID(str(value)) for (value,) in cursor.fetchall()}
