@@ -3,19 +3,10 @@
 import pytest
 from django.conf import settings
 
-from apps.core.composition import command_bus
 from apps.outbox.dispatcher import OutboxDispatcher
 from apps.outbox.models import OutboxEntry
-from domain.kernel.result import Ok
 from domain.users.commands import RegisterUser, UpdateProfile
-
-PASSWORD = "a sufficiently long passphrase"
-
-
-def dispatch(command):
-    result = command_bus().dispatch(command)
-    assert isinstance(result, Ok), result
-    return result.value
+from tests.commands import PASSWORD, dispatch
 
 
 @pytest.mark.django_db

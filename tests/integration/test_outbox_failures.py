@@ -19,23 +19,15 @@ from django.conf import settings
 from django.db import connection
 from rest_framework.test import APIClient
 
-from apps.core.composition import command_bus
 from apps.messaging.publisher import BrokerUnavailable, EventPublisher
 from apps.outbox import tasks
 from apps.outbox.dispatcher import OutboxDispatcher
 from apps.outbox.models import OutboxEntry
-from domain.kernel.result import Ok
 from domain.users.commands import RegisterUser, UpdateProfile
+from tests.commands import PASSWORD, dispatch
 from tests.integration.threads import in_thread
 
-PASSWORD = "a sufficiently long passphrase"
 UNREACHABLE_BROKER = "amqp://guest:guest@127.0.0.1:1//"  # nothing listens on port 1: refused at once
-
-
-def dispatch(command):
-    result = command_bus().dispatch(command)
-    assert isinstance(result, Ok), result
-    return result.value
 
 
 def users_with_history(prefix: str, users: int, updates: int) -> list[uuid.UUID]:

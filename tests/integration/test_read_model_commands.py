@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
-from apps.core.composition import command_bus
 from apps.core.event_handlers import CONSUMERS, USERS_READ
 from apps.messaging import broker
 from apps.messaging.consumers import ConsumerRunner
@@ -21,18 +20,11 @@ from apps.outbox.dispatcher import OutboxDispatcher
 from apps.outbox.models import OutboxEntry
 from apps.users.models import User as UserRow
 from apps.users.models import UserReadModel
-from domain.kernel.result import Ok
 from domain.users.commands import AuthenticateUser, DeactivateUser, RegisterUser, UpdateProfile
+from tests.commands import PASSWORD, dispatch
 from tests.events import deliver_events
 
-PASSWORD = "a sufficiently long passphrase"
 READ_FIELDS = ("email", "display_name", "is_active", "created_at", "last_login_at", "version")
-
-
-def dispatch(command: Any) -> Any:
-    result = command_bus().dispatch(command)
-    assert isinstance(result, Ok), result
-    return result.value
 
 
 def read_state(user_id: uuid.UUID) -> dict[str, Any]:

@@ -2,20 +2,11 @@
 
 import pytest
 
-from apps.core.composition import command_bus
 from apps.core.unit_of_work import DjangoUnitOfWork
 from apps.users.models import User as UserRow
-from domain.kernel.result import Ok
 from domain.users.commands import AuthenticateUser, DeactivateUser, RegisterUser, UpdateProfile
 from domain.users.model import Email
-
-PASSWORD = "a sufficiently long passphrase"
-
-
-def dispatch(command):
-    result = command_bus().dispatch(command)
-    assert isinstance(result, Ok), result
-    return result.value
+from tests.commands import PASSWORD, dispatch
 
 
 @pytest.mark.django_db

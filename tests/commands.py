@@ -1,0 +1,15 @@
+"""Commands through the production command bus, for tests that need state made the real way."""
+
+from typing import Any
+
+from apps.core.composition import command_bus
+from domain.kernel.result import Ok
+
+PASSWORD = "a sufficiently long passphrase"
+
+
+def dispatch(command: Any) -> Any:
+    """Dispatch ``command`` and return its ``Ok`` value; anything else fails the test."""
+    result = command_bus().dispatch(command)
+    assert isinstance(result, Ok), result
+    return result.value
