@@ -1,10 +1,14 @@
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.core import health
 from apps.core.problems import not_found
 from apps.security.views import jwks_view
+from apps.users.api import urls as users_api
+
+API_V1 = [*users_api.urlpatterns]
+API_V2: list[URLPattern | URLResolver] = []
 
 urlpatterns = [
     path("health/live", health.live, name="health-live"),
@@ -13,7 +17,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/<str:version>/", include("apps.users.api.urls")),
+    # One include per version; a context that has no v2 endpoints is simply absent from it.
+    re_path(r"^api/(?P<version>v1)/", include(API_V1)),
+    re_path(r"^api/(?P<version>v2)/", include(API_V2)),
     # Anything else under /api/ is a problem-details 404, in DEBUG too.
     re_path(r"^api/", not_found),
 ]

@@ -9,10 +9,12 @@ runs it against the real services on localhost (PostgreSQL and RabbitMQ), in one
    whose publisher confirms are awaited together (the mode of ``EventPublisher``);
 2. **drain**: 50,000 pending outbox rows (10,000 users x 5 events, ``users.user_registered``
    then profile updates, interleaved across users) drained by ``OutboxDispatcher().
-   dispatch_pending()`` while the users_read consumer (``ConsumerRunner`` + the users
-   projection, in its own process) projects them; drain and end-to-end events/s; then, as a
-   diagnostic, the same rows drained with no consumer at work, by one dispatcher and by several
-   in parallel (SKIP LOCKED), counting any message published twice;
+   dispatch_pending()`` in ``--dispatchers`` processes at once (default 2, what ``celery -A
+   config worker`` runs on two cores: its default concurrency is the number of CPUs, and beat's
+   ticks and the commit kicks keep both busy while there is a backlog) while the users_read
+   consumer (``ConsumerRunner`` + the users projection, in its own process) projects them; drain
+   and end-to-end events/s; then, as a diagnostic, the same rows drained with no consumer at
+   work, by one dispatcher and by ``--dispatchers``, counting any message published twice;
 3. **lag**: commands at a steady rate through ``command_bus()`` (RegisterUser and
    UpdateProfile) with a dispatcher process (kicked after each commit like
    ``transaction.on_commit(kick)``, and ticking every second like beat) and the consumer
@@ -433,13 +435,69 @@ def drain_once_role() -> int:
     setup_django()
     dispatcher = timed_dispatcher()
     dispatcher.publisher.ensure_connected()
+    timer = SqlTimer()
     emit("READY", {"pid": os.getpid()})
     os.read(sys.stdin.fileno(), 1)
-    published = dispatcher.dispatch_pending()
+    with timer.installed():
+        published = dispatcher.dispatch_pending()
     finished = time.time()
     dispatcher.publisher.close()
-    emit("STATS", {"published": published, "finished": finished, "batches": dispatcher.batches})
+    emit(
+        "STATS",
+        {
+            "published": published,
+            "finished": finished,
+            "batches": dispatcher.batches,
+            "times": dict(dispatcher.times),
+            "sql": timer.snapshot(),
+        },
+    )
     return 0
+
+
+def drain_in_parallel(
+    dispatchers: int, pids: dict[str, int] | None = None, on_go: Callable[[], None] | None = None
+) -> dict[str, Any]:
+    """Drain everything pending with ``dispatchers`` processes started together; their figures summed.
+
+    ``on_go`` runs at the moment they are told to start (after their start-up, which is not timed).
+    """
+    children = [Child("drain-once", stdin=True) for _ in range(dispatchers)]
+    try:
+        for child in children:
+            child.wait_for("READY")
+        cpu = CpuWindow({**{f"dispatcher {n + 1}": c.proc.pid for n, c in enumerate(children)}, **(pids or {})})
+        went = time.time()
+        if on_go is not None:
+            on_go()
+        for child in children:
+            child.kick()  # go
+        stats = [child.wait_for("STATS", timeout=600) for child in children]
+        window = cpu.finish()
+    finally:
+        for child in children:
+            child.stop()
+    times: dict[str, float] = defaultdict(float)
+    sql: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+    for item in stats:
+        for name, value in item["times"].items():
+            times[name] += value
+        for kind, (n, t) in item["sql"].items():
+            sql[kind][0] += n
+            sql[kind][1] += t
+    total = sum(item["published"] for item in stats)
+    seconds = max(item["finished"] for item in stats) - went
+    return {
+        "dispatchers": dispatchers,
+        "published": total,
+        "each": [item["published"] for item in stats],
+        "seconds": seconds,
+        "rate": total / seconds,
+        "batches": sum(item["batches"] for item in stats),
+        "times": dict(times),
+        "sql": dict(sql),
+        "cpu": window,
+    }
 
 
 class Child:
@@ -662,16 +720,14 @@ def count(sql: str, params: Any = ()) -> int:
         return int(cursor.fetchone()[0])
 
 
-def drain_phase(entries: list[Any], consumer: Child, batch_size: int, e2e_timeout: float) -> dict[str, Any]:
+def drain_phase(entries: list[Any], consumer: Child, dispatchers: int, e2e_timeout: float) -> dict[str, Any]:
+    """``dispatchers`` processes drain the rows while the consumer projects them; then wait for the projection."""
     from django.db import connection
 
     total = len(entries)
-    dispatcher = timed_dispatcher(batch_size=batch_size)
-    dispatcher.publisher.ensure_connected()
-    timer = SqlTimer()
-    cpu = CpuWindow({"dispatcher (this process)": os.getpid(), "consumer": consumer.proc.pid})
     done = threading.Event()
     marks: dict[str, float] = {}
+    windows: dict[str, CpuWindow] = {}
 
     def watch() -> None:
         """Progress every 2 s; the end-to-end finish (all projected) is read from the inbox afterwards."""
@@ -695,20 +751,21 @@ def drain_phase(entries: list[Any], consumer: Child, batch_size: int, e2e_timeou
         finally:
             connection.close()
 
-    marks["start"] = time.time()
     watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    started = time.perf_counter()
-    with timer.installed():
-        published = dispatcher.dispatch_pending()
-        while count("SELECT count(*) FROM outbox WHERE status = 'pending'"):  # never expected; to be sure
-            published += dispatcher.dispatch_pending()
-    drain_seconds = time.perf_counter() - started
-    drain_cpu = cpu.finish()
+
+    def go() -> None:
+        marks["start"] = time.time()
+        windows["e2e"] = CpuWindow({"consumer": consumer.proc.pid})
+        watcher.start()
+
+    drained = drain_in_parallel(dispatchers, {"consumer": consumer.proc.pid}, on_go=go)
+    published, drain_seconds, drain_cpu = drained["published"], drained["seconds"], drained["cpu"]
+    if left := count("SELECT count(*) FROM outbox WHERE status = 'pending'"):
+        raise RuntimeError(f"{left:,} outbox rows are still pending after the drain")
     say(f"  drain: all {published:,} published in {drain_seconds:.2f} s; waiting for the projection")
     watcher.join(timeout=max(1.0, e2e_timeout - (time.time() - marks["start"])))
     done.set()
-    e2e_cpu = cpu.finish()
+    e2e_cpu = windows["e2e"].finish()
     complete = "all_projected_seen" in marks
     if not complete:
         say(
@@ -732,9 +789,10 @@ def drain_phase(entries: list[Any], consumer: Child, batch_size: int, e2e_timeou
     e2e_seconds = last_projected - marks["start"]
     projected = count("SELECT count(*) FROM inbox WHERE consumer = %s", [CONSUMER_NAME])
     full = count("SELECT count(*) FROM users_read WHERE version = %s", [max(e.aggregate_version for e in entries)])
-    dispatcher.publisher.close()
     return {
         "events": total,
+        "dispatchers": dispatchers,
+        "each": drained["each"],
         "published": published,
         "drain_seconds": drain_seconds,
         "drain_rate": published / drain_seconds,
@@ -743,23 +801,23 @@ def drain_phase(entries: list[Any], consumer: Child, batch_size: int, e2e_timeou
         "e2e_complete": complete,
         "projected": projected,
         "users_complete": full,
-        "batches": dispatcher.batches,
-        "times": dict(dispatcher.times),
-        "sql": timer.snapshot(),
+        "batches": drained["batches"],
+        "times": drained["times"],
+        "sql": drained["sql"],
         "consumer": consumer_stats,
         "cpu_drain": drain_cpu,
         "cpu_e2e": e2e_cpu,
     }
 
 
-def drain_alone_phase(batch_size: int, parallel: int) -> dict[str, Any]:
+def drain_alone_phase(dispatchers: int) -> dict[str, Any]:
     """Diagnostic: the same rows drained again with no consumer at work (its queue unbound).
 
-    Once by one dispatcher (in this process), then by ``parallel`` dispatcher processes at once.
-    Beside the headline drain, the first tells the dispatcher's own cost from the cost of sharing
-    two cores with the consumer (and with RabbitMQ delivering to it); the second shows what
-    draining in parallel (SKIP LOCKED, streams claimed by their head) adds, and the queue depth
-    afterwards shows whether any event was published twice.
+    Once by one dispatcher, then by ``dispatchers`` at once (unless that is one). Beside the
+    headline drain, this tells the dispatcher's own cost from the cost of sharing two cores with
+    the consumer (and with RabbitMQ delivering to it), and what draining in parallel (SKIP LOCKED,
+    streams claimed by their head) adds. The queue depth afterwards shows whether any event was
+    published twice.
     """
     from django.db import connection
     from kombu import Queue
@@ -783,62 +841,25 @@ def drain_alone_phase(batch_size: int, parallel: int) -> dict[str, Any]:
         with broker.connection(connect_timeout=3) as conn:
             return int(queue(conn.default_channel).queue_declare(passive=True).message_count)
 
+    runs: dict[int, dict[str, Any]] = {}
     with broker.connection(connect_timeout=3) as conn:
         conn.default_channel.queue_unbind(consumer_queue, exchange.name, routing_key="users.#")
     try:
-        reset()
-        dispatcher = timed_dispatcher(batch_size=batch_size)
-        dispatcher.publisher.ensure_connected()
-        cpu = CpuWindow({"dispatcher (this process)": os.getpid()})
-        started = time.perf_counter()
-        published = dispatcher.dispatch_pending()
-        seconds = time.perf_counter() - started
-        window = cpu.finish()
-        dispatcher.publisher.close()
-        one = {
-            "published": published,
-            "seconds": seconds,
-            "rate": published / seconds,
-            "batches": dispatcher.batches,
-            "times": dict(dispatcher.times),
-            "cpu": window,
-            "queued": depth(),
-        }
-        say(f"  drain alone, 1 dispatcher: {one['rate']:,.0f} events/s ({seconds:.2f} s)")
-
-        reset()
-        children = [Child("drain-once", stdin=True) for _ in range(parallel)]
-        try:
-            for child in children:
-                child.wait_for("READY")
-            pids = {f"dispatcher {n + 1}": child.proc.pid for n, child in enumerate(children)}
-            cpu = CpuWindow(pids)
-            went = time.time()
-            for child in children:
-                child.kick()  # go
-            stats = [child.wait_for("STATS", timeout=300) for child in children]
-            window = cpu.finish()
-        finally:
-            for child in children:
-                child.stop()
-        total = sum(item["published"] for item in stats)
-        seconds = max(item["finished"] for item in stats) - went
-        many = {
-            "dispatchers": parallel,
-            "published": total,
-            "each": [item["published"] for item in stats],
-            "seconds": seconds,
-            "rate": total / seconds,
-            "cpu": window,
-            "queued": depth(),
-        }
-        say(f"  drain alone, {parallel} dispatchers: {many['rate']:,.0f} events/s ({seconds:.2f} s), {many['each']}")
+        for n in sorted({1, dispatchers}):
+            reset()
+            run = drain_in_parallel(n)
+            run["queued"] = depth()
+            runs[n] = run
+            say(
+                f"  drain alone, {n} dispatcher(s): {run['rate']:,.0f} events/s ({run['seconds']:.2f} s), "
+                f"{run['queued'] - run['published']:+,} messages beyond the events published"
+            )
     finally:
         with broker.connection(connect_timeout=3) as conn:
             conn.default_channel.queue_bind(consumer_queue, exchange.name, routing_key="users.#")
             with suppress(Exception):
                 queue(conn.default_channel).delete()
-    return {**one, "parallel": many}
+    return {"one": runs[1], "many": runs[dispatchers]}
 
 
 def lag_phase(consumer: Child, *, rate: float, seconds: float, pool_size: int, writers: int) -> dict[str, Any]:
@@ -1136,7 +1157,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the steady lag phase (default 20)")
     parser.add_argument("--pool", type=int, default=500, help="users registered before the lag phase (default 500)")
     parser.add_argument(
-        "--parallel", type=int, default=2, help="dispatcher processes in the parallel drain diagnostic (default 2)"
+        "--dispatchers",
+        type=int,
+        default=2,
+        help="dispatcher processes draining at once (default 2: a worker's default concurrency on 2 cores)",
     )
     parser.add_argument("--writers", type=int, default=2, help="writer threads in the lag phase (default 2)")
     parser.add_argument(
@@ -1220,8 +1244,11 @@ def main() -> int:
             cursor.execute("ANALYZE outbox")
         say(f"  drain: inserted in {time.perf_counter() - started:.1f} s")
         consumer.wait_for("READY")
-        say("  drain: dispatch_pending() with the consumer projecting concurrently")
-        drain = drain_phase(entries, consumer, batch_size, args.e2e_timeout)
+        say(
+            f"  drain: dispatch_pending() in {args.dispatchers} dispatcher process(es) at once, "
+            "with the consumer projecting concurrently"
+        )
+        drain = drain_phase(entries, consumer, args.dispatchers, args.e2e_timeout)
         results["drain"] = drain
         say(
             f"  drain: {drain['drain_rate']:,.0f} events/s to RabbitMQ; end to end {drain['e2e_rate']:,.0f} "
@@ -1230,7 +1257,7 @@ def main() -> int:
         del entries, bodies
 
         say("2b  diagnostic: the same rows drained again with no consumer at work (its queue unbound)")
-        results["drain_alone"] = drain_alone_phase(batch_size, args.parallel)
+        results["drain_alone"] = drain_alone_phase(args.dispatchers)
 
         say("3/3 lag: dispatcher process (kicked on commit, 1 s tick) + the consumer process")
         lag = lag_phase(consumer, rate=args.rate, seconds=args.seconds, pool_size=args.pool, writers=args.writers)
@@ -1259,8 +1286,9 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
     say(f"  CPU publishing raw:   {format_cpu(raw['cpu'])}")
     print()
     say("where the time goes -- drain phase")
-    print_breakdown("dispatcher", drain["times"], drain["batches"], drain["published"])
-    print_sql("dispatcher SQL", drain["sql"], drain["batches"], "batch")
+    dispatchers = f"{drain['dispatchers']} dispatcher(s), summed"
+    print_breakdown(dispatchers, drain["times"], drain["batches"], drain["published"])
+    print_sql(f"{dispatchers}, SQL", drain["sql"], drain["batches"], "batch")
     c = drain["consumer"]
     say(
         f"  consumer: {c['handled']:,} messages in {c['span']:.2f} s ({c['handled'] / max(c['span'], 1e-9):,.0f}/s); "
@@ -1269,10 +1297,10 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
     )
     print_sql("consumer SQL", c["sql"], c["handled"], "msg")
     say(f"  CPU while draining:   {format_cpu(drain['cpu_drain'])}")
-    alone = results["drain_alone"]
-    print_breakdown("dispatcher, no consumer at work", alone["times"], alone["batches"], alone["published"])
-    say(f"  CPU draining alone:   {format_cpu(alone['cpu'])}")
-    say(f"  CPU, {alone['parallel']['dispatchers']} dispatchers:     {format_cpu(alone['parallel']['cpu'])}")
+    one, many = results["drain_alone"]["one"], results["drain_alone"]["many"]
+    print_breakdown("1 dispatcher, no consumer at work", one["times"], one["batches"], one["published"])
+    say(f"  CPU, 1 dispatcher alone:    {format_cpu(one['cpu'])}")
+    say(f"  CPU, {many['dispatchers']} dispatchers alone:  {format_cpu(many['cpu'])}")
     say(f"  CPU until projected:  {format_cpu(drain['cpu_e2e'])}")
     print()
     say("where the time goes -- lag phase")
@@ -1310,14 +1338,13 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
     )
     print(
         f"  outbox drain         {drain['drain_rate']:>9,.0f} events/s  ({drain['published']:,} events, "
-        f"{drain['drain_seconds']:.2f} s, consumer running)"
+        f"{drain['drain_seconds']:.2f} s, {drain['dispatchers']} dispatcher(s) {drain['each']}, consumer running)"
     )
     print(f"  drain / raw          {ratio * 100:>9.1f} %")
-    alone = results["drain_alone"]
-    many = alone["parallel"]
+    one, many = results["drain_alone"]["one"], results["drain_alone"]["many"]
     print(
-        f"  (diagnostic) no consumer at work: 1 dispatcher {alone['rate']:,.0f} events/s "
-        f"({alone['rate'] / raw['rate'] * 100:.1f} % of raw); {many['dispatchers']} dispatchers in parallel "
+        f"  (diagnostic) no consumer at work: 1 dispatcher {one['rate']:,.0f} events/s "
+        f"({one['rate'] / raw['rate'] * 100:.1f} % of raw); {many['dispatchers']} dispatcher(s) at once "
         f"{many['rate']:,.0f} events/s ({many['rate'] / raw['rate'] * 100:.1f} %), "
         f"{many['queued'] - many['published']:+,} messages beyond the events published"
     )

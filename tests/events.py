@@ -13,10 +13,16 @@ from apps.outbox.dispatcher import OutboxDispatcher
 
 
 def deliver_events(*consumers: EventConsumer) -> int:
-    """Publish every pending outbox entry and let the consumers handle them; returns messages handled."""
+    """Publish every pending outbox entry and let the consumers handle them; returns messages handled.
+
+    Goes round until the outbox stays empty: a policy's command (an invoice issued
+    for a placed order, say) leaves new events that other consumers are waiting for.
+    """
     runner = ConsumerRunner(consumers or CONSUMERS)
+    handled = 0
     with broker.connection() as conn:
         for queue in runner.declare(conn):
             queue(conn.default_channel).purge()  # leftovers of earlier runs are not this test's events
-        OutboxDispatcher().dispatch_pending()
-        return runner.run(conn, idle_timeout=0, poll=0.05)
+        while OutboxDispatcher().dispatch_pending():
+            handled += runner.run(conn, idle_timeout=0, poll=0.05)
+    return handled

@@ -7,19 +7,16 @@ production adapters. The unit of work is bound per dispatch by
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache, partial
-from typing import Any
+from functools import cache
 
 from apps.core.bus_logging import LoggingMiddleware
-from apps.core.unit_of_work import UnitOfWorkMiddleware, current_unit_of_work
+from apps.core.unit_of_work import UnitOfWorkMiddleware, in_unit_of_work
 from apps.users import queries as user_queries
 from apps.users.passwords import DjangoArgon2PasswordHasher, DjangoPasswordPolicy
 from domain.kernel.bus import CommandBus, QueryBus
 from domain.kernel.ids import RandomIdFactory
 from domain.kernel.ports import SystemClock
-from domain.kernel.result import Result
 from domain.users import commands as user_commands
 from domain.users import handlers as user_handlers
 
@@ -28,12 +25,6 @@ from domain.users import handlers as user_handlers
 class Buses:
     commands: CommandBus
     queries: QueryBus
-
-
-def in_unit_of_work(handler: Callable[..., Result[Any, Exception]], **ports: Any) -> Callable[[Any], Any]:
-    """Bind ``handler`` to ``ports`` and to the unit of work open for the current dispatch."""
-    bound = partial(handler, **ports)
-    return lambda message: bound(message, uow=current_unit_of_work())
 
 
 def build_buses() -> Buses:

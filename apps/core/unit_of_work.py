@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextvars import ContextVar
+from functools import partial
 from types import TracebackType
 from typing import Any, Self
 
@@ -38,7 +39,8 @@ class DjangoUnitOfWork(UsersUnitOfWork):
         self._committed = False
 
     def repositories(self) -> tuple[Repository[Any], ...]:
-        return (self.users,)
+        """Every repository attribute, in the order they were set: each context's aggregates are saved in turn."""
+        return tuple(value for value in vars(self).values() if isinstance(value, Repository))
 
     def __enter__(self) -> Self:
         self._atomic = transaction.atomic()
@@ -68,6 +70,12 @@ class DjangoUnitOfWork(UsersUnitOfWork):
     def rollback(self) -> None:
         transaction.set_rollback(True)
         self._committed = False
+
+
+def in_unit_of_work(handler: Callable[..., Result[Any, Exception]], **ports: Any) -> Callable[[Any], Any]:
+    """Bind ``handler`` to ``ports`` and to the unit of work open for the current dispatch."""
+    bound = partial(handler, **ports)
+    return lambda message: bound(message, uow=current_unit_of_work())
 
 
 def current_unit_of_work() -> DjangoUnitOfWork:

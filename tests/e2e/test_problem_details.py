@@ -78,7 +78,13 @@ def test_an_unknown_url_under_api_is_404(api, path):
 def test_an_unknown_api_version_is_404(api, signed_in):
     response = api.get("/api/v9/users/me", **signed_in)
 
-    assert assert_problem(response, 404, "not-found")["detail"] == "Invalid version in URL path."
+    assert assert_problem(response, 404, "not-found")["detail"] == "There is no resource at this URL."
+
+
+def test_a_version_an_endpoint_does_not_have_is_404(api, signed_in):
+    response = api.get("/api/v2/users/me", **signed_in)
+
+    assert_problem(response, 404, "not-found")
 
 
 # --- 405, 406, 413, 415 ---------------------------------------------------------------------------------------

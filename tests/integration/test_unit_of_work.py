@@ -6,8 +6,8 @@ import uuid
 import pytest
 import structlog
 
-from apps.core.composition import command_bus, in_unit_of_work
-from apps.core.unit_of_work import DjangoUnitOfWork, UnitOfWorkMiddleware, current_unit_of_work
+from apps.core.composition import command_bus
+from apps.core.unit_of_work import DjangoUnitOfWork, UnitOfWorkMiddleware, current_unit_of_work, in_unit_of_work
 from apps.outbox.models import OutboxEntry
 from apps.users.models import User as UserRow
 from apps.users.passwords import DjangoArgon2PasswordHasher, DjangoPasswordPolicy
