@@ -8,6 +8,8 @@ from typing import Any
 
 from apps.messaging.consumers import EventConsumer
 from apps.users import projections as users_projection
+from domain.kernel.messages import Command
+from domain.kernel.result import Result
 
 
 @dataclass(frozen=True)
@@ -16,7 +18,8 @@ class Projection:
 
     name: str
     consumer: EventConsumer
-    event_type_prefix: str
+    #: Which events of the history feed it (prefixes of event types), for rebuilding.
+    event_type_prefixes: tuple[str, ...]
     reset: Callable[[], None]
 
     def apply(self, envelope: Mapping[str, Any]) -> None:
@@ -31,12 +34,25 @@ USERS_READ = Projection(
         handle=users_projection.project,
         handle_batch=users_projection.project_batch,
     ),
-    event_type_prefix="users.",
+    event_type_prefixes=("users.",),
     reset=users_projection.reset,
 )
 
+
+def dispatch(command: Command) -> Result[Any, Exception]:
+    """How a policy acts: through the command bus, like any other caller (imported late: no cycle)."""
+    from apps.core.composition import command_bus
+
+    return command_bus().dispatch(command)
+
+
 PROJECTIONS: dict[str, Projection] = {projection.name: projection for projection in (USERS_READ,)}
-CONSUMERS: tuple[EventConsumer, ...] = tuple(projection.consumer for projection in PROJECTIONS.values())
+#: Consumers that turn one context's events into another context's commands.
+POLICIES: tuple[EventConsumer, ...] = ()
+CONSUMERS: tuple[EventConsumer, ...] = (
+    *(projection.consumer for projection in PROJECTIONS.values()),
+    *POLICIES,
+)
 
 
 def consumer_named(name: str) -> EventConsumer:

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 from django.db import transaction
+from django.db.models import Q
 
 from apps.core.commands import OrderflowCommand
 from apps.core.event_handlers import PROJECTIONS, Projection
@@ -40,9 +41,14 @@ class Command(OrderflowCommand):
             self.rebuild(PROJECTIONS[name])
 
     def rebuild(self, projection: Projection) -> None:
-        history = OutboxEntry.objects.filter(
-            status=OutboxEntry.Status.PROCESSED, event_type__startswith=projection.event_type_prefix
-        ).order_by("aggregate_id", "aggregate_version")
+        of_interest = Q()
+        for prefix in projection.event_type_prefixes:
+            of_interest |= Q(event_type__startswith=prefix)
+        # In the order they were written, so that a read model fed by several aggregates (an order and
+        # its invoice) sees the events in their causal order; within one aggregate, by version.
+        history = OutboxEntry.objects.filter(of_interest, status=OutboxEntry.Status.PROCESSED).order_by(
+            "created_at", "aggregate_version"
+        )
         total = history.count()
         applied, incomplete = 0, set()
         self.stdout.write(f"{projection.name}: replaying {total} event(s)")
