@@ -190,6 +190,9 @@ class ConsumerRunner:
         self.batch_size = batch_size
         self.handled = 0
         self._buffer: list[tuple[EventConsumer, Any, Message]] = []
+        #: Handled messages whose ack waits for the end of the flush (RabbitMQ only: see ``_settle``).
+        self._acks: list[Message] = []
+        self._defer_acks = False
 
     def declare(self, conn: Connection) -> list[Queue]:
         amqp = broker.is_amqp(conn)
@@ -214,6 +217,7 @@ class ConsumerRunner:
     ) -> int:
         """Consume until ``should_stop()`` or ``idle_timeout`` seconds without a message; return how many."""
         queues = self.declare(conn)
+        self._defer_acks = broker.is_amqp(conn)
         by_queue = {consumer.queue_name: consumer for consumer in self.consumers}
         idle_since = time.monotonic()
         consumers = [
@@ -272,6 +276,37 @@ class ConsumerRunner:
     def _flush(self) -> None:
         """Handle the gathered messages: in batches where the consumer can, one by one otherwise."""
         buffer, self._buffer = self._buffer, []
+        try:
+            self._handle_buffer(buffer)
+        except BaseException:
+            self._settle(all_settled=False)
+            raise
+        self._settle(all_settled=True)
+
+    def _ack(self, message: Message) -> None:
+        if self._defer_acks:
+            self._acks.append(message)
+        else:
+            message.ack()
+
+    def _settle(self, *, all_settled: bool) -> None:
+        """Send the deferred acks: one ``multiple`` ack when every earlier delivery is settled, else one each.
+
+        A flush that ran to the end has acked, rejected or requeued every message it
+        was given, and nothing delivered before it is outstanding, so one ack of the
+        highest tag with ``multiple=True`` covers exactly the handled messages: one
+        frame per batch instead of one per message, for the consumer and for RabbitMQ.
+        """
+        acks, self._acks = self._acks, []
+        if not acks:
+            return
+        if all_settled:
+            max(acks, key=lambda message: message.delivery_tag).ack(multiple=True)
+            return
+        for message in acks:
+            message.ack()
+
+    def _handle_buffer(self, buffer: list[tuple[EventConsumer, Any, Message]]) -> None:
         by_consumer: dict[str, list[tuple[Any, Message]]] = {}
         consumers: dict[str, EventConsumer] = {}
         for consumer, body, message in buffer:
@@ -302,7 +337,7 @@ class ConsumerRunner:
         for position, (body, message) in enumerate(items):
             self.handled += 1
             if position not in waiting:
-                message.ack()
+                self._ack(message)
                 continue
             failure = record_failure(consumer, body, f"RetryLater: {waiting[position]}", max_attempts=self.max_attempts)
             if failure.status == DeliveryFailure.Status.DEAD:
@@ -341,7 +376,7 @@ class ConsumerRunner:
                     message.requeue()
                 self.handled += 1
                 return
-            message.ack()
+            self._ack(message)
             self.handled += 1
             log.debug("event handled" if first_time else "duplicate event ignored")
 

@@ -9,10 +9,11 @@ here to keep the retries short.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from io import StringIO
 from typing import Any
@@ -320,3 +321,34 @@ def test_replaying_a_dead_letter_of_an_unknown_consumer_fails_in_one_line_and_se
     assert set(DeliveryFailure.objects.filter(event_id=ours["event_id"]).values_list("status", flat=True)) == {"dead"}
     with broker.connection() as conn:
         assert Queue(known.queue_name)(conn.default_channel).get(no_ack=True) is None
+
+
+def queue_depth(consumer: EventConsumer) -> int:
+    """Messages ready in the queue: once the runner's connection is closed, its unacked ones are back too."""
+    with broker.connection() as conn:
+        return int(Queue(consumer.queue_name)(conn.default_channel).queue_declare(passive=True).message_count)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("batched", [False, True], ids=["one-by-one", "batched"])
+def test_the_handled_messages_are_acknowledged_and_a_failing_one_is_not(topic, settings, batched):
+    settings.CONSUMER_MAX_ATTEMPTS = 100
+    recorder = Recorder()
+
+    def handle_batch(items: Sequence[Mapping[str, Any]]) -> dict[int, str]:
+        for item in items:
+            recorder(item)
+        return {}
+
+    consumer = topic.consumer(recorder)
+    if batched:
+        consumer = dataclasses.replace(consumer, handle_batch=handle_batch)
+    good = [topic.envelope(n=n) for n in range(20)]
+    poison = topic.envelope(poison=True)
+    topic.publish(*good[:10], poison, *good[10:])
+
+    run_until([consumer], lambda runner: len(recorder.applied) == 20)
+
+    # Every applied event was acked (none comes back), and the failing one was not acked with them.
+    assert set(recorder.applied) == {item["event_id"] for item in good}
+    assert queue_depth(consumer) == 1
