@@ -1300,7 +1300,8 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
     one, many = results["drain_alone"]["one"], results["drain_alone"]["many"]
     print_breakdown("1 dispatcher, no consumer at work", one["times"], one["batches"], one["published"])
     say(f"  CPU, 1 dispatcher alone:    {format_cpu(one['cpu'])}")
-    say(f"  CPU, {many['dispatchers']} dispatchers alone:  {format_cpu(many['cpu'])}")
+    if many["dispatchers"] > 1:
+        say(f"  CPU, {many['dispatchers']} dispatchers alone:  {format_cpu(many['cpu'])}")
     say(f"  CPU until projected:  {format_cpu(drain['cpu_e2e'])}")
     print()
     say("where the time goes -- lag phase")
@@ -1342,10 +1343,14 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
     )
     print(f"  drain / raw          {ratio * 100:>9.1f} %")
     one, many = results["drain_alone"]["one"], results["drain_alone"]["many"]
+    alone = f"1 dispatcher {one['rate']:,.0f} events/s ({one['rate'] / raw['rate'] * 100:.1f} % of raw)"
+    if many["dispatchers"] > 1:
+        alone += (
+            f"; {many['dispatchers']} dispatchers at once {many['rate']:,.0f} events/s "
+            f"({many['rate'] / raw['rate'] * 100:.1f} %)"
+        )
     print(
-        f"  (diagnostic) no consumer at work: 1 dispatcher {one['rate']:,.0f} events/s "
-        f"({one['rate'] / raw['rate'] * 100:.1f} % of raw); {many['dispatchers']} dispatcher(s) at once "
-        f"{many['rate']:,.0f} events/s ({many['rate'] / raw['rate'] * 100:.1f} %), "
+        f"  (diagnostic) no consumer at work: {alone}, "
         f"{many['queued'] - many['published']:+,} messages beyond the events published"
     )
     partial = "" if drain["e2e_complete"] else f", PARTIAL: {drain['projected']:,} projected before the time limit"
