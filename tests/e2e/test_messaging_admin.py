@@ -142,7 +142,10 @@ def test_requeue_refuses_a_dead_letter_of_an_unknown_consumer_and_sends_nothing(
 
     response = requeue(admin_client, known, orphan)
 
-    assert messages_of(response) == ["Nothing requeued: no consumer is named 'retired-consumer'; known: users-read."]
+    known_names = ", ".join(consumer.name for consumer in CONSUMERS)
+    assert messages_of(response) == [
+        f"Nothing requeued: no consumer is named 'retired-consumer'; known: {known_names}."
+    ]
     statuses = set(DeliveryFailure.objects.filter(pk__in=[known.pk, orphan.pk]).values_list("status", flat=True))
     assert statuses == {"dead"}
     assert run_consumers() == 0
