@@ -10,7 +10,8 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, SystemCheckError
+from django.core.management.base import BaseCommand, CommandError, OutputWrapper, SystemCheckError
+from tqdm import tqdm
 
 
 class OrderflowCommand(BaseCommand):
@@ -62,3 +63,30 @@ def stop_on_signals(on_first: Any = None) -> Iterator[threading.Event]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+class _Unterminated:
+    """A command's output stream as a file for tqdm: Django's wrapper would end every redraw with a newline."""
+
+    def __init__(self, output: OutputWrapper) -> None:
+        self._output = output
+
+    def write(self, text: str) -> None:
+        self._output.write(text, ending="")
+
+    def flush(self) -> None:
+        self._output.flush()
+
+
+def progress_bar(output: OutputWrapper, *, total: int, description: str, unit: str, quiet: bool = False) -> tqdm[Any]:
+    """A progress bar on ``output`` (a command's stdout), redrawn at most once a second; nothing when ``quiet``."""
+    return tqdm(
+        total=total,
+        desc=description,
+        unit=unit,
+        file=_Unterminated(output),
+        mininterval=1.0,
+        ascii=not output.isatty(),
+        disable=quiet,
+        leave=True,
+    )
