@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
-from apps.core.event_handlers import CONSUMERS, USERS_READ
+from apps.core.event_handlers import CONSUMERS, PROJECTIONS, USERS_READ
 from apps.messaging import broker
 from apps.messaging.consumers import ConsumerRunner
 from apps.messaging.models import InboxEntry
@@ -116,9 +116,9 @@ def test_rebuild_read_models_refuses_an_unknown_projection_and_changes_nothing(h
     UserReadModel.objects.filter(pk=ada).update(display_name="kept as it is")
 
     with pytest.raises(CommandError) as refused:
-        call_command("rebuild_read_models", "--projection", "users_read", "--projection", "orders_read")
+        call_command("rebuild_read_models", "--projection", "users_read", "--projection", "no_such_read")
 
-    assert str(refused.value) == "unknown projection orders_read; known: users_read"
+    assert str(refused.value) == f"unknown projection no_such_read; known: {', '.join(PROJECTIONS)}"
     assert read_state(ada)["display_name"] == "kept as it is"
 
 
@@ -148,7 +148,8 @@ def test_consume_events_with_an_idle_timeout_consumes_what_is_queued_and_stops(r
 
 @pytest.mark.django_db
 def test_consume_events_refuses_an_unknown_consumer(restore_signal_handlers):
-    with pytest.raises(CommandError, match=r"^no consumer is named 'nobody'; known: users-read$"):
+    known = ", ".join(consumer.name for consumer in CONSUMERS)
+    with pytest.raises(CommandError, match=rf"^no consumer is named 'nobody'; known: {known}$"):
         call_command("consume_events", "--consumer", "nobody", "--idle-timeout", "0.1")
 
 
