@@ -34,3 +34,24 @@ def connection(**kwargs: object) -> Connection:
 
 def is_amqp(conn: Connection) -> bool:
     return conn.transport_cls in {"amqp", "pyamqp"} or conn.transport.driver_type == "amqp"
+
+
+def read_ahead(conn: Connection, *, size: int = 64 * 1024) -> None:
+    """Let an AMQP connection read what the socket holds, not one frame's bytes at a time.
+
+    py-amqp asks the socket for exactly the bytes of the frame it is reading: two
+    system calls per frame, and a delivered message is three frames. Its reader keeps
+    whatever arrives beyond the frame for the next one, so asking for up to ``size``
+    bytes at once is safe, and a batch of confirms or deliveries is then read in a
+    few calls. Only for connections this code drains itself (``drain_events``), never
+    for Celery's, whose event loop polls the socket.
+    """
+    if not is_amqp(conn):
+        return
+    transport = getattr(conn.connection, "transport", None)
+    recv = getattr(transport, "_quick_recv", None)
+    sock = getattr(transport, "sock", None)
+    if recv is None or sock is None or getattr(transport, "_orderflow_read_ahead", False):
+        return
+    transport._quick_recv = lambda wanted: sock.recv(max(wanted, size))
+    transport._orderflow_read_ahead = True

@@ -218,6 +218,7 @@ class ConsumerRunner:
         """Consume until ``should_stop()`` or ``idle_timeout`` seconds without a message; return how many."""
         queues = self.declare(conn)
         self._defer_acks = broker.is_amqp(conn)
+        broker.read_ahead(conn)
         by_queue = {consumer.queue_name: consumer for consumer in self.consumers}
         idle_since = time.monotonic()
         consumers = [

@@ -125,7 +125,7 @@ class EventPublisher:
         channel.events["basic_nack"].add(on_nack)
         try:
             exchange = broker.events_exchange().name
-            _read_ahead(channel.connection.transport)
+            broker.read_ahead(self._conn)
             with _coalesced_writes(channel.connection.transport):
                 self._send(channel, exchange, envelopes, skip, bodies, report, by_tag)
             while by_tag and not all(tag in acked or tag in nacked for tag in by_tag):
@@ -226,23 +226,6 @@ def _coalesced_writes(transport: Any, *, flush_at: int = 64 * 1024) -> Iterator[
     finally:
         transport._write = send
         flush()
-
-
-def _read_ahead(transport: Any, *, size: int = 64 * 1024) -> None:
-    """Let the publisher's connection read what the socket holds, not one frame's bytes at a time.
-
-    py-amqp asks the socket for exactly the bytes of the frame it is reading, so
-    the confirms of a batch (one small frame per message) cost two system calls
-    each. Its reader keeps whatever arrives beyond the frame for the next one, so
-    asking for up to ``size`` bytes at once is safe: the confirms of a batch are
-    then read in a few calls.
-    """
-    recv = getattr(transport, "_quick_recv", None)
-    sock = getattr(transport, "sock", None)
-    if recv is None or sock is None or getattr(transport, "_orderflow_read_ahead", False):
-        return
-    transport._quick_recv = lambda wanted: sock.recv(max(wanted, size))
-    transport._orderflow_read_ahead = True
 
 
 def _tags(delivery_tag: int, multiple: bool, first: int) -> range | tuple[int]:
