@@ -24,6 +24,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DEVELOPMENT_SECRET_KEY = "django-insecure-orderflow-development-only-key-never-use-in-production"
 SUPPORTED_JWT_ALGORITHMS = ("RS256", "HS256")
 MIN_JWT_SECRET_LENGTH = 32
+DEFAULT_PAYMENT_PROVIDER_API_BASE = "https://api.stripe.com"
+# Signs webhooks on a developer's machine only (DEBUG on and no secret configured).
+DEVELOPMENT_PAYMENT_WEBHOOK_SECRET = "whsec_orderflow_development_only"
 
 
 # The spellings pydantic (the seed's Settings) accepted; anything else is a mistake worth a clear error.
@@ -53,11 +56,18 @@ class Environment:
     outbox_max_attempts: int
     outbox_retention_days: int
     consumer_max_attempts: int
+    order_max_lines: int
     log_level: str
     log_format: str
     secure_ssl_redirect: bool
     secure_hsts_seconds: int
     behind_tls_proxy: bool
+    payment_provider: str
+    payment_provider_api_key: str
+    payment_provider_api_base: str
+    payment_provider_timeout_seconds: int
+    payment_provider_max_retries: int
+    payment_webhook_secrets: list[str]
 
 
 def load(environ_: Mapping[str, str], *, base_dir: Path = BASE_DIR) -> Environment:
@@ -82,6 +92,10 @@ def load(environ_: Mapping[str, str], *, base_dir: Path = BASE_DIR) -> Environme
         )
     signing_key, verifying_key = _jwt_keys(env, algorithm, debug=debug, base_dir=base_dir)
     default_hosts = ["localhost", "127.0.0.1", "[::1]", "testserver"] if debug else []
+    provider = _choice(env, "PAYMENT_PROVIDER", ("simulated", "stripe"), "simulated")
+    provider_api_key = env.str("PAYMENT_PROVIDER_API_KEY", "")
+    if provider == "stripe" and not provider_api_key:
+        raise ImproperlyConfigured("PAYMENT_PROVIDER=stripe needs PAYMENT_PROVIDER_API_KEY (a secret key, sk_...).")
     return Environment(
         app_name=env.str("APP_NAME", "orderflow"),
         debug=debug,
@@ -103,11 +117,18 @@ def load(environ_: Mapping[str, str], *, base_dir: Path = BASE_DIR) -> Environme
         outbox_max_attempts=_whole_number(env, "OUTBOX_MAX_ATTEMPTS", 10),
         outbox_retention_days=_whole_number(env, "OUTBOX_RETENTION_DAYS", 7),
         consumer_max_attempts=_whole_number(env, "CONSUMER_MAX_ATTEMPTS", 5),
+        order_max_lines=_whole_number(env, "ORDER_MAX_LINES", 50),
         log_level=env.str("LOG_LEVEL", "INFO").upper(),
         log_format=_choice(env, "LOG_FORMAT", ("json", "console"), "json"),
         secure_ssl_redirect=_flag(env, ("SECURE_SSL_REDIRECT",), not debug),
         secure_hsts_seconds=_whole_number(env, "SECURE_HSTS_SECONDS", 0 if debug else 31_536_000, minimum=0),
         behind_tls_proxy=_flag(env, ("BEHIND_TLS_PROXY",), False),
+        payment_provider=provider,
+        payment_provider_api_key=provider_api_key,
+        payment_provider_api_base=env.str("PAYMENT_PROVIDER_API_BASE", DEFAULT_PAYMENT_PROVIDER_API_BASE),
+        payment_provider_timeout_seconds=_whole_number(env, "PAYMENT_PROVIDER_TIMEOUT_SECONDS", 10),
+        payment_provider_max_retries=_whole_number(env, "PAYMENT_PROVIDER_MAX_RETRIES", 2, minimum=0),
+        payment_webhook_secrets=_payment_webhook_secrets(env, debug=debug),
     )
 
 
@@ -149,6 +170,16 @@ def _choice(env: environ.Env, name: str, options: tuple[str, ...], default: str)
     if value not in options:
         raise ImproperlyConfigured(f"{name} must be one of {', '.join(options)}.")
     return str(value)
+
+
+def _payment_webhook_secrets(env: environ.Env, *, debug: bool) -> list[str]:
+    """Secrets that may sign payment webhooks (several during a rotation); none configured means
+    every webhook is refused, except with DEBUG on, where a development secret stands in."""
+    for name in ("PAYMENT_WEBHOOK_SECRETS", "PAYMENT_WEBHOOK_SECRET"):
+        secrets = [secret.strip() for secret in env.list(name, default=[]) if secret.strip()]
+        if secrets:
+            return secrets
+    return [DEVELOPMENT_PAYMENT_WEBHOOK_SECRET] if debug else []
 
 
 def _database(env: environ.Env, base_dir: Path) -> dict[str, Any]:

@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "apps.outbox",
     "apps.messaging",
     "apps.users",
+    "apps.orders",
+    "apps.billing",
 ]
 
 MIDDLEWARE = [
@@ -149,7 +151,21 @@ SIMPLE_JWT = {
 }
 
 LOGIN_RATE_LIMIT = ENV.login_rate_limit
+
+# The most lines one order may have (a bigger order is refused with 400).
+ORDER_MAX_LINES = ENV.order_max_lines
 RATELIMIT_VIEW = "apps.core.problems.rate_limited"
+
+# --- Payments ---------------------------------------------------------------------------------------
+# "simulated" (the embedded default: refunds granted without any provider) or "stripe" (its API, or a
+# server that speaks it at PAYMENT_PROVIDER_API_BASE).
+PAYMENT_PROVIDER = ENV.payment_provider
+PAYMENT_PROVIDER_API_KEY = ENV.payment_provider_api_key
+PAYMENT_PROVIDER_API_BASE = ENV.payment_provider_api_base
+PAYMENT_PROVIDER_TIMEOUT_SECONDS = ENV.payment_provider_timeout_seconds
+PAYMENT_PROVIDER_MAX_RETRIES = ENV.payment_provider_max_retries
+# Secrets that may sign inbound payment webhooks; more than one while a secret is being rotated.
+PAYMENT_WEBHOOK_SECRETS = ENV.payment_webhook_secrets
 
 # --- Events: the outbox, the broker and Celery ----------------------------------------------------
 # The embedded default needs no server: kombu's filesystem transport under var/ carries both the

@@ -2,13 +2,15 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from apps.billing.api import urls as billing_api
 from apps.core import health
 from apps.core.problems import not_found
+from apps.orders.api import urls as orders_api
 from apps.security.views import jwks_view
 from apps.users.api import urls as users_api
 
-API_V1 = [*users_api.urlpatterns]
-API_V2: list[URLPattern | URLResolver] = []
+API_V1 = [*users_api.urlpatterns, *orders_api.urlpatterns_v1, *billing_api.urlpatterns_v1]
+API_V2: list[URLPattern | URLResolver] = [*orders_api.urlpatterns_v2, *billing_api.urlpatterns_v2]
 
 urlpatterns = [
     path("health/live", health.live, name="health-live"),

@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
+from apps.billing import wiring as billing_wiring
 from apps.core.bus_logging import LoggingMiddleware
 from apps.core.unit_of_work import UnitOfWorkMiddleware, in_unit_of_work
+from apps.orders import wiring as orders_wiring
 from apps.users import queries as user_queries
 from apps.users.passwords import DjangoArgon2PasswordHasher, DjangoPasswordPolicy
 from domain.kernel.bus import CommandBus, QueryBus
@@ -46,6 +48,8 @@ def build_buses() -> Buses:
 
     queries = QueryBus()
     queries.register(user_queries.GetUser, user_queries.get_user)
+    orders_wiring.register(commands, queries, clock=clock, ids=ids)
+    billing_wiring.register(commands, queries, clock=clock, ids=ids)
     return Buses(commands=commands, queries=queries)
 
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from apps.billing import policies as billing_policies
+from apps.billing import projections as billing_projection
 from apps.messaging.consumers import EventConsumer
+from apps.orders import policies as orders_policies
+from apps.orders import projections as orders_projection
 from apps.users import projections as users_projection
 from domain.kernel.messages import Command
 from domain.kernel.result import Result
@@ -39,6 +44,31 @@ USERS_READ = Projection(
 )
 
 
+ORDERS_READ = Projection(
+    name="orders_read",
+    consumer=EventConsumer(
+        name="orders-read",
+        binding_keys=orders_projection.BINDING_KEYS,
+        handle=orders_projection.project,
+        handle_batch=orders_projection.project_batch,
+    ),
+    event_type_prefixes=("orders.", "billing."),
+    reset=orders_projection.reset,
+)
+
+
+INVOICES_READ = Projection(
+    name="invoices_read",
+    consumer=EventConsumer(
+        name="invoices-read",
+        binding_keys=billing_projection.BINDING_KEYS,
+        handle=billing_projection.project,
+    ),
+    event_type_prefixes=("billing.",),
+    reset=billing_projection.reset,
+)
+
+
 def dispatch(command: Command) -> Result[Any, Exception]:
     """How a policy acts: through the command bus, like any other caller (imported late: no cycle)."""
     from apps.core.composition import command_bus
@@ -46,9 +76,22 @@ def dispatch(command: Command) -> Result[Any, Exception]:
     return command_bus().dispatch(command)
 
 
-PROJECTIONS: dict[str, Projection] = {projection.name: projection for projection in (USERS_READ,)}
+PROJECTIONS: dict[str, Projection] = {
+    projection.name: projection for projection in (USERS_READ, ORDERS_READ, INVOICES_READ)
+}
 #: Consumers that turn one context's events into another context's commands.
-POLICIES: tuple[EventConsumer, ...] = ()
+POLICIES: tuple[EventConsumer, ...] = (
+    EventConsumer(
+        name=orders_policies.CONSUMER_NAME,
+        binding_keys=orders_policies.BINDING_KEYS,
+        handle=functools.partial(orders_policies.react, dispatch=dispatch),
+    ),
+    EventConsumer(
+        name=billing_policies.CONSUMER_NAME,
+        binding_keys=billing_policies.BINDING_KEYS,
+        handle=functools.partial(billing_policies.react, dispatch=dispatch),
+    ),
+)
 CONSUMERS: tuple[EventConsumer, ...] = (
     *(projection.consumer for projection in PROJECTIONS.values()),
     *POLICIES,

@@ -18,13 +18,17 @@ from typing import Any, Self
 import structlog
 from django.db import transaction
 
+from apps.billing.repository import DjangoInvoiceRepository
 from apps.observability import correlation
+from apps.orders.repository import DjangoOrderRepository
 from apps.outbox import store as outbox
 from apps.users.repository import DjangoUserRepository
+from domain.billing.ports import BillingUnitOfWork
 from domain.kernel.errors import ConflictError
 from domain.kernel.events import to_integration_event
 from domain.kernel.ports import Repository
 from domain.kernel.result import Err, Ok, Result
+from domain.orders.ports import OrdersUnitOfWork
 from domain.users.ports import UsersUnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -32,9 +36,11 @@ log = structlog.get_logger(__name__)
 _current: ContextVar[DjangoUnitOfWork | None] = ContextVar("unit_of_work", default=None)
 
 
-class DjangoUnitOfWork(UsersUnitOfWork):
+class DjangoUnitOfWork(BillingUnitOfWork, OrdersUnitOfWork, UsersUnitOfWork):
     def __init__(self) -> None:
         self.users = DjangoUserRepository()
+        self.orders = DjangoOrderRepository()
+        self.invoices = DjangoInvoiceRepository()
         self._atomic: Any = None
         self._committed = False
 

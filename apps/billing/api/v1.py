@@ -1,0 +1,232 @@
+"""Billing API, version 1: invoices (deprecated in favour of v2) and the payment provider's webhook.
+
+Money is a decimal string beside its currency: ``"amount": "12.30", "currency": "EUR"``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import structlog
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import exceptions, serializers
+from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.billing import webhooks
+from apps.billing.api import COMMON_ERRORS, PAGE_PARAMETERS, InvoiceFilters, RefundInput, list_response, page_of, refund
+from apps.billing.queries import GetInvoice
+from apps.core.access import owner_scope
+from apps.core.composition import query_bus
+from apps.core.openapi import problems
+from apps.core.pagination import PagePagination
+from apps.core.problems import problem, problem_response
+from apps.core.responses import respond
+from apps.core.versioning import DeprecatedInV1
+
+log = structlog.get_logger(__name__)
+
+INVOICE_EXAMPLE = {
+    "id": "0b7c2f5e-3c1d-4f7a-9a55-0c6a2f1d9e10",
+    "order_id": "5d0e8a4b-77e1-4c5b-8f0e-2a9d6c3b1f42",
+    "customer_id": "9a1f3c2e-5b6d-4e7f-8a9b-0c1d2e3f4a5b",
+    "status": "paid",
+    "amount": "42.50",
+    "currency": "EUR",
+    "payments": [
+        {
+            "id": "7e6d5c4b-3a29-4817-9605-f4e3d2c1b0a9",
+            "provider_payment_id": "pi_3PqL2a2eZvKYlo2C1x2y3z4w",
+            "amount": "42.50",
+            "currency": "EUR",
+            "status": "captured",
+            "reason": "",
+            "at": "2026-11-29T10:15:00Z",
+        }
+    ],
+    "issued_at": "2026-11-29T10:00:00Z",
+    "paid_at": "2026-11-29T10:15:00Z",
+    "voided_at": None,
+    "refunded_at": None,
+}
+
+
+class PaymentOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    provider_payment_id = serializers.CharField()
+    amount = serializers.CharField(help_text="Decimal string, to the currency's minor unit.")
+    currency = serializers.CharField()
+    status = serializers.ChoiceField(choices=("captured", "failed", "rejected"))
+    reason = serializers.CharField(help_text="Why a payment failed or was rejected; empty when captured.")
+    at = serializers.DateTimeField()
+
+
+class InvoiceOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    order_id = serializers.UUIDField()
+    customer_id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=("open", "paid", "void", "refunded"))
+    amount = serializers.CharField(help_text="Decimal string, to the currency's minor unit.")
+    currency = serializers.CharField(help_text="ISO 4217 code.")
+    payments = PaymentOutput(many=True)
+    issued_at = serializers.DateTimeField()
+    paid_at = serializers.DateTimeField(allow_null=True)
+    voided_at = serializers.DateTimeField(allow_null=True)
+    refunded_at = serializers.DateTimeField(allow_null=True)
+
+
+InvoicePage = page_of(InvoiceOutput, "InvoicePage", counted=True)
+
+
+class InvoiceListApi(DeprecatedInV1, APIView):
+    """The caller's invoices; deprecated: GET /api/v2/invoices is its successor."""
+
+    pagination_class = PagePagination
+
+    @extend_schema(
+        operation_id="invoices_list_v1",
+        tags=["invoices"],
+        parameters=[InvoiceFilters, *PAGE_PARAMETERS],
+        responses={200: InvoicePage, **problems(400, 401, 404, *COMMON_ERRORS)},
+        summary="The caller's invoices, a page at a time (staff see everyone's)",
+        deprecated=True,
+        examples=[
+            OpenApiExample(
+                "A page",
+                value={"count": 1, "next": None, "previous": None, "results": [INVOICE_EXAMPLE]},
+                response_only=True,
+            )
+        ],
+    )
+    def get(self, request: Request, version: str) -> Response:
+        return list_response(self, request, self.pagination_class(), InvoiceOutput)
+
+
+class InvoiceDetailApi(DeprecatedInV1, APIView):
+    """One invoice; deprecated: GET /api/v2/invoices/{invoice_id} is its successor."""
+
+    @extend_schema(
+        operation_id="invoices_retrieve_v1",
+        tags=["invoices"],
+        responses={200: InvoiceOutput, **problems(401, 404, *COMMON_ERRORS)},
+        summary="One invoice with its payments",
+        description="Another customer's invoice is answered with 404, as an unknown id is.",
+        deprecated=True,
+        examples=[OpenApiExample("Paid invoice", value=INVOICE_EXAMPLE, response_only=True)],
+    )
+    def get(self, request: Request, version: str, invoice_id: UUID) -> Response:
+        result = query_bus().dispatch(GetInvoice(invoice_id=invoice_id, owner=owner_scope(request.user)))
+        return respond(result, request, output=InvoiceOutput)
+
+
+class InvoiceRefundApi(DeprecatedInV1, APIView):
+    """Staff refund; deprecated: POST /api/v2/invoices/{invoice_id}/refund is its successor."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        operation_id="invoices_refund_v1",
+        tags=["invoices"],
+        request=RefundInput,
+        responses={200: InvoiceOutput, **problems(400, 401, 403, 404, 409, 422, *COMMON_ERRORS)},
+        summary="Refund a paid invoice through the payment provider (staff only)",
+        description="409 when the invoice is not paid; 422 when the payment provider refuses or cannot be reached.",
+        deprecated=True,
+        examples=[OpenApiExample("Refunded", value={**INVOICE_EXAMPLE, "status": "refunded"}, response_only=True)],
+    )
+    def post(self, request: Request, version: str, invoice_id: UUID) -> Response:
+        return refund(request, invoice_id, InvoiceOutput)
+
+
+class WebhookAck(serializers.Serializer):
+    received = serializers.BooleanField()
+    status = serializers.ChoiceField(
+        choices=("received", "processed", "ignored", "failed"), help_text="What became of the event."
+    )
+
+
+class PaymentWebhookApi(APIView):
+    """The payment provider's events, in Stripe's format and signature scheme.
+
+    Not part of the versioned client API's lifecycle: the provider is configured
+    with this one URL, so it has no v2 successor.
+    """
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="webhooks_payments",
+        tags=["webhooks"],
+        request={"application/json": OpenApiTypes.OBJECT},
+        parameters=[
+            OpenApiParameter(
+                webhooks.SIGNATURE_HEADER,
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=True,
+                description="t=<unix time>,v1=<hex HMAC-SHA256 of '<t>.<raw body>'>[,v1=...]",
+            )
+        ],
+        responses={200: WebhookAck, **problems(400, 406, 413, 415, 500)},
+        summary="Receive a payment provider event (Stripe format, signed)",
+        description=(
+            "Handles payment_intent.succeeded, payment_intent.payment_failed and charge.refunded, matched to "
+            "an invoice by data.object.metadata.invoice_id. A bad or missing signature, or a timestamp older "
+            "than 5 minutes, is a 400 and nothing is stored. An event id seen before is answered 200 again "
+            "without a second effect; other event types are stored as ignored."
+        ),
+        examples=[
+            OpenApiExample(
+                "payment_intent.succeeded",
+                request_only=True,
+                value={
+                    "id": "evt_1PqL2a2eZvKYlo2C",
+                    "type": "payment_intent.succeeded",
+                    "data": {
+                        "object": {
+                            "id": "pi_3PqL2a2eZvKYlo2C1x2y3z4w",
+                            "object": "payment_intent",
+                            "amount": 4250,
+                            "amount_received": 4250,
+                            "currency": "eur",
+                            "metadata": {"invoice_id": "0b7c2f5e-3c1d-4f7a-9a55-0c6a2f1d9e10"},
+                        }
+                    },
+                },
+            ),
+            OpenApiExample("Processed", value={"received": True, "status": "processed"}, response_only=True),
+        ],
+    )
+    def post(self, request: Request, version: str) -> Response:
+        if request.content_type != "application/json":
+            raise exceptions.UnsupportedMediaType(request.content_type or "none")
+        payload = request.body
+        try:
+            webhooks.verify(payload, request.headers.get(webhooks.SIGNATURE_HEADER), settings.PAYMENT_WEBHOOK_SECRETS)
+            event = webhooks.parse(payload)
+        except webhooks.WebhookRejected as exc:
+            log.warning("payment webhook rejected", reason=str(exc))
+            return problem_response(
+                problem(400, f"The webhook was rejected: {exc}.", slug="webhook-rejected", instance=request.path)
+            )
+        received = webhooks.store(event, payload)
+        status = received.event.status
+        if status == received.event.Status.RECEIVED:
+            try:
+                status = webhooks.process(received.event.pk)
+            except Exception as exc:
+                # Stored and committed: the periodic task processes it again, so the provider need not retry.
+                log.error(
+                    "payment webhook processing crashed; it stays received",
+                    provider_event_id=event["id"],
+                    error=repr(exc),
+                )
+        elif not received.first:
+            log.info("payment webhook repeated; nothing done again", provider_event_id=event["id"], status=status)
+        return Response({"received": True, "status": status})

@@ -1,0 +1,136 @@
+"""Billing API, version 2: money as an object, ``{"amount": "12.30", "currency": "EUR"}``,
+and lists paged with opaque cursors."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import IsAdminUser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.billing.api import (
+    COMMON_ERRORS,
+    CURSOR_PARAMETERS,
+    InvoiceFilters,
+    RefundInput,
+    list_response,
+    page_of,
+    refund,
+)
+from apps.billing.queries import GetInvoice
+from apps.core.access import owner_scope
+from apps.core.composition import query_bus
+from apps.core.openapi import problems
+from apps.core.pagination import OpaqueCursorPagination
+from apps.core.responses import respond
+
+INVOICE_EXAMPLE = {
+    "id": "0b7c2f5e-3c1d-4f7a-9a55-0c6a2f1d9e10",
+    "order_id": "5d0e8a4b-77e1-4c5b-8f0e-2a9d6c3b1f42",
+    "customer_id": "9a1f3c2e-5b6d-4e7f-8a9b-0c1d2e3f4a5b",
+    "status": "paid",
+    "amount": {"amount": "42.50", "currency": "EUR"},
+    "payments": [
+        {
+            "id": "7e6d5c4b-3a29-4817-9605-f4e3d2c1b0a9",
+            "provider_payment_id": "pi_3PqL2a2eZvKYlo2C1x2y3z4w",
+            "amount": {"amount": "42.50", "currency": "EUR"},
+            "status": "captured",
+            "reason": "",
+            "at": "2026-11-29T10:15:00Z",
+        }
+    ],
+    "issued_at": "2026-11-29T10:00:00Z",
+    "paid_at": "2026-11-29T10:15:00Z",
+    "voided_at": None,
+    "refunded_at": None,
+}
+
+
+class MoneyOutput(serializers.Serializer):
+    amount = serializers.CharField(help_text="Decimal string, to the currency's minor unit.")
+    currency = serializers.CharField(help_text="ISO 4217 code.")
+
+
+class PaymentOutputV2(serializers.Serializer):
+    id = serializers.UUIDField()
+    provider_payment_id = serializers.CharField()
+    amount = MoneyOutput(source="*")
+    status = serializers.ChoiceField(choices=("captured", "failed", "rejected"))
+    reason = serializers.CharField(help_text="Why a payment failed or was rejected; empty when captured.")
+    at = serializers.DateTimeField()
+
+
+class InvoiceOutputV2(serializers.Serializer):
+    id = serializers.UUIDField()
+    order_id = serializers.UUIDField()
+    customer_id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=("open", "paid", "void", "refunded"))
+    amount = MoneyOutput(source="*")
+    payments = PaymentOutputV2(many=True)
+    issued_at = serializers.DateTimeField()
+    paid_at = serializers.DateTimeField(allow_null=True)
+    voided_at = serializers.DateTimeField(allow_null=True)
+    refunded_at = serializers.DateTimeField(allow_null=True)
+
+
+InvoicePageV2 = page_of(InvoiceOutputV2, "InvoicePageV2", counted=False)
+
+
+class InvoiceListApi(APIView):
+    """The caller's invoices, newest first unless asked otherwise."""
+
+    pagination_class = OpaqueCursorPagination
+
+    @extend_schema(
+        operation_id="invoices_list",
+        tags=["invoices"],
+        parameters=[InvoiceFilters, *CURSOR_PARAMETERS],
+        responses={200: InvoicePageV2, **problems(400, 401, 404, *COMMON_ERRORS)},
+        summary="The caller's invoices, a page at a time (staff see everyone's)",
+        examples=[
+            OpenApiExample(
+                "A page", value={"next": None, "previous": None, "results": [INVOICE_EXAMPLE]}, response_only=True
+            )
+        ],
+    )
+    def get(self, request: Request, version: str) -> Response:
+        return list_response(self, request, self.pagination_class(), InvoiceOutputV2)
+
+
+class InvoiceDetailApi(APIView):
+    """One invoice with its payments."""
+
+    @extend_schema(
+        operation_id="invoices_retrieve",
+        tags=["invoices"],
+        responses={200: InvoiceOutputV2, **problems(401, 404, *COMMON_ERRORS)},
+        summary="One invoice with its payments",
+        description="Another customer's invoice is answered with 404, as an unknown id is.",
+        examples=[OpenApiExample("Paid invoice", value=INVOICE_EXAMPLE, response_only=True)],
+    )
+    def get(self, request: Request, version: str, invoice_id: UUID) -> Response:
+        result = query_bus().dispatch(GetInvoice(invoice_id=invoice_id, owner=owner_scope(request.user)))
+        return respond(result, request, output=InvoiceOutputV2)
+
+
+class InvoiceRefundApi(APIView):
+    """Staff refund of a paid invoice."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        operation_id="invoices_refund",
+        tags=["invoices"],
+        request=RefundInput,
+        responses={200: InvoiceOutputV2, **problems(400, 401, 403, 404, 409, 422, *COMMON_ERRORS)},
+        summary="Refund a paid invoice through the payment provider (staff only)",
+        description="409 when the invoice is not paid; 422 when the payment provider refuses or cannot be reached.",
+        examples=[OpenApiExample("Refunded", value={**INVOICE_EXAMPLE, "status": "refunded"}, response_only=True)],
+    )
+    def post(self, request: Request, version: str, invoice_id: UUID) -> Response:
+        return refund(request, invoice_id, InvoiceOutputV2)

@@ -1,0 +1,175 @@
+"""The read side of the billing context: queries, their DTOs and handlers.
+
+Handlers read the ``invoices_read`` table (kept up to date by the projection in
+``projections.py``) as plain values and return DTOs; they never build aggregates.
+Both are scoped by ``owner`` (``apps.core.access.owner_scope``): a customer sees
+their own invoices only, and another customer's invoice is simply not found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django.db.models import QuerySet
+
+from apps.billing.models import InvoiceReadModel
+from domain.billing.errors import InvoiceNotFoundError
+from domain.billing.model import Invoice
+from domain.kernel.errors import ValidationError
+from domain.kernel.messages import Query
+from domain.kernel.money import Money
+from domain.kernel.result import Err, Ok, Result
+
+FIELDS = (
+    "id",
+    "order_id",
+    "customer_id",
+    "status",
+    "amount",
+    "currency",
+    "payments",
+    "issued_at",
+    "paid_at",
+    "voided_at",
+    "refunded_at",
+    "created_at",
+)
+STATUSES = ("open", "paid", "void", "refunded")
+#: ``ordering`` values a list accepts; the id breaks ties, so pages never overlap.
+ORDERINGS = {"-created_at": ("-created_at", "-id"), "created_at": ("created_at", "id")}
+
+
+@dataclass(frozen=True)
+class GetInvoice(Query):
+    invoice_id: UUID
+    owner: UUID | None
+
+
+@dataclass(frozen=True)
+class ListInvoices(Query):
+    owner: UUID | None
+    status: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    ordering: str = "-created_at"
+
+
+@dataclass(frozen=True)
+class PaymentDTO:
+    id: UUID
+    provider_payment_id: str
+    amount: Decimal
+    currency: str
+    status: str
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class InvoiceDTO:
+    id: UUID
+    order_id: UUID
+    customer_id: UUID
+    status: str
+    amount: Decimal
+    currency: str
+    payments: tuple[PaymentDTO, ...]
+    issued_at: datetime
+    paid_at: datetime | None
+    voided_at: datetime | None
+    refunded_at: datetime | None
+
+
+def invoice_dto(invoice: Invoice) -> InvoiceDTO:
+    """The write side answers from the aggregate it just changed, in the read side's shape."""
+    return InvoiceDTO(
+        id=invoice.id,
+        order_id=invoice.order_id,
+        customer_id=invoice.customer_id,
+        status=invoice.status.value,
+        amount=invoice.amount.amount,
+        currency=invoice.currency,
+        payments=tuple(
+            PaymentDTO(
+                id=payment.id,
+                provider_payment_id=payment.provider_payment_id,
+                amount=payment.amount.amount,
+                currency=payment.amount.currency,
+                status=payment.status.value,
+                reason=payment.reason,
+                at=payment.at,
+            )
+            for payment in invoice.payments
+        ),
+        issued_at=invoice.issued_at,
+        paid_at=invoice.paid_at,
+        voided_at=invoice.voided_at,
+        refunded_at=invoice.refunded_at,
+    )
+
+
+def invoice_dto_from_row(row: dict[str, Any]) -> InvoiceDTO:
+    """A DTO from an ``invoices_read`` row read with ``values(*FIELDS)``; amounts to the currency's minor unit."""
+    return InvoiceDTO(
+        id=row["id"],
+        order_id=row["order_id"],
+        customer_id=row["customer_id"],
+        status=row["status"],
+        amount=Money(Decimal(row["amount"]), row["currency"]).amount,
+        currency=row["currency"],
+        payments=tuple(
+            PaymentDTO(
+                id=UUID(payment["payment_id"]),
+                provider_payment_id=payment["provider_payment_id"],
+                amount=Decimal(payment["amount"]),
+                currency=payment["currency"],
+                status=payment["status"],
+                reason=payment["reason"],
+                at=datetime.fromisoformat(payment["at"]),
+            )
+            for payment in row["payments"]
+        ),
+        issued_at=row["issued_at"],
+        paid_at=row["paid_at"],
+        voided_at=row["voided_at"],
+        refunded_at=row["refunded_at"],
+    )
+
+
+def get_invoice(query: GetInvoice) -> Result[InvoiceDTO, InvoiceNotFoundError]:
+    """Read ``invoices_read``. Err: ``InvoiceNotFoundError`` (also outside the owner's scope,
+    and while a new invoice is not projected yet)."""
+    rows = InvoiceReadModel.objects.filter(pk=query.invoice_id)
+    if query.owner is not None:
+        rows = rows.filter(customer_id=query.owner)
+    row = rows.values(*FIELDS).first()
+    if row is None:
+        return Err(InvoiceNotFoundError("No invoice has this id."))
+    return Ok(invoice_dto_from_row(row))
+
+
+def list_invoices(query: ListInvoices) -> Result[QuerySet[InvoiceReadModel, dict[str, Any]], ValidationError]:
+    """The owner's invoices as ``values(*FIELDS)`` rows for a paginator (map them with ``invoice_dto_from_row``).
+
+    Err: ``ValidationError`` (an unknown status or ordering, a range that ends before it starts).
+    """
+    if query.status is not None and query.status not in STATUSES:
+        return Err(ValidationError.for_field("status", f"Choose one of {', '.join(STATUSES)}."))
+    if query.ordering not in ORDERINGS:
+        return Err(ValidationError.for_field("ordering", f"Choose one of {', '.join(ORDERINGS)}."))
+    if query.created_from and query.created_to and query.created_to < query.created_from:
+        return Err(ValidationError.for_field("created_to", "The range ends before it starts."))
+    rows = InvoiceReadModel.objects.all()
+    if query.owner is not None:
+        rows = rows.filter(customer_id=query.owner)
+    if query.status is not None:
+        rows = rows.filter(status=query.status)
+    if query.created_from is not None:
+        rows = rows.filter(created_at__gte=query.created_from)
+    if query.created_to is not None:
+        rows = rows.filter(created_at__lt=query.created_to)
+    return Ok(rows.order_by(*ORDERINGS[query.ordering]).values(*FIELDS))

@@ -1,0 +1,136 @@
+"""Back-office for orders, on the ``orders_read`` read model.
+
+Nothing here edits an order: cancelling and shipping are actions that dispatch
+``CancelOrder`` / ``ShipOrder`` through the command bus, exactly as the API does,
+so the rules, the events and the audit are the same whoever acts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html_join
+
+from apps.core.composition import command_bus
+from apps.orders.models import OrderReadModel
+from domain.kernel.messages import Command
+from domain.kernel.money import Money
+from domain.kernel.result import Err
+from domain.orders.commands import CancelOrder, ShipOrder
+
+LINE_FIELDS = ("sku", "quantity", "unit_price", "line_total")
+PAYMENT_FIELDS = ("at", "status", "amount", "currency", "payment_id", "provider_payment_id", "reason")
+
+
+@admin.register(OrderReadModel)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ("id", "customer_email", "status", "total_amount", "currency", "invoice_status", "placed_at")
+    list_filter = ("status", "currency", ("placed_at", admin.DateFieldListFilter))
+    search_fields = ("=id", "customer_email")
+    ordering = ("-created_at", "-id")
+    date_hierarchy = "placed_at"
+    actions = ["cancel_orders", "ship_orders"]
+    fieldsets = (
+        (None, {"fields": ("id", "customer_id", "customer_email", "status", "currency", "total_amount", "item_count")}),
+        ("Lines", {"fields": ("lines_table",)}),
+        ("Invoice", {"fields": ("invoice_id", "invoice_status", "payments_table")}),
+        ("Dates", {"fields": ("placed_at", "paid_at", "shipped_at", "cancelled_at", "refunded_at")}),
+        ("Projection", {"fields": ("version", "invoice_version")}),
+    )
+    readonly_fields = (
+        "id",
+        "customer_id",
+        "customer_email",
+        "status",
+        "currency",
+        "total_amount",
+        "item_count",
+        "lines_table",
+        "invoice_id",
+        "invoice_status",
+        "payments_table",
+        "placed_at",
+        "paid_at",
+        "shipped_at",
+        "cancelled_at",
+        "refunded_at",
+        "version",
+        "invoice_version",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # orders are placed by customers through the API
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # a read model: it changes only through events
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="Total", ordering="total")
+    def total_amount(self, obj: OrderReadModel) -> str:
+        """The total with the currency's decimal places (the column keeps four for every currency)."""
+        return str(Money(obj.total, obj.currency).amount)
+
+    @admin.display(description="Lines")
+    def lines_table(self, obj: OrderReadModel) -> str:
+        return _table(LINE_FIELDS, obj.lines)
+
+    @admin.display(description="Payment history")
+    def payments_table(self, obj: OrderReadModel) -> str:
+        return _table(PAYMENT_FIELDS, obj.payments) if obj.payments else "No payment yet."
+
+    @admin.action(description="Cancel selected orders", permissions=["view"])
+    def cancel_orders(self, request: HttpRequest, queryset: QuerySet[OrderReadModel]) -> None:
+        user_id = request.user.pk
+        self._dispatch_each(
+            request,
+            queryset,
+            lambda order: CancelOrder(order_id=order.id, owner=None, requested_by=user_id),
+            "cancelled",
+        )
+
+    @admin.action(description="Ship selected orders", permissions=["view"])
+    def ship_orders(self, request: HttpRequest, queryset: QuerySet[OrderReadModel]) -> None:
+        user_id = request.user.pk
+        self._dispatch_each(
+            request, queryset, lambda order: ShipOrder(order_id=order.id, shipped_by=user_id), "shipped"
+        )
+
+    def _dispatch_each(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[OrderReadModel],
+        make: Callable[[OrderReadModel], Command],
+        verb: str,
+    ) -> None:
+        done = 0
+        for order in queryset.only("id"):
+            result = command_bus().dispatch(make(order))
+            if isinstance(result, Err):
+                self.message_user(request, f"Order {order.id}: {_describe(result.error)}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, f"{done} order(s) {verb}.", messages.SUCCESS)
+
+
+def _table(fields: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
+    header = format_html_join("", "<th>{}</th>", ((field.replace("_", " "),) for field in fields))
+    body = format_html_join(
+        "",
+        "<tr>{}</tr>",
+        ((format_html_join("", "<td>{}</td>", ((row.get(field, ""),) for field in fields)),) for row in rows),
+    )
+    return format_html_join("", "<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", [(header, body)])
+
+
+def _describe(error: Exception) -> str:
+    errors = getattr(error, "errors", None)
+    if errors:
+        return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())
+    return str(error)

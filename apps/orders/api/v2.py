@@ -1,0 +1,190 @@
+"""Orders API, version 2: money as ``{"amount": "12.30", "currency": "EUR"}`` objects, cursor pagination.
+
+The same commands and queries as v1; only the shapes differ.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_serializer
+from rest_framework import serializers
+from rest_framework.permissions import IsAdminUser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.access import owner_scope
+from apps.core.composition import command_bus, query_bus
+from apps.core.idempotency import idempotent
+from apps.core.openapi import problems
+from apps.core.pagination import OpaqueCursorPagination
+from apps.core.responses import respond, validated
+from apps.orders.api.v1 import (
+    COMMON_ERRORS,
+    IDEMPOTENCY_KEY,
+    ORDER_EXAMPLE,
+    CancelOrderInput,
+    OrderListFilter,
+    PlaceOrderInput,
+    as_dto,
+    created,
+    list_response,
+    place_order_command,
+    query_filters,
+)
+from apps.orders.queries import STATUSES, GetOrder, ListOrders
+from domain.orders.commands import CancelOrder, ShipOrder
+
+CURSOR_PARAMETERS = [
+    OpenApiParameter("cursor", OpenApiTypes.STR, OpenApiParameter.QUERY, description="From a `next`/`previous` link."),
+    OpenApiParameter("page_size", OpenApiTypes.INT, OpenApiParameter.QUERY, description="20 by default, at most 100."),
+]
+
+
+@extend_schema_serializer(component_name="Money")
+class MoneyOutput(serializers.Serializer):
+    amount = serializers.CharField(help_text="A decimal string with the currency's decimal places.")
+    currency = serializers.CharField(help_text="An upper-case ISO 4217 code.")
+
+
+class OrderLineOutputV2(serializers.Serializer):
+    sku = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_price = MoneyOutput()
+    line_total = MoneyOutput()
+
+    class Meta:
+        ref_name = "OrderLineV2"
+
+
+class PaymentOutputV2(serializers.Serializer):
+    payment_id = serializers.CharField()
+    provider_payment_id = serializers.CharField()
+    amount = MoneyOutput()
+    status = serializers.CharField(help_text="captured, failed or rejected.")
+    reason = serializers.CharField()
+    at = serializers.DateTimeField()
+
+    class Meta:
+        ref_name = "OrderPaymentV2"
+
+
+def _money(amount: str) -> dict[str, str]:
+    return {"amount": amount, "currency": "EUR"}
+
+
+ORDER_EXAMPLE_V2 = {
+    **ORDER_EXAMPLE,
+    "total": _money("26.10"),
+    "lines": [
+        {"sku": "BOOK-123", "quantity": 2, "unit_price": _money("12.30"), "line_total": _money("24.60")},
+        {"sku": "PEN.BLUE", "quantity": 1, "unit_price": _money("1.50"), "line_total": _money("1.50")},
+    ],
+}
+
+
+@extend_schema_serializer(
+    component_name="OrderV2",
+    examples=[OpenApiExample("An order awaiting payment", response_only=True, value=ORDER_EXAMPLE_V2)],
+)
+class OrderOutputV2(serializers.Serializer):
+    id = serializers.UUIDField()
+    customer_id = serializers.UUIDField()
+    customer_email = serializers.EmailField()
+    status = serializers.ChoiceField(choices=STATUSES)
+    currency = serializers.CharField()
+    total = MoneyOutput(help_text="The sum of the line totals.")
+    item_count = serializers.IntegerField(help_text="The number of items (the sum of the quantities).")
+    lines = OrderLineOutputV2(many=True)
+    invoice_id = serializers.UUIDField(allow_null=True)
+    invoice_status = serializers.CharField(help_text="'' (none yet), open, paid, void or refunded.")
+    payments = PaymentOutputV2(many=True)
+    placed_at = serializers.DateTimeField()
+    paid_at = serializers.DateTimeField(allow_null=True)
+    shipped_at = serializers.DateTimeField(allow_null=True)
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+    refunded_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class OrdersApi(APIView):
+    """The signed-in customer's orders (staff: everyone's), newest first; placing a new one."""
+
+    pagination_class = OpaqueCursorPagination
+
+    @extend_schema(
+        operation_id="orders_v2_list",
+        tags=["orders"],
+        parameters=[OrderListFilter, *CURSOR_PARAMETERS],
+        responses={200: OrderOutputV2(many=True), **problems(400, 401, 404, *COMMON_ERRORS)},
+        summary="List the orders of the signed-in customer (staff: every order), newest first",
+        description="Cursor-paginated (follow `next` / `previous`); filters status, created_from, created_to.",
+    )
+    def get(self, request: Request, version: str) -> Response:
+        filters = query_filters(OrderListFilter, request)
+        result = query_bus().dispatch(ListOrders(owner=owner_scope(request.user), **filters))
+        return list_response(self, request, result, OrderOutputV2)
+
+    @extend_schema(
+        operation_id="orders_v2_place",
+        tags=["orders"],
+        request=PlaceOrderInput,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: OrderOutputV2, **problems(400, 401, 409, 422, *COMMON_ERRORS)},
+        summary="Place an order; it awaits payment",
+    )
+    @idempotent
+    def post(self, request: Request, version: str) -> Response:
+        result = command_bus().dispatch(place_order_command(request))
+        return created(result, request, OrderOutputV2)
+
+
+class OrderDetailApi(APIView):
+    """One order, as the read model shows it (lines, invoice status, payment history)."""
+
+    @extend_schema(
+        operation_id="orders_v2_retrieve",
+        tags=["orders"],
+        responses={200: OrderOutputV2, **problems(401, 404, *COMMON_ERRORS)},
+        summary="One order (another customer's order is 404)",
+    )
+    def get(self, request: Request, version: str, order_id: UUID) -> Response:
+        result = query_bus().dispatch(GetOrder(order_id=order_id, owner=owner_scope(request.user)))
+        return respond(result, request, output=OrderOutputV2)
+
+
+class CancelOrderApi(APIView):
+    """Cancelling an order that still awaits payment; its invoice is voided by billing."""
+
+    @extend_schema(
+        operation_id="orders_v2_cancel",
+        tags=["orders"],
+        request=CancelOrderInput,
+        responses={200: OrderOutputV2, **problems(400, 401, 404, 409, *COMMON_ERRORS)},
+        summary="Cancel an order awaiting payment (its customer or staff)",
+    )
+    def post(self, request: Request, version: str, order_id: UUID) -> Response:
+        data = validated(CancelOrderInput, request)
+        result = command_bus().dispatch(
+            CancelOrder(order_id=order_id, owner=owner_scope(request.user), requested_by=request.user.id, **data)
+        )
+        return respond(as_dto(result), request, output=OrderOutputV2)
+
+
+class ShipOrderApi(APIView):
+    """Shipping a paid order (staff only)."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        operation_id="orders_v2_ship",
+        tags=["orders"],
+        request=None,
+        responses={200: OrderOutputV2, **problems(401, 403, 404, 409, *COMMON_ERRORS)},
+        summary="Ship a paid order (staff only)",
+    )
+    def post(self, request: Request, version: str, order_id: UUID) -> Response:
+        result = command_bus().dispatch(ShipOrder(order_id=order_id, shipped_by=request.user.id))
+        return respond(as_dto(result), request, output=OrderOutputV2)

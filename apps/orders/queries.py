@@ -1,0 +1,228 @@
+"""The read side of the orders context: queries, their DTOs and handlers.
+
+Handlers read the ``orders_read`` table (kept up to date by the projection in
+``projections.py``) and never build aggregates. ``GetOrder`` answers a DTO;
+``ListOrders`` answers a ``values()`` queryset the view pages, whose rows
+``order_dto_from_row`` turns into DTOs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django.db.models import QuerySet
+
+from apps.orders.models import OrderReadModel
+from domain.kernel.errors import ValidationError
+from domain.kernel.messages import Query
+from domain.kernel.money import Money
+from domain.kernel.result import Err, Ok, Result
+from domain.orders.errors import OrderNotFoundError
+from domain.orders.model import Order, OrderStatus
+
+#: ``ordering`` values of the order list and the columns each sorts by; the id breaks ties.
+ORDERINGS: dict[str, tuple[str, ...]] = {
+    "-created_at": ("-created_at", "-id"),
+    "created_at": ("created_at", "id"),
+    "-total": ("-total", "-id"),
+    "total": ("total", "id"),
+    "status": ("status", "id"),
+}
+DEFAULT_ORDERING = "-created_at"
+STATUSES = tuple(status.value for status in OrderStatus)
+
+COLUMNS = (
+    "id",
+    "customer_id",
+    "customer_email",
+    "status",
+    "currency",
+    "total",
+    "item_count",
+    "lines",
+    "invoice_id",
+    "invoice_status",
+    "payments",
+    "placed_at",
+    "paid_at",
+    "shipped_at",
+    "cancelled_at",
+    "refunded_at",
+    "created_at",
+)
+
+
+@dataclass(frozen=True)
+class GetOrder(Query):
+    """``owner``: the customer the caller may see orders of (``None``: staff, every order)."""
+
+    order_id: UUID
+    owner: UUID | None
+
+
+@dataclass(frozen=True)
+class ListOrders(Query):
+    owner: UUID | None
+    status: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    ordering: str = DEFAULT_ORDERING
+
+
+@dataclass(frozen=True)
+class OrderLineDTO:
+    sku: str
+    quantity: int
+    unit_price: Money
+    line_total: Money
+
+
+@dataclass(frozen=True)
+class PaymentDTO:
+    """One payment attempt on the order's invoice, as billing reported it."""
+
+    payment_id: str
+    provider_payment_id: str
+    amount: Money
+    status: str
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class OrderDTO:
+    id: UUID
+    customer_id: UUID
+    customer_email: str
+    status: str
+    currency: str
+    total: Money
+    item_count: int
+    lines: tuple[OrderLineDTO, ...]
+    invoice_id: UUID | None
+    invoice_status: str
+    payments: tuple[PaymentDTO, ...]
+    placed_at: datetime
+    paid_at: datetime | None
+    shipped_at: datetime | None
+    cancelled_at: datetime | None
+    refunded_at: datetime | None
+    created_at: datetime
+
+
+def order_dto(order: Order) -> OrderDTO:
+    """The write side answers from the aggregate it just changed, in the read side's shape.
+
+    The invoice status and payments are billing's to tell; the aggregate knows only
+    the invoice that paid it, so a fresh order shows none.
+    """
+    return OrderDTO(
+        id=order.id,
+        customer_id=order.customer_id,
+        customer_email=order.customer_email,
+        status=order.status.value,
+        currency=order.currency,
+        total=order.total,
+        item_count=order.item_count,
+        lines=tuple(
+            OrderLineDTO(
+                sku=line.sku.value,
+                quantity=line.quantity.value,
+                unit_price=line.unit_price,
+                line_total=line.line_total,
+            )
+            for line in order.lines
+        ),
+        invoice_id=order.invoice_id,
+        invoice_status="",
+        payments=(),
+        placed_at=order.placed_at,
+        paid_at=order.paid_at,
+        shipped_at=order.shipped_at,
+        cancelled_at=order.cancelled_at,
+        refunded_at=order.refunded_at,
+        created_at=order.placed_at,
+    )
+
+
+def order_dto_from_row(row: Mapping[str, Any]) -> OrderDTO:
+    """An ``orders_read`` row (as ``values(*COLUMNS)``) as a DTO, amounts in the order's currency."""
+    currency = row["currency"]
+    return OrderDTO(
+        id=row["id"],
+        customer_id=row["customer_id"],
+        customer_email=row["customer_email"],
+        status=row["status"],
+        currency=currency,
+        total=Money(Decimal(row["total"]), currency),
+        item_count=row["item_count"],
+        lines=tuple(
+            OrderLineDTO(
+                sku=line["sku"],
+                quantity=line["quantity"],
+                unit_price=Money(Decimal(line["unit_price"]), currency),
+                line_total=Money(Decimal(line["line_total"]), currency),
+            )
+            for line in row["lines"]
+        ),
+        invoice_id=row["invoice_id"],
+        invoice_status=row["invoice_status"],
+        payments=tuple(
+            PaymentDTO(
+                payment_id=payment["payment_id"],
+                provider_payment_id=payment["provider_payment_id"],
+                amount=Money(Decimal(payment["amount"]), payment["currency"]),
+                status=payment["status"],
+                reason=payment["reason"],
+                at=datetime.fromisoformat(payment["at"]),
+            )
+            for payment in row["payments"]
+        ),
+        placed_at=row["placed_at"],
+        paid_at=row["paid_at"],
+        shipped_at=row["shipped_at"],
+        cancelled_at=row["cancelled_at"],
+        refunded_at=row["refunded_at"],
+        created_at=row["created_at"],
+    )
+
+
+def get_order(query: GetOrder) -> Result[OrderDTO, OrderNotFoundError]:
+    """Read ``orders_read``. Err: ``OrderNotFoundError`` for an unknown order, another customer's
+    order, and an order not projected yet."""
+    rows = OrderReadModel.objects.filter(pk=query.order_id)
+    if query.owner is not None:
+        rows = rows.filter(customer_id=query.owner)
+    row = rows.values(*COLUMNS).first()
+    if row is None:
+        return Err(OrderNotFoundError("No order has this id."))
+    return Ok(order_dto_from_row(row))
+
+
+def list_orders(query: ListOrders) -> Result[QuerySet[OrderReadModel, dict[str, Any]], ValidationError]:
+    """The orders the owner may see, filtered and ordered (rows as ``values(*COLUMNS)``).
+
+    Err: ``ValidationError`` naming ``status`` or ``ordering`` when the value is unknown,
+    or ``created_to`` when it is before ``created_from``.
+    """
+    if query.status is not None and query.status not in STATUSES:
+        return Err(ValidationError.for_field("status", f"Choose one of {', '.join(STATUSES)}."))
+    if query.ordering not in ORDERINGS:
+        return Err(ValidationError.for_field("ordering", f"Choose one of {', '.join(ORDERINGS)}."))
+    if query.created_from and query.created_to and query.created_to < query.created_from:
+        return Err(ValidationError.for_field("created_to", "The end of the range is before its start."))
+    rows = OrderReadModel.objects.all()
+    if query.owner is not None:
+        rows = rows.filter(customer_id=query.owner)
+    if query.status is not None:
+        rows = rows.filter(status=query.status)
+    if query.created_from is not None:
+        rows = rows.filter(created_at__gte=query.created_from)
+    if query.created_to is not None:
+        rows = rows.filter(created_at__lte=query.created_to)
+    return Ok(rows.order_by(*ORDERINGS[query.ordering]).values(*COLUMNS))

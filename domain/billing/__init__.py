@@ -1,0 +1,1 @@
+"""The billing context: invoices for orders, and the payments made against them."""

@@ -1,0 +1,191 @@
+"""Command handlers of the billing context.
+
+Each takes its command plus keyword-only ports and returns ``Ok(invoice)`` or an
+``Err`` with a domain or application error. None commits: the unit-of-work
+middleware commits on ``Ok`` and rolls back on ``Err``. Every handler is safe
+to run twice with the same command: policies and webhooks may deliver again.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from uuid import UUID
+
+from domain.billing.commands import (
+    CapturePayment,
+    IssueInvoice,
+    RecordPaymentFailure,
+    RecordProviderRefund,
+    RefundInvoice,
+    VoidInvoice,
+)
+from domain.billing.errors import InvoiceNotFoundError, PaymentProviderError
+from domain.billing.model import Invoice, reason_text
+from domain.billing.ports import BillingUnitOfWork, PaymentProvider
+from domain.kernel.errors import DomainError, InvalidValueError, ValidationError
+from domain.kernel.ids import IdFactory
+from domain.kernel.money import Money
+from domain.kernel.ports import Clock
+from domain.kernel.result import Err, Ok, Result
+
+InvoiceResult = Result[Invoice, DomainError | ValidationError]
+
+
+def issue_invoice(cmd: IssueInvoice, *, uow: BillingUnitOfWork, clock: Clock, ids: IdFactory) -> InvoiceResult:
+    """Open the invoice of an order; for an order that already has one, answer it and record nothing.
+
+    Err: ``ValidationError`` (amount, currency).
+    """
+    money = _money(cmd.amount, cmd.currency)
+    if isinstance(money, Err):
+        return money
+    existing = uow.invoices.get_by_order(cmd.order_id)
+    if existing is not None:
+        return Ok(existing)
+    try:
+        invoice = Invoice.issue(
+            id=ids.new(), order_id=cmd.order_id, customer_id=cmd.customer_id, amount=money.value, now=clock.now()
+        )
+    except InvalidValueError as exc:
+        return Err(ValidationError.for_field(exc.field, exc.message))
+    uow.invoices.add(invoice)
+    return Ok(invoice)
+
+
+def void_invoice(cmd: VoidInvoice, *, uow: BillingUnitOfWork, clock: Clock) -> InvoiceResult:
+    """Void the invoice of a cancelled order.
+
+    Err: ``ValidationError`` (reason), ``InvoiceNotFoundError`` (the order has no invoice),
+    ``InvoiceNotOpenError`` (it is paid or refunded). Already void: Ok, nothing recorded.
+    """
+    invoice = uow.invoices.get_by_order(cmd.order_id)
+    if invoice is None:
+        return Err(InvoiceNotFoundError("This order has no invoice."))
+    try:
+        voided = invoice.void(reason=cmd.reason, now=clock.now())
+    except InvalidValueError as exc:
+        return Err(ValidationError.for_field(exc.field, exc.message))
+    if isinstance(voided, Err):
+        return voided
+    return Ok(invoice)
+
+
+def capture_payment(cmd: CapturePayment, *, uow: BillingUnitOfWork, clock: Clock, ids: IdFactory) -> InvoiceResult:
+    """Record a captured payment: it pays the invoice, or is recorded as rejected (the invoice unchanged).
+
+    Err: ``ValidationError`` (amount, currency, provider payment id), ``InvoiceNotFoundError``.
+    """
+    money = _money(cmd.amount, cmd.currency)
+    if isinstance(money, Err):
+        return money
+    invoice = uow.invoices.get(cmd.invoice_id)
+    if invoice is None:
+        return Err(InvoiceNotFoundError("No invoice has this id."))
+    try:
+        invoice.capture(
+            payment_id=ids.new(), provider_payment_id=cmd.provider_payment_id, amount=money.value, now=clock.now()
+        )
+    except InvalidValueError as exc:
+        return Err(ValidationError.for_field(exc.field, exc.message))
+    return Ok(invoice)
+
+
+def record_payment_failure(
+    cmd: RecordPaymentFailure, *, uow: BillingUnitOfWork, clock: Clock, ids: IdFactory
+) -> InvoiceResult:
+    """Record the provider's report of a failed payment.
+
+    Err: ``ValidationError`` (amount, currency, provider payment id, reason), ``InvoiceNotFoundError``.
+    """
+    money = _money(cmd.amount, cmd.currency)
+    if isinstance(money, Err):
+        return money
+    invoice = uow.invoices.get(cmd.invoice_id)
+    if invoice is None:
+        return Err(InvoiceNotFoundError("No invoice has this id."))
+    try:
+        invoice.record_failure(
+            payment_id=ids.new(),
+            provider_payment_id=cmd.provider_payment_id,
+            amount=money.value,
+            reason=cmd.reason,
+            now=clock.now(),
+        )
+    except InvalidValueError as exc:
+        return Err(ValidationError.for_field(exc.field, exc.message))
+    return Ok(invoice)
+
+
+def refund_invoice(
+    cmd: RefundInvoice, *, uow: BillingUnitOfWork, clock: Clock, provider: PaymentProvider
+) -> InvoiceResult:
+    """Give the money of a paid invoice back through the payment provider, then record the refund.
+
+    The provider is asked with the invoice id as idempotency key, so a retry
+    after a lost answer (or a failed commit) never refunds twice.
+
+    Err: ``ValidationError`` (reason), ``InvoiceNotFoundError`` (also when it belongs to
+    someone outside ``owner``), ``InvoiceNotPaidError``, ``PaymentProviderError``.
+    """
+    try:
+        reason = reason_text(cmd.reason)
+    except InvalidValueError as exc:
+        return Err(ValidationError.for_field(exc.field, exc.message))
+    invoice = _owned(uow, cmd.invoice_id, cmd.owner)
+    if invoice is None:
+        return Err(InvoiceNotFoundError("No invoice has this id."))
+    payable = invoice.can_be_refunded()
+    if isinstance(payable, Err):
+        return payable
+    try:
+        refund_id = provider.refund(
+            provider_payment_id=payable.value.provider_payment_id,
+            amount=invoice.amount,
+            idempotency_key=str(invoice.id),
+        )
+    except PaymentProviderError as exc:
+        return Err(exc)
+    refunded = invoice.refund(provider_refund_id=refund_id, amount=invoice.amount, now=clock.now(), reason=reason)
+    if isinstance(refunded, Err):
+        return refunded
+    return Ok(invoice)
+
+
+def record_provider_refund(cmd: RecordProviderRefund, *, uow: BillingUnitOfWork, clock: Clock) -> InvoiceResult:
+    """Record a refund made at the provider; an already refunded invoice records nothing.
+
+    Err: ``ValidationError`` (amount, currency, refund id), ``InvoiceNotFoundError``,
+    ``InvoiceNotPaidError``, ``PartialRefundError``.
+    """
+    money = _money(cmd.amount, cmd.currency)
+    if isinstance(money, Err):
+        return money
+    invoice = uow.invoices.get(cmd.invoice_id)
+    if invoice is None:
+        return Err(InvoiceNotFoundError("No invoice has this id."))
+    try:
+        refunded = invoice.refund(
+            provider_refund_id=cmd.provider_refund_id,
+            amount=money.value,
+            now=clock.now(),
+            reason="Refunded at the payment provider.",
+        )
+    except InvalidValueError as exc:
+        return Err(ValidationError.for_field(exc.field, exc.message))
+    if isinstance(refunded, Err):
+        return refunded
+    return Ok(invoice)
+
+
+def _owned(uow: BillingUnitOfWork, invoice_id: UUID, owner: UUID | None) -> Invoice | None:
+    invoice = uow.invoices.get(invoice_id)
+    if invoice is None or (owner is not None and invoice.customer_id != owner):
+        return None
+    return invoice
+
+
+def _money(amount: Decimal, currency: str) -> Result[Money, ValidationError]:
+    try:
+        return Ok(Money(amount, currency))
+    except InvalidValueError as exc:
+        return Err(ValidationError.for_field(exc.field, exc.message))

@@ -1,0 +1,146 @@
+"""Property 7: the invoices_read projection ends in the state of the history, however the broker delivers it.
+
+Events take the production path: aggregate -> integration event -> outbox row ->
+the dispatcher's ``envelope(entry)`` -> JSON -> ``apps.messaging.consumers.deliver``
+(inbox + projection). Each Hypothesis example runs in a savepoint that is
+rolled back, so examples never see each other's rows.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import event, given
+from hypothesis import strategies as st
+
+from apps.billing.models import InvoiceReadModel
+from apps.core.event_handlers import INVOICES_READ
+from apps.messaging.consumers import EventConsumer, RetryLater, deliver
+from apps.messaging.models import InboxEntry
+from domain.billing.model import Invoice
+from domain.kernel.events import to_integration_event
+from tests.properties.billing_strategies import invoices_with_history
+from tests.properties.test_projection_properties import counting, rolled_back, write_to_outbox
+
+
+def expected_state(invoice: Invoice) -> dict[str, Any]:
+    """The invoices_read row the full history of ``invoice`` must leave."""
+    return {
+        "order_id": invoice.order_id,
+        "customer_id": invoice.customer_id,
+        "status": invoice.status.value,
+        "amount": invoice.amount.amount,
+        "currency": invoice.currency,
+        "issued_at": invoice.issued_at,
+        "created_at": invoice.issued_at,
+        "paid_at": invoice.paid_at,
+        "voided_at": invoice.voided_at,
+        "refunded_at": invoice.refunded_at,
+        "version": invoice.version,
+        "payments": [
+            (str(p.id), p.provider_payment_id, p.amount.amount, p.amount.currency, p.status.value, p.reason, p.at)
+            for p in invoice.payments
+        ],
+    }
+
+
+def row_state(row: InvoiceReadModel) -> dict[str, Any]:
+    state = {
+        field: getattr(row, field)
+        for field in (
+            "order_id",
+            "customer_id",
+            "status",
+            "amount",
+            "currency",
+            "issued_at",
+            "created_at",
+            "paid_at",
+            "voided_at",
+            "refunded_at",
+            "version",
+        )
+    }
+    state["payments"] = [
+        (
+            p["payment_id"],
+            p["provider_payment_id"],
+            Decimal(p["amount"]),
+            p["currency"],
+            p["status"],
+            p["reason"],
+            datetime.fromisoformat(p["at"]),
+        )
+        for p in row.payments
+    ]
+    return state
+
+
+@st.composite
+def histories_and_deliveries(draw: st.DrawFn) -> tuple[list[Invoice], list[int]]:
+    """One to three invoices with their histories, and a delivery schedule: positions into the
+    concatenated events, each at least once, any order, some repeated."""
+    invoices = draw(st.lists(invoices_with_history(), min_size=1, max_size=3, unique_by=lambda i: i.id))
+    count = sum(len(invoice.pending_events) for invoice in invoices)
+    duplicates = draw(st.lists(st.integers(min_value=0, max_value=count - 1), max_size=count))
+    schedule = draw(st.permutations([*range(count), *duplicates]))
+    return invoices, schedule
+
+
+# **Feature: architecture-restructuring-2025, Property 7: Projections Update Read Models from Events**
+# **Validates: Requirements 4.2**
+@pytest.mark.django_db
+@given(histories_and_deliveries())
+def test_invoices_read_reflects_the_history_whatever_the_order_and_duplicates_of_delivery(
+    case: tuple[list[Invoice], list[int]],
+) -> None:
+    """For any histories of one to three invoices (InvoiceIssued v1, then any mix of captures,
+    rejected and failed payments, voids and refunds, versions consecutive), delivered through
+    deliver() in any order with any duplicates, an event answered with RetryLater being redelivered
+    later (at the back of the queue), each invoices_read row ends equal to the state of its
+    invoice's full history (status, amount, dates, payments in order, version), every event is
+    applied exactly once and the inbox holds exactly one row per event."""
+    invoices, schedule = case
+    events = [to_integration_event(e) for invoice in invoices for e in invoice.pending_events]
+    applied: Counter[str] = Counter()
+    consumer = EventConsumer(
+        name=INVOICES_READ.consumer.name,
+        binding_keys=INVOICES_READ.consumer.binding_keys,
+        handle=counting(INVOICES_READ.consumer.handle, applied),
+    )
+
+    with rolled_back():
+        envelopes = write_to_outbox(events)
+        queue = deque(envelopes[position] for position in schedule)
+        budget = len(events) * len(queue)
+        first_deliveries = retries = 0
+        while queue:
+            assert budget > 0, "the projection stopped making progress"
+            budget -= 1
+            item = queue.popleft()
+            try:
+                first_deliveries += deliver(consumer, item)
+            except RetryLater:
+                retries += 1
+                queue.append(item)
+        event(f"events sent back with RetryLater: {'some' if retries else 'none'}")
+
+        rows = InvoiceReadModel.objects.in_bulk([invoice.id for invoice in invoices])
+        assert {invoice_id: row_state(row) for invoice_id, row in rows.items()} == {
+            invoice.id: expected_state(invoice) for invoice in invoices
+        }
+        assert first_deliveries == len(events)
+        assert applied == Counter(str(e.event_id) for e in events)
+        inbox = InboxEntry.objects.filter(consumer=consumer.name, event_id__in=[e.event_id for e in events])
+        assert sorted(inbox.values_list("event_id", flat=True)) == sorted(e.event_id for e in events)
+
+
+def test_the_projection_is_registered_under_its_contract_names() -> None:
+    """invoices_read is fed by every billing event through the invoices-read consumer."""
+    assert (INVOICES_READ.name, INVOICES_READ.consumer.name) == ("invoices_read", "invoices-read")
+    assert INVOICES_READ.event_type_prefixes == ("billing.",)
+    assert INVOICES_READ.consumer.binding_keys == ("billing.#",)

@@ -1,0 +1,186 @@
+"""Property 7: the orders_read projection ends in the state of the history, however the broker delivers it.
+
+Its events are the orders' own (``orders.*``, guarded by the order's version) and
+billing's events about each order's invoice (``billing.*``, guarded by the
+invoice's version). Both take the production path: integration event -> outbox
+row -> the dispatcher's ``envelope(entry)`` -> JSON -> ``deliver`` (inbox +
+projection). Each delivery run happens in a savepoint that is rolled back.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+import pytest
+from hypothesis import event, given
+from hypothesis import strategies as st
+
+from apps.core.event_handlers import ORDERS_READ
+from apps.messaging.consumers import RetryLater, deliver, deliver_batch
+from apps.messaging.models import InboxEntry
+from apps.orders.models import OrderReadModel
+from domain.kernel.events import IntegrationEvent, to_integration_event
+from domain.orders.model import Order
+from tests.properties.test_orders_domain_properties import orders_with_history
+from tests.properties.test_projection_properties import rolled_back, write_to_outbox
+
+BILLING_STEPS = ("payment_failed", "payment_captured", "invoice_voided", "invoice_refunded")
+
+
+@st.composite
+def invoice_histories(draw: st.DrawFn, order: Order, invoice_id: UUID) -> list[IntegrationEvent]:
+    """billing.invoice_issued for ``order``, then any billing events of that invoice, versions 1..n,
+    shaped as the contract between the contexts says."""
+    total, currency = str(order.total.amount), order.currency
+    at = order.placed_at
+    steps = ["invoice_issued", *draw(st.lists(st.sampled_from(BILLING_STEPS), max_size=4))]
+    events = []
+    for version, step in enumerate(steps, start=1):
+        at += draw(st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=3)))
+        payload: dict[str, Any] = {"invoice_id": str(invoice_id), "order_id": str(order.id)}
+        payment = {"payment_id": str(draw(st.uuids())), "provider_payment_id": draw(st.text(max_size=20))}
+        match step:
+            case "invoice_issued":
+                payload |= {"customer_id": str(order.customer_id), "amount": total, "currency": currency}
+            case "payment_captured":
+                payload |= {**payment, "amount": total, "currency": currency}
+            case "payment_failed":
+                status = draw(st.sampled_from(["failed", "rejected"]))
+                payload |= {**payment, "amount": total, "currency": currency, "status": status, "reason": "declined"}
+            case "invoice_voided":
+                payload |= {"reason": draw(st.text(max_size=20))}
+            case "invoice_refunded":
+                payload |= {"amount": total, "currency": currency, "provider_refund_id": "re_1"}
+        events.append(
+            IntegrationEvent(
+                event_id=draw(st.uuids(version=4)),
+                event_type=f"billing.{step}",
+                event_version=1,
+                aggregate_type="billing.invoice",
+                aggregate_id=invoice_id,
+                aggregate_version=version,
+                occurred_at=at,
+                payload=payload,
+            )
+        )
+    return events
+
+
+@st.composite
+def histories_and_deliveries(draw: st.DrawFn) -> tuple[list[Order], list[IntegrationEvent], list[int]]:
+    """One to three orders with their histories and their invoices' billing events (in write order),
+    and a delivery schedule: positions into those events, each at least once, any order, some repeated."""
+    cases = draw(st.lists(orders_with_history(), min_size=1, max_size=3, unique_by=lambda case: case[0].id))
+    events: list[IntegrationEvent] = []
+    for order, invoice_id in cases:
+        events.extend(to_integration_event(recorded) for recorded in order.pending_events)
+        events.extend(draw(invoice_histories(order, invoice_id)))
+    duplicates = draw(st.lists(st.integers(min_value=0, max_value=len(events) - 1), max_size=len(events)))
+    schedule = draw(st.permutations([*range(len(events)), *duplicates]))
+    return [order for order, _ in cases], events, schedule
+
+
+def deliver_all(envelopes: list[dict[str, Any]], schedule: list[int]) -> int:
+    """Deliver in schedule order; RetryLater sends an event to the back of the queue, as the broker does."""
+    queue = deque(envelopes[position] for position in schedule)
+    budget = len(envelopes) * len(queue)
+    first_deliveries = 0
+    while queue:
+        assert budget > 0, "the projection stopped making progress"
+        budget -= 1
+        item = queue.popleft()
+        try:
+            first_deliveries += deliver(ORDERS_READ.consumer, item)
+        except RetryLater:
+            queue.append(item)
+    return first_deliveries
+
+
+def snapshot(orders: list[Order]) -> dict[UUID, dict[str, Any]]:
+    rows = OrderReadModel.objects.filter(pk__in=[order.id for order in orders]).values()
+    return {row["id"]: row for row in rows}
+
+
+# **Feature: architecture-restructuring-2025, Property 7: Projections Update Read Models from Events**
+# **Validates: Requirements 4.2**
+@pytest.mark.django_db
+@given(histories_and_deliveries())
+def test_orders_read_ends_in_the_in_order_state_whatever_the_order_and_duplicates_of_delivery(
+    case: tuple[list[Order], list[IntegrationEvent], list[int]],
+) -> None:
+    """For any histories of one to three orders (OrderPlaced, then any cancel / pay / ship / refund)
+    and of their invoices (invoice_issued, then any payment_failed / payment_captured / voided /
+    refunded), delivered through deliver() in any order with any duplicates, RetryLater answers
+    being redelivered later, each orders_read row ends equal, field for field, to the row that
+    in-order delivery leaves, shows the order's status, total and version, and the inbox holds
+    exactly one row per event."""
+    orders, events, schedule = case
+
+    with rolled_back():
+        envelopes = write_to_outbox(events)
+        assert deliver_all(envelopes, list(range(len(events)))) == len(events)
+        in_order = snapshot(orders)
+
+    with rolled_back():
+        envelopes = write_to_outbox(events)
+        first_deliveries = deliver_all(envelopes, schedule)
+        shuffled = snapshot(orders)
+        inbox = InboxEntry.objects.filter(
+            consumer=ORDERS_READ.consumer.name, event_id__in=[event.event_id for event in events]
+        )
+        assert sorted(inbox.values_list("event_id", flat=True)) == sorted(event.event_id for event in events)
+
+    event(f"duplicate deliveries: {'some' if len(schedule) > len(events) else 'none'}")
+    assert first_deliveries == len(events)
+    assert shuffled == in_order
+    for order in orders:
+        row = in_order[order.id]
+        assert (row["status"], row["version"], row["total"], row["currency"]) == (
+            order.status.value,
+            order.version,
+            order.total.amount,
+            order.currency,
+        )
+        assert row["invoice_status"] in {"open", "paid", "void", "refunded"}
+        assert row["invoice_version"] >= 1
+
+
+# **Feature: architecture-restructuring-2025, Property 7: Projections Update Read Models from Events**
+# **Validates: Requirements 4.2**
+@pytest.mark.django_db
+@given(histories_and_deliveries(), st.integers(min_value=1, max_value=8))
+def test_orders_read_ends_in_the_in_order_state_when_events_arrive_in_batches_of_any_size(
+    case: tuple[list[Order], list[IntegrationEvent], list[int]], batch_size: int
+) -> None:
+    """For any histories of orders and their invoices and any delivery schedule (any order, any
+    duplicates), delivered in batches of any size through deliver_batch() (the consumer runner's
+    fast path), events that must wait being redelivered in a later batch, each orders_read row
+    ends equal, field for field, to the row one-by-one in-order delivery leaves, and the inbox
+    holds exactly one row per event."""
+    orders, events, schedule = case
+
+    with rolled_back():
+        envelopes = write_to_outbox(events)
+        deliver_all(envelopes, list(range(len(events))))
+        in_order = snapshot(orders)
+
+    with rolled_back():
+        envelopes = write_to_outbox(events)
+        queue = deque(envelopes[position] for position in schedule)
+        budget = len(events) * len(queue)
+        while queue:
+            assert budget > 0, "the projection stopped making progress"
+            budget -= 1
+            batch = [queue.popleft() for _ in range(min(batch_size, len(queue)))]
+            waiting = deliver_batch(ORDERS_READ.consumer, batch)
+            queue.extend(batch[position] for position in sorted(waiting))
+        batched = snapshot(orders)
+        inbox = InboxEntry.objects.filter(
+            consumer=ORDERS_READ.consumer.name, event_id__in=[event.event_id for event in events]
+        )
+        assert sorted(inbox.values_list("event_id", flat=True)) == sorted(event.event_id for event in events)
+
+    assert batched == in_order
