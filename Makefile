@@ -73,7 +73,8 @@ integration: install
 	elif [ $$status -ne 3 ]; then exit $$status; fi
 
 schema: install
-	DJANGO_SETTINGS_MODULE=tests.settings $(MANAGE) spectacular --file docs/api/openapi.yaml --validate --fail-on-warn
+	DJANGO_SETTINGS_MODULE=tests.settings $(MANAGE) spectacular --api-version v1 --urlconf config.urls_v1 --file docs/api/openapi.yaml --validate --fail-on-warn
+	DJANGO_SETTINGS_MODULE=tests.settings $(MANAGE) spectacular --api-version v2 --urlconf config.urls_v2 --file docs/api/openapi-v2.yaml --validate --fail-on-warn
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -219,6 +219,10 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI's assets ship with the service (no CDN at run time).
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Swagger UI offers both versions of the API (one schema each).
+    "SWAGGER_UI_SETTINGS": {
+        "urls": [{"url": "/api/schema/", "name": "v1"}, {"url": "/api/schema/v2/", "name": "v2"}],
+    },
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {},

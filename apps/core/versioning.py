@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.utils.http import http_date
+from drf_spectacular.openapi import AutoSchema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -29,8 +30,17 @@ def deprecation_headers(path: str) -> dict[str, str]:
     }
 
 
+class DeprecatedSchema(AutoSchema):
+    """Marks the view's operations ``deprecated: true`` in the OpenAPI schema."""
+
+    def is_deprecated(self) -> bool:
+        return True
+
+
 class DeprecatedInV1:
     """Mixin for a v1 view whose successor lives at the same path under /api/v2/; errors carry the headers too."""
+
+    schema = DeprecatedSchema()
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]

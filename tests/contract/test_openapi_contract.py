@@ -1,4 +1,4 @@
-"""The OpenAPI contract: the committed docs/api/openapi.yaml is what the code generates, and it documents errors."""
+"""The OpenAPI contract: the committed schemas (one per API version) are what the code generates, with errors."""
 
 import difflib
 import io
@@ -9,29 +9,67 @@ import yaml
 from django.core.management import call_command
 
 ROOT = Path(__file__).resolve().parents[2]
-COMMITTED = ROOT / "docs" / "api" / "openapi.yaml"
-REFRESH_COMMAND = (
-    "make schema  (or: DJANGO_SETTINGS_MODULE=tests.settings .venv/bin/python manage.py spectacular "
-    "--file docs/api/openapi.yaml --validate --fail-on-warn)"
-)
+#: version -> (committed file, URL conf that lists that version's endpoints)
+VERSIONS = {
+    "v1": (ROOT / "docs" / "api" / "openapi.yaml", "config.urls_v1"),
+    "v2": (ROOT / "docs" / "api" / "openapi-v2.yaml", "config.urls_v2"),
+}
+REFRESH_COMMAND = "make schema"
 PROBLEM = "application/problem+json"
 PROBLEM_REF = "#/components/schemas/Problem"
 METHODS = ("get", "put", "patch", "post", "delete")
 # Errors every operation can meet whatever it does: wrong Accept, oversized or non-JSON body, a rate limit, a bug.
 COMMON_ERRORS = {"406", "413", "415", "429", "500"}
+# The payment provider's webhook is not rate limited: the provider retries, and a signature check is cheap.
+NOT_RATE_LIMITED = {"/api/v1/webhooks/payments"}
+
+ORDERS_AND_INVOICES = {
+    ("/api/{version}/orders", "get"),
+    ("/api/{version}/orders", "post"),
+    ("/api/{version}/orders/{order_id}", "get"),
+    ("/api/{version}/orders/{order_id}/cancel", "post"),
+    ("/api/{version}/orders/{order_id}/ship", "post"),
+    ("/api/{version}/invoices", "get"),
+    ("/api/{version}/invoices/{invoice_id}", "get"),
+    ("/api/{version}/invoices/{invoice_id}/refund", "post"),
+}
+
+
+def in_version(version, operations_):
+    return {(path.replace("{version}", version), method) for path, method in operations_}
+
+
+def generate(version: str) -> str:
+    """The schema as `manage.py spectacular --validate --fail-on-warn` writes it (fails on any warning)."""
+    out = io.StringIO()
+    options = ["--api-version", version, "--urlconf", VERSIONS[version][1], "--validate", "--fail-on-warn"]
+    call_command("spectacular", *options, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module", params=sorted(VERSIONS))
+def version(request) -> str:
+    return request.param
 
 
 @pytest.fixture(scope="module")
-def generated() -> str:
-    """The schema as `manage.py spectacular --validate --fail-on-warn` writes it (fails on any warning)."""
-    out = io.StringIO()
-    call_command("spectacular", "--validate", "--fail-on-warn", stdout=out)
-    return out.getvalue()
+def generated(version) -> str:
+    return generate(version)
 
 
 @pytest.fixture(scope="module")
 def schema(generated) -> dict:
     return yaml.safe_load(generated)
+
+
+@pytest.fixture(scope="module")
+def v1() -> dict:
+    return yaml.safe_load(generate("v1"))
+
+
+@pytest.fixture(scope="module")
+def v2() -> dict:
+    return yaml.safe_load(generate("v2"))
 
 
 def operations(schema):
@@ -41,22 +79,24 @@ def operations(schema):
                 yield path, method, item[method]
 
 
-def test_the_committed_schema_is_up_to_date(generated):
-    committed = COMMITTED.read_text() if COMMITTED.exists() else ""
+def test_the_committed_schema_is_up_to_date(version, generated):
+    path = VERSIONS[version][0]
+    name = path.relative_to(ROOT)
+    committed = path.read_text() if path.exists() else ""
     if committed != generated:
         diff = "".join(
             difflib.unified_diff(
                 committed.splitlines(keepends=True),
                 generated.splitlines(keepends=True),
-                "docs/api/openapi.yaml (committed)",
+                f"{name} (committed)",
                 "generated from the code",
             )
         )
-        pytest.fail(f"docs/api/openapi.yaml is out of date; refresh it with:\n    {REFRESH_COMMAND}\n\n{diff[:4000]}")
+        pytest.fail(f"{name} is out of date; refresh it with:\n    {REFRESH_COMMAND}\n\n{diff[:4000]}")
 
 
-def test_the_schema_documents_every_v1_endpoint(schema):
-    documented = {(path, method) for path, method, _ in operations(schema)}
+def test_the_v1_schema_documents_every_v1_endpoint(v1):
+    documented = {(path, method) for path, method, _ in operations(v1)}
 
     assert documented == {
         ("/api/v1/auth/register", "post"),
@@ -66,7 +106,23 @@ def test_the_schema_documents_every_v1_endpoint(schema):
         ("/api/v1/users/me", "get"),
         ("/api/v1/users/me", "patch"),
         ("/api/v1/users/{user_id}/deactivate", "post"),
+        ("/api/v1/webhooks/payments", "post"),
+        *in_version("v1", ORDERS_AND_INVOICES),
     }
+
+
+def test_the_v2_schema_documents_orders_and_invoices_only(v2):
+    documented = {(path, method) for path, method, _ in operations(v2)}
+
+    assert documented == in_version("v2", ORDERS_AND_INVOICES)
+
+
+def test_v1_orders_and_invoices_are_marked_deprecated_and_v2_are_not(v1, v2):
+    deprecated_v1 = {(path, method) for path, method, op in operations(v1) if op.get("deprecated")}
+    deprecated_v2 = {(path, method) for path, method, op in operations(v2) if op.get("deprecated")}
+
+    assert deprecated_v1 == in_version("v1", ORDERS_AND_INVOICES)
+    assert deprecated_v2 == set()
 
 
 def test_every_error_response_is_documented_as_problem_details(schema):
@@ -82,16 +138,23 @@ def test_every_operation_documents_the_errors_it_can_return(schema):
     for path, method, operation in operations(schema):
         where = f"{method.upper()} {path}"
         statuses = set(operation["responses"])
-        expected = set(COMMON_ERRORS)
-        if "requestBody" in operation:
+        expected = COMMON_ERRORS - {"429"} if path in NOT_RATE_LIMITED else set(COMMON_ERRORS)
+        query = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
+        if "requestBody" in operation or query:
             expected.add("400")
         secured = {"jwtAuth": []} in operation.get("security", [])
         if secured or (path.startswith("/api/v1/auth/") and path != "/api/v1/auth/register"):
             expected.add("401")
-        if path.endswith("/deactivate"):
-            expected |= {"403", "404", "409"}
+        if path.endswith(("/deactivate", "/ship", "/refund")):
+            expected.add("403")  # staff only
+        if "{" in path.replace("{version}", ""):
+            expected.add("404")  # an id that does not exist, or is another customer's
+        if path.endswith(("/deactivate", "/cancel", "/ship", "/refund")):
+            expected.add("409")  # not in a state that allows it
         if path == "/api/v1/auth/register":
             expected.add("409")
+        if method == "post" and path.endswith("/orders"):
+            expected |= {"409", "422"}  # Idempotency-Key in use, or reused with another body
         assert expected <= statuses, f"{where} does not document {sorted(expected - statuses)}"
         successes = {status for status in statuses if int(status) < 400}
         assert len(successes) == 1, f"{where} documents {sorted(successes)} as success"
@@ -104,22 +167,29 @@ def test_the_problem_schema_has_the_rfc_9457_members(schema):
     assert problem["properties"]["errors"]["additionalProperties"] == {"type": "array", "items": {"type": "string"}}
 
 
-def test_secured_operations_name_the_bearer_scheme(schema):
-    scheme = schema["components"]["securitySchemes"]["jwtAuth"]
-    secured = {(path, method) for path, method, op in operations(schema) if {"jwtAuth": []} in op.get("security", [])}
+def test_secured_operations_name_the_bearer_scheme(v1, v2):
+    def secured(schema):
+        return {(path, method) for path, method, op in operations(schema) if {"jwtAuth": []} in op.get("security", [])}
 
-    assert scheme == {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-    assert secured == {
+    for schema in (v1, v2):
+        assert schema["components"]["securitySchemes"]["jwtAuth"] == {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+        }
+    assert secured(v1) == {
         ("/api/v1/users/me", "get"),
         ("/api/v1/users/me", "patch"),
         ("/api/v1/users/{user_id}/deactivate", "post"),
+        *in_version("v1", ORDERS_AND_INVOICES),
     }
+    assert secured(v2) == in_version("v2", ORDERS_AND_INVOICES)
 
 
-def test_request_bodies_mark_their_required_fields(schema):
-    components = schema["components"]["schemas"]
-
+def test_request_bodies_mark_their_required_fields(v1, v2):
     def required(path, method):
+        schema = v2 if path.startswith("/api/v2/") else v1
+        components = schema["components"]["schemas"]
         body = schema["paths"][path][method]["requestBody"]
         assert body["required"] is True
         ref = body["content"]["application/json"]["schema"]["$ref"]
@@ -131,14 +201,18 @@ def test_request_bodies_mark_their_required_fields(schema):
     assert required("/api/v1/auth/logout", "post") == {"refresh"}
     assert required("/api/v1/users/me", "patch") == {"display_name"}
     assert required("/api/v1/users/{user_id}/deactivate", "post") == {"reason"}
+    for version in VERSIONS:
+        assert required(f"/api/{version}/orders", "post") == {"currency", "items"}
 
 
-def test_the_schema_and_swagger_ui_are_served(client, schema):
-    served = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+def test_the_schemas_and_swagger_ui_are_served(client, v1, v2):
+    served_v1 = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    served_v2 = client.get("/api/schema/v2/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     docs = client.get("/api/docs/")
 
-    assert served.status_code == 200
-    assert served.json()["paths"].keys() == schema["paths"].keys()
+    assert (served_v1.status_code, served_v2.status_code) == (200, 200)
+    assert served_v1.json()["paths"].keys() == v1["paths"].keys()
+    assert served_v2.json()["paths"].keys() == v2["paths"].keys()
     assert docs.status_code == 200
     assert docs["Content-Type"].startswith("text/html")
-    assert b"/api/schema/" in docs.content
+    assert b"/api/schema/v2/" in docs.content
