@@ -15,7 +15,7 @@ import stripe
 import structlog
 from django.conf import settings
 
-from domain.billing.errors import PaymentProviderError
+from domain.billing.errors import PaymentProviderError, PaymentProviderUnavailableError
 from domain.billing.ports import PaymentProvider
 from domain.kernel.money import Money
 
@@ -63,7 +63,11 @@ class StripePaymentProvider:
                 http_status=exc.http_status,
                 detail=exc.user_message or str(exc),
             )
-            raise PaymentProviderError(f"The payment provider could not refund the payment: {_describe(exc)}") from exc
+            failed_on_its_side = isinstance(exc, stripe.APIConnectionError | stripe.RateLimitError) or (
+                exc.http_status is not None and exc.http_status >= 500
+            )
+            kind = PaymentProviderUnavailableError if failed_on_its_side else PaymentProviderError
+            raise kind(f"The payment provider could not refund the payment: {_describe(exc)}") from exc
         return str(refund.id)
 
 

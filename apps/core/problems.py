@@ -27,6 +27,7 @@ from domain.kernel.errors import (
     ConflictError,
     DomainError,
     EntityNotFoundError,
+    ExternalServiceError,
     InvalidValueError,
     ValidationError,
 )
@@ -47,6 +48,7 @@ _DOMAIN_ERRORS: tuple[tuple[type[Exception], int, str], ...] = (
     (EntityNotFoundError, 404, "not-found"),
     (ConflictError, 409, "conflict"),
     (BusinessRuleViolationError, 409, "business-rule-violation"),
+    (ExternalServiceError, 502, "upstream-unavailable"),
     (DomainError, 422, "unprocessable"),
 )
 

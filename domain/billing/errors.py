@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.kernel.errors import BusinessRuleViolationError, DomainError, EntityNotFoundError
+from domain.kernel.errors import BusinessRuleViolationError, DomainError, EntityNotFoundError, ExternalServiceError
 
 
 class InvoiceNotFoundError(EntityNotFoundError):
@@ -22,8 +22,12 @@ class PartialRefundError(BusinessRuleViolationError):
 
 
 class PaymentProviderError(DomainError):
-    """The payment provider refused or could not be reached; nothing changed on our side.
+    """The payment provider refused the request; nothing changed on our side.
 
     Raised by ``PaymentProvider`` adapters and returned inside ``Err`` by the
     handlers that call them.
     """
+
+
+class PaymentProviderUnavailableError(PaymentProviderError, ExternalServiceError):
+    """The provider could not be reached or failed on its side (network, timeout, 429, 5xx): try again later."""

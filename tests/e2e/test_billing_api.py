@@ -259,3 +259,24 @@ def test_a_refund_the_provider_refuses_is_a_problem_and_changes_nothing(api, ann
 
     assert "HTTP 402" in assert_problem(response, 422, "unprocessable")["detail"]
     assert InvoiceReadModel.objects.get(pk=invoice_id).status == "paid"
+
+
+def test_a_refund_while_the_provider_is_unreachable_is_a_502_and_changes_nothing(api, ann, staff, monkeypatch):
+    from apps.billing import provider
+    from domain.billing.errors import PaymentProviderUnavailableError
+
+    def time_out(self, **kwargs):
+        raise PaymentProviderUnavailableError(
+            "The payment provider could not refund the payment: it could not be reached in time."
+        )
+
+    monkeypatch.setattr(provider.SimulatedPaymentProvider, "refund", time_out)
+    invoice_id = issue(ann, paid=True)
+
+    response = api.post(
+        f"/api/v1/invoices/{invoice_id}/refund", {"reason": "x"}, format="json", **bearer(staff["tokens"])
+    )
+    deliver_events()
+
+    assert "reached in time" in assert_problem(response, 502, "upstream-unavailable")["detail"]
+    assert InvoiceReadModel.objects.get(pk=invoice_id).status == "paid"

@@ -21,7 +21,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from apps.billing.provider import StripePaymentProvider
-from domain.billing.errors import PaymentProviderError
+from domain.billing.errors import PaymentProviderError, PaymentProviderUnavailableError
 from domain.kernel.money import Money
 
 API_KEY = "sk_test_orderflow_integration"
@@ -133,7 +133,7 @@ def test_a_500_is_retried_with_the_same_idempotency_key_and_then_succeeds(stripe
 def test_retries_are_bounded_and_then_the_failure_is_reported(stripe_stub):
     stripe_stub.answers = [Answer(503, {"error": {"type": "api_error", "message": "Unavailable."}})]
 
-    with pytest.raises(PaymentProviderError, match="could not refund"):
+    with pytest.raises(PaymentProviderUnavailableError, match="could not refund"):
         provider(stripe_stub, retries=2).refund(provider_payment_id="pi_1", amount=EUR_42_50, idempotency_key="k")
 
     assert len(stripe_stub.requests) == 3  # the first attempt and two retries
@@ -153,9 +153,10 @@ def test_a_refusal_is_reported_at_once_without_retrying(stripe_stub):
         )
     ]
 
-    with pytest.raises(PaymentProviderError, match="already been refunded"):
+    with pytest.raises(PaymentProviderError, match="already been refunded") as refused:
         provider(stripe_stub).refund(provider_payment_id="pi_1", amount=EUR_42_50, idempotency_key="k")
 
+    assert not isinstance(refused.value, PaymentProviderUnavailableError)  # a refusal, not an outage: 422, not 502
     assert len(stripe_stub.requests) == 1
 
 
@@ -163,7 +164,7 @@ def test_a_server_that_does_not_answer_ends_as_an_error_in_bounded_time(stripe_s
     stripe_stub.answers = [Answer(200, refund_body(), delay=3.0)]
 
     started = time.monotonic()
-    with pytest.raises(PaymentProviderError, match="could not be reached in time"):
+    with pytest.raises(PaymentProviderUnavailableError, match="could not be reached in time"):
         provider(stripe_stub, timeout=0.5, retries=1).refund(
             provider_payment_id="pi_1", amount=EUR_42_50, idempotency_key="k"
         )

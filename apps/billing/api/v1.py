@@ -133,7 +133,7 @@ class InvoiceRefundApi(DeprecatedInV1, APIView):
         operation_id="invoices_refund_v1",
         tags=["invoices"],
         request=RefundInput,
-        responses={200: InvoiceOutput, **problems(400, 401, 403, 404, 409, 422, *COMMON_ERRORS)},
+        responses={200: InvoiceOutput, **problems(400, 401, 403, 404, 409, 422, 502, *COMMON_ERRORS)},
         summary="Refund a paid invoice through the payment provider (staff only)",
         description="409 when the invoice is not paid; 422 when the payment provider refuses or cannot be reached.",
         deprecated=True,

@@ -127,7 +127,7 @@ class InvoiceRefundApi(APIView):
         operation_id="invoices_refund",
         tags=["invoices"],
         request=RefundInput,
-        responses={200: InvoiceOutputV2, **problems(400, 401, 403, 404, 409, 422, *COMMON_ERRORS)},
+        responses={200: InvoiceOutputV2, **problems(400, 401, 403, 404, 409, 422, 502, *COMMON_ERRORS)},
         summary="Refund a paid invoice through the payment provider (staff only)",
         description="409 when the invoice is not paid; 422 when the payment provider refuses or cannot be reached.",
         examples=[OpenApiExample("Refunded", value={**INVOICE_EXAMPLE, "status": "refunded"}, response_only=True)],
