@@ -82,7 +82,7 @@ class Command(OrderflowCommand):
         if if_empty and OrderRow.objects.exists():
             self.stdout.write("orders exist already; nothing seeded")
             return
-        staff = UserRow.objects.filter(is_staff=True, is_active=True).order_by("date_joined").first()
+        staff = UserRow.objects.filter(is_staff=True, is_active=True).order_by("created_at").first()
         if staff is None:
             raise CommandError("no staff account to ship and refund with; run `manage.py seed_demo` first")
         quiet = options["verbosity"] == 0
