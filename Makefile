@@ -27,7 +27,7 @@ run: install
 	@DEBUG=1 $(MANAGE) migrate --no-input -v 0
 	@DEBUG=1 $(MANAGE) declare_event_topology
 	@DEBUG=1 $(MANAGE) seed_demo
-	@DEBUG=1 $(MANAGE) seed_db --orders 12 --customers 1 --seed 1 --if-empty
+	@DEBUG=1 LOG_LEVEL=WARNING $(MANAGE) seed_db --orders 12 --customers 1 --seed 1 --if-empty
 	@echo "orderflow on http://127.0.0.1:$(PORT)  (API docs: /api/docs/, admin: /admin/; Ctrl-C stops all)"
 	@DEBUG=1 WEB_PORT=$(PORT) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" exec $(VENV)/bin/honcho -f deployments/local/Procfile start
 

@@ -182,6 +182,9 @@ def filesystem_transport_options(url: str, name: str) -> dict[str, object]:
         "data_folder_out": str(folder / "queue"),
         "control_folder": str(folder / "control"),
         "store_processed": False,
+        # A folder listing every 0.1 s instead of every second: an event crosses several hops (outbox kick
+        # -> worker -> consumer -> policy -> ...) and each would otherwise wait up to a second.
+        "polling_interval": 0.1,
     }
 
 
