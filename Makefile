@@ -60,6 +60,7 @@ check: lint typecheck
 	env -u DJANGO_SETTINGS_MODULE DEBUG=false SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
 		ALLOWED_HOSTS=orderflow.example.com JWT_ALGORITHM=HS256 \
 		JWT_SECRET="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(48))')" \
+		PAYMENT_PROVIDER=stripe PAYMENT_PROVIDER_API_KEY=sk_test_deploy_check PAYMENT_WEBHOOK_SECRETS=whsec_deploy_check \
 		$(MANAGE) check --deploy --fail-level WARNING
 
 # The fast suite on the embedded default (SQLite, in-process cache).

@@ -63,5 +63,7 @@ def _command_for(envelope: Mapping[str, Any]) -> Command | None:
                 currency=str(payload["currency"]),
             )
         case "orders.order_cancelled":
-            return VoidInvoice(order_id=UUID(str(payload["order_id"])), reason=str(payload["reason"]))
+            # A customer may cancel without giving a reason; the invoice still needs one for the books.
+            reason = str(payload.get("reason") or "").strip() or "The order was cancelled."
+            return VoidInvoice(order_id=UUID(str(payload["order_id"])), reason=reason)
     return None

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from functools import partial
+from uuid import UUID
+
 from apps.billing import queries
 from apps.billing.provider import payment_provider
+from apps.billing.repository import DjangoInvoiceRepository
 from apps.core.unit_of_work import in_unit_of_work
 from domain.billing import commands, handlers
+from domain.billing.model import Invoice
 from domain.kernel.bus import CommandBus, QueryBus
 from domain.kernel.ids import IdFactory
 from domain.kernel.ports import Clock
@@ -18,10 +23,19 @@ def register(command_bus: CommandBus, query_bus: QueryBus, *, clock: Clock, ids:
     command_bus.register(
         commands.RecordPaymentFailure, in_unit_of_work(handlers.record_payment_failure, clock=clock, ids=ids)
     )
+    # A refund is not one transaction: it reads, calls the provider, then records (RecordProviderRefund).
     command_bus.register(
-        commands.RefundInvoice, in_unit_of_work(handlers.refund_invoice, clock=clock, provider=payment_provider())
+        commands.RefundInvoice,
+        partial(
+            handlers.refund_invoice, load=_load_invoice, provider=payment_provider(), dispatch=command_bus.dispatch
+        ),
     )
     command_bus.register(commands.RecordProviderRefund, in_unit_of_work(handlers.record_provider_refund, clock=clock))
 
     query_bus.register(queries.GetInvoice, queries.get_invoice)
     query_bus.register(queries.ListInvoices, queries.list_invoices)
+
+
+def _load_invoice(invoice_id: UUID) -> Invoice | None:
+    """The invoice as stored now, outside any unit of work (a refund reads it before calling the provider)."""
+    return DjangoInvoiceRepository().get(invoice_id)

@@ -105,6 +105,8 @@ class UnitOfWorkMiddleware:
         self._attempts = attempts
 
     def __call__(self, message: Any, call_next: Callable[[Any], Result[Any, Exception]]) -> Result[Any, Exception]:
+        if not getattr(message, "transactional", True):
+            return call_next(message)  # its handler runs other commands, each in a unit of work of its own
         attempt = 1
         while True:
             try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import ClassVar
 from uuid import UUID
 
 from domain.kernel.messages import Command
@@ -48,7 +49,13 @@ class RecordPaymentFailure(Command):
 
 @dataclass(frozen=True)
 class RefundInvoice(Command):
-    """Staff give the customer's money back through the payment provider."""
+    """Staff give the customer's money back through the payment provider.
+
+    Not one transaction: the provider is called between reading the invoice and
+    recording the refund (``RecordProviderRefund``), with no transaction open.
+    """
+
+    transactional: ClassVar[bool] = False
 
     invoice_id: UUID
     owner: UUID | None
@@ -58,9 +65,10 @@ class RefundInvoice(Command):
 
 @dataclass(frozen=True)
 class RecordProviderRefund(Command):
-    """The provider refunded the invoice's payment (a charge.refunded webhook)."""
+    """The provider refunded the invoice's payment (a charge.refunded webhook, or a staff refund it granted)."""
 
     invoice_id: UUID
     provider_refund_id: str
     amount: Decimal
     currency: str
+    reason: str = ""

@@ -8,7 +8,9 @@ to run twice with the same command: policies and webhooks may deliver again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from domain.billing.commands import (
@@ -20,10 +22,11 @@ from domain.billing.commands import (
     VoidInvoice,
 )
 from domain.billing.errors import InvoiceNotFoundError, PaymentProviderError
-from domain.billing.model import Invoice, reason_text
+from domain.billing.model import Invoice, InvoiceStatus, reason_text
 from domain.billing.ports import BillingUnitOfWork, PaymentProvider
 from domain.kernel.errors import DomainError, InvalidValueError, ValidationError
 from domain.kernel.ids import IdFactory
+from domain.kernel.messages import Command
 from domain.kernel.money import Money
 from domain.kernel.ports import Clock
 from domain.kernel.result import Err, Ok, Result
@@ -117,23 +120,39 @@ def record_payment_failure(
 
 
 def refund_invoice(
-    cmd: RefundInvoice, *, uow: BillingUnitOfWork, clock: Clock, provider: PaymentProvider
-) -> InvoiceResult:
+    cmd: RefundInvoice,
+    *,
+    load: Callable[[UUID], Invoice | None],
+    provider: PaymentProvider,
+    dispatch: Callable[[Command], Result[Any, Exception]],
+) -> Result[Any, Exception]:
     """Give the money of a paid invoice back through the payment provider, then record the refund.
 
-    The provider is asked with the invoice id as idempotency key, so a retry
-    after a lost answer (or a failed commit) never refunds twice.
+    Three steps, and no database transaction is open during the provider call:
+
+    1. read the invoice (``load``) and check that it can be refunded;
+    2. ask the provider, with the invoice id as idempotency key, so a retry never refunds twice;
+    3. record the refund in a unit of work of its own (``RecordProviderRefund``), which
+       is ``Ok`` when the invoice is refunded already (the provider's ``charge.refunded``
+       webhook may have won the race).
+
+    If step 3 fails after the provider refunded (the database went away, say), the
+    invoice stays paid until the provider's webhook records the refund or staff retry
+    (the provider answers a retry from its idempotency record).
 
     Err: ``ValidationError`` (reason), ``InvoiceNotFoundError`` (also when it belongs to
-    someone outside ``owner``), ``InvoiceNotPaidError``, ``PaymentProviderError``.
+    someone outside ``owner``), ``InvoiceNotPaidError``, ``PaymentProviderError``
+    (``PaymentProviderUnavailableError`` when it could not be reached).
     """
     try:
         reason = reason_text(cmd.reason)
     except InvalidValueError as exc:
         return Err(ValidationError.for_field(exc.field, exc.message))
-    invoice = _owned(uow, cmd.invoice_id, cmd.owner)
-    if invoice is None:
+    invoice = load(cmd.invoice_id)
+    if invoice is None or (cmd.owner is not None and invoice.customer_id != cmd.owner):
         return Err(InvoiceNotFoundError("No invoice has this id."))
+    if invoice.status is InvoiceStatus.REFUNDED:
+        return Ok(invoice)
     payable = invoice.can_be_refunded()
     if isinstance(payable, Err):
         return payable
@@ -145,10 +164,15 @@ def refund_invoice(
         )
     except PaymentProviderError as exc:
         return Err(exc)
-    refunded = invoice.refund(provider_refund_id=refund_id, amount=invoice.amount, now=clock.now(), reason=reason)
-    if isinstance(refunded, Err):
-        return refunded
-    return Ok(invoice)
+    return dispatch(
+        RecordProviderRefund(
+            invoice_id=invoice.id,
+            provider_refund_id=refund_id,
+            amount=invoice.amount.amount,
+            currency=invoice.amount.currency,
+            reason=reason,
+        )
+    )
 
 
 def record_provider_refund(cmd: RecordProviderRefund, *, uow: BillingUnitOfWork, clock: Clock) -> InvoiceResult:
@@ -168,7 +192,7 @@ def record_provider_refund(cmd: RecordProviderRefund, *, uow: BillingUnitOfWork,
             provider_refund_id=cmd.provider_refund_id,
             amount=money.value,
             now=clock.now(),
-            reason="Refunded at the payment provider.",
+            reason=cmd.reason or "Refunded at the payment provider.",
         )
     except InvalidValueError as exc:
         return Err(ValidationError.for_field(exc.field, exc.message))

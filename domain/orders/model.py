@@ -22,7 +22,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, DecimalException
 from typing import ClassVar
 from uuid import UUID
 
@@ -113,7 +113,10 @@ def unit_price(amount: Decimal | int, currency: str) -> Money:
     if not decimal.is_finite():
         raise InvalidValueError("unit_price", "A unit price must be a decimal number.")
     places = minor_unit(code)
-    exponent = decimal.normalize().as_tuple().exponent
+    try:
+        exponent = decimal.normalize().as_tuple().exponent
+    except DecimalException:  # beyond what a decimal context can hold (1e1000000): no price is that big
+        raise InvalidValueError("unit_price", "A unit price is out of range.") from None
     if isinstance(exponent, int) and -exponent > places:
         raise InvalidValueError("unit_price", f"A {code} price has at most {places} decimal places.")
     try:

@@ -9,12 +9,14 @@ PostgreSQL and RabbitMQ in the integration run.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
 import time
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -184,3 +186,26 @@ def test_a_payment_of_the_wrong_amount_leaves_the_order_waiting(api, customer):
     bill = invoice(api, customer, invoice_id)
     assert bill["status"] == "open"
     assert [p["status"] for p in bill["payments"]] == ["rejected"]
+
+
+def test_an_order_cancelled_without_a_reason_voids_its_invoice_too(api, customer):
+    placed = place(api, customer, ("CABLE-USB-C", 2, "9.99"))
+    invoice_id = order(api, customer, placed["id"])["invoice_id"]
+
+    cancelled = api.post(f"/api/v1/orders/{placed['id']}/cancel", **customer)  # no body at all
+    deliver_events()
+
+    assert cancelled.status_code == 200, cancelled.content
+    assert invoice(api, customer, invoice_id)["status"] == "void"
+
+
+@pytest.mark.parametrize("path", ["/api/v2/orders", "/api/v2/invoices"])
+@pytest.mark.parametrize("position", ["garbage", "2026-13-45T99:00:00", "9" * 400])
+def test_a_forged_cursor_is_a_404_problem_not_a_server_error(api, customer, path, position):
+    cursor = base64.b64encode(urlencode({"o": "0", "p": position}).encode()).decode()
+
+    response = api.get(path, {"cursor": cursor}, **customer)
+
+    assert response.status_code == 404, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["detail"] == "Invalid cursor"

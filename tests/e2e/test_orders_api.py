@@ -131,6 +131,14 @@ def test_a_placed_order_reaches_the_read_side_through_the_outbox(api, ada):
             {"items[0].unit_price": ['Enter a decimal number, such as "12.30".']},
         ),
         (
+            {"currency": "EUR", "items": [{"sku": "A", "quantity": 1, "unit_price": "1e1000000"}]},
+            {"items[0].unit_price": ["A unit price is out of range."]},
+        ),
+        (
+            {"currency": "EUR", "items": [{"sku": "A", "quantity": 1, "unit_price": "1e400"}]},
+            {"items[0].unit_price": ["An amount has at most 18 digits."]},
+        ),
+        (
             {"currency": "EUR", "items": [{"sku": "A", "quantity": 1, "unit_price": True}]},
             {"items[0].unit_price": ['Enter a decimal number, such as "12.30".']},
         ),

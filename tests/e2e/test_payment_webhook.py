@@ -87,9 +87,10 @@ def succeeded(invoice_id, *, amount: int = 4250, currency: str = "eur", payment_
     return event("payment_intent.succeeded", obj, **kw)
 
 
-def post(api, body: bytes, header: str | None):
+def post(api, body: bytes, header: str | None, *, content_type: str = "application/json; charset=utf-8"):
+    """As Stripe sends it: the JSON media type with its charset parameter."""
     extra = {"HTTP_STRIPE_SIGNATURE": header} if header is not None else {}
-    response = api.post(URL, data=body, content_type="application/json", **extra)
+    response = api.post(URL, data=body, content_type=content_type, **extra)
     deliver_events()
     return response
 
@@ -102,10 +103,11 @@ def invoice(invoice_id) -> InvoiceReadModel:
     return InvoiceReadModel.objects.get(pk=invoice_id)
 
 
-def test_a_signed_payment_intent_succeeded_pays_the_invoice(api, invoice_id):
+@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "application/json", "Application/JSON"])
+def test_a_signed_payment_intent_succeeded_pays_the_invoice(api, invoice_id, content_type):
     body = succeeded(invoice_id)
 
-    response = post(api, body, signed(body))
+    response = post(api, body, signed(body), content_type=content_type)
 
     assert response.status_code == 200, response.content
     assert response.json() == {"received": True, "status": "processed"}

@@ -135,9 +135,15 @@ class InvoiceRefundApi(DeprecatedInV1, APIView):
         request=RefundInput,
         responses={200: InvoiceOutput, **problems(400, 401, 403, 404, 409, 422, 502, *COMMON_ERRORS)},
         summary="Refund a paid invoice through the payment provider (staff only)",
-        description="409 when the invoice is not paid; 422 when the payment provider refuses or cannot be reached.",
+        description=(
+            "409 when the invoice is not paid; 422 when the payment provider refuses the refund; "
+            "502 when the provider cannot be reached (nothing changed: try again)."
+        ),
         deprecated=True,
-        examples=[OpenApiExample("Refunded", value={**INVOICE_EXAMPLE, "status": "refunded"}, response_only=True)],
+        examples=[
+            OpenApiExample("A reason for the books", value={"reason": "Damaged in transit"}, request_only=True),
+            OpenApiExample("Refunded", value={**INVOICE_EXAMPLE, "status": "refunded"}, response_only=True),
+        ],
     )
     def post(self, request: Request, version: str, invoice_id: UUID) -> Response:
         return refund(request, invoice_id, InvoiceOutput)
@@ -204,7 +210,9 @@ class PaymentWebhookApi(APIView):
         ],
     )
     def post(self, request: Request, version: str) -> Response:
-        if request.content_type != "application/json":
+        # The media type without its parameters: Stripe sends "application/json; charset=utf-8".
+        media_type = (request.content_type or "").split(";", 1)[0].strip().lower()
+        if media_type != "application/json":
             raise exceptions.UnsupportedMediaType(request.content_type or "none")
         payload = request.body
         try:

@@ -129,8 +129,14 @@ class InvoiceRefundApi(APIView):
         request=RefundInput,
         responses={200: InvoiceOutputV2, **problems(400, 401, 403, 404, 409, 422, 502, *COMMON_ERRORS)},
         summary="Refund a paid invoice through the payment provider (staff only)",
-        description="409 when the invoice is not paid; 422 when the payment provider refuses or cannot be reached.",
-        examples=[OpenApiExample("Refunded", value={**INVOICE_EXAMPLE, "status": "refunded"}, response_only=True)],
+        description=(
+            "409 when the invoice is not paid; 422 when the payment provider refuses the refund; "
+            "502 when the provider cannot be reached (nothing changed: try again)."
+        ),
+        examples=[
+            OpenApiExample("A reason for the books", value={"reason": "Damaged in transit"}, request_only=True),
+            OpenApiExample("Refunded", value={**INVOICE_EXAMPLE, "status": "refunded"}, response_only=True),
+        ],
     )
     def post(self, request: Request, version: str, invoice_id: UUID) -> Response:
         return refund(request, invoice_id, InvoiceOutputV2)

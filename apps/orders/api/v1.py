@@ -319,7 +319,10 @@ class CancelOrderApi(DeprecatedInV1, APIView):
         responses={200: OrderOutput, **problems(400, 401, 404, 409, *COMMON_ERRORS)},
         summary="Cancel an order awaiting payment (its customer or staff)",
         description="An order that is paid, shipped, refunded or already cancelled is 409.",
-        examples=[OpenApiExample("With a reason", request_only=True, value={"reason": "Ordered by mistake"})],
+        examples=[
+            OpenApiExample("With a reason", request_only=True, value={"reason": "Ordered by mistake"}),
+            OpenApiExample("Cancelled", response_only=True, value={**ORDER_EXAMPLE, "status": "cancelled"}),
+        ],
     )
     def post(self, request: Request, version: str, order_id: UUID) -> Response:
         data = validated(CancelOrderInput, request)

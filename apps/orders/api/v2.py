@@ -164,6 +164,8 @@ class CancelOrderApi(APIView):
         request=CancelOrderInput,
         responses={200: OrderOutputV2, **problems(400, 401, 404, 409, *COMMON_ERRORS)},
         summary="Cancel an order awaiting payment (its customer or staff)",
+        description="An order that is paid, shipped, refunded or already cancelled is 409.",
+        examples=[OpenApiExample("With a reason", request_only=True, value={"reason": "Ordered by mistake"})],
     )
     def post(self, request: Request, version: str, order_id: UUID) -> Response:
         data = validated(CancelOrderInput, request)

@@ -8,7 +8,7 @@ from uuid import UUID
 from django.conf import settings
 from django.utils.decorators import method_decorator
 from django_ratelimit.decorators import ratelimit
-from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.request import Request
@@ -30,6 +30,25 @@ from domain.users.commands import AuthenticateUser, DeactivateUser, RegisterUser
 COMMON_ERRORS = (406, 413, 415, 429, 500)
 
 
+USER_EXAMPLE = {
+    "id": "3f14c592-a988-4bb5-943f-007b17bd16df",
+    "email": "ada@example.com",
+    "display_name": "Ada Lovelace",
+    "is_active": True,
+    "created_at": "2026-11-29T10:56:40.123784Z",
+    "last_login_at": "2026-11-29T10:57:02.287344Z",
+}
+TOKEN_PAIR_EXAMPLE = {
+    "access": "eyJhbGciOiJSUzI1NiIsImtpZCI6Ii4uLiJ9...",
+    "refresh": "eyJhbGciOiJSUzI1NiIsImtpZCI6Ii4uLiJ9...",
+}
+
+
+def request_example(name: str, value: dict[str, Any]) -> OpenApiExample:
+    return OpenApiExample(name, value=value, request_only=True)
+
+
+@extend_schema_serializer(examples=[OpenApiExample("A user", value=USER_EXAMPLE, response_only=True)])
 class UserOutput(serializers.Serializer):
     id = serializers.UUIDField()
     email = serializers.EmailField()
@@ -39,6 +58,7 @@ class UserOutput(serializers.Serializer):
     last_login_at = serializers.DateTimeField(allow_null=True)
 
 
+@extend_schema_serializer(examples=[OpenApiExample("A token pair", value=TOKEN_PAIR_EXAMPLE, response_only=True)])
 class TokenPairOutput(serializers.Serializer):
     access = serializers.CharField()
     refresh = serializers.CharField()
@@ -60,6 +80,12 @@ class RegisterApi(APIView):
         request=InputSerializer,
         responses={201: UserOutput, **problems(400, 409, *COMMON_ERRORS)},
         summary="Create an account",
+        examples=[
+            request_example(
+                "A new account",
+                {"email": "ada@example.com", "password": "analytical-engine-1843", "display_name": "Ada"},
+            )
+        ],
     )
     def post(self, request: Request, version: str) -> Response:
         data = validated(self.InputSerializer, request)
@@ -86,6 +112,7 @@ class TokenObtainApi(APIView):
         request=InputSerializer,
         responses={200: TokenPairOutput, **problems(400, 401, *COMMON_ERRORS)},
         summary="Sign in: exchange e-mail and password for an access and a refresh token",
+        examples=[request_example("Credentials", {"email": "ada@example.com", "password": "analytical-engine-1843"})],
     )
     def post(self, request: Request, version: str) -> Response:
         data = validated(self.InputSerializer, request)
@@ -102,6 +129,7 @@ class TokenRefreshApi(TokenRefreshView):
         tags=["auth"],
         responses={200: TokenPairOutput, **problems(400, 401, *COMMON_ERRORS)},
         summary="Exchange a refresh token for a new pair; the old refresh token stops working",
+        examples=[request_example("A refresh token", {"refresh": TOKEN_PAIR_EXAMPLE["refresh"]})],
         description="A used, blacklisted or expired refresh token, or one of a deactivated user, is refused with 401.",
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -126,6 +154,7 @@ class LogoutApi(APIView):
         request=InputSerializer,
         responses={204: None, **problems(400, 401, *COMMON_ERRORS)},
         summary="Sign out: the refresh token is blacklisted",
+        examples=[request_example("The refresh token to retire", {"refresh": TOKEN_PAIR_EXAMPLE["refresh"]})],
     )
     def post(self, request: Request, version: str) -> Response:
         serializer = TokenBlacklistSerializer(data=validated(self.InputSerializer, request))
@@ -158,6 +187,7 @@ class MeApi(APIView):
         request=UpdateSerializer,
         responses={200: UserOutput, **problems(400, 401, 409, *COMMON_ERRORS)},
         summary="Change the signed-in user's profile",
+        examples=[request_example("A new display name", {"display_name": "Ada Lovelace"})],
     )
     def patch(self, request: Request, version: str) -> Response:
         data = validated(self.UpdateSerializer, request)
@@ -178,6 +208,7 @@ class DeactivateUserApi(APIView):
         request=InputSerializer,
         responses={200: UserOutput, **problems(400, 401, 403, 404, 409, *COMMON_ERRORS)},
         summary="Deactivate a user (staff only)",
+        examples=[request_example("A reason for the record", {"reason": "Requested by the account holder"})],
     )
     def post(self, request: Request, version: str, user_id: UUID) -> Response:
         data = validated(self.InputSerializer, request)

@@ -35,6 +35,10 @@ CANCELLED = envelope(
     "orders.order_cancelled",
     {"order_id": str(ORDER_ID), "customer_id": str(CUSTOMER_ID), "reason": "changed my mind", "cancelled_by": "x"},
 )
+CANCELLED_WITHOUT_REASON = envelope(
+    "orders.order_cancelled",
+    {"order_id": str(ORDER_ID), "customer_id": str(CUSTOMER_ID), "reason": "", "cancelled_by": "x"},
+)
 
 
 def test_the_consumer_binds_to_placed_and_cancelled_orders():
@@ -47,7 +51,9 @@ def test_the_consumer_binds_to_placed_and_cancelled_orders():
     [
         (PLACED, IssueInvoice(order_id=ORDER_ID, customer_id=CUSTOMER_ID, amount=Decimal("42.50"), currency="EUR")),
         (CANCELLED, VoidInvoice(order_id=ORDER_ID, reason="changed my mind")),
+        (CANCELLED_WITHOUT_REASON, VoidInvoice(order_id=ORDER_ID, reason="The order was cancelled.")),
     ],
+    ids=["placed", "cancelled", "cancelled-without-a-reason"],
 )
 def test_each_orders_event_dispatches_its_billing_command(event, command):
     dispatched = []

@@ -195,31 +195,83 @@ def test_record_payment_failure_records_a_failed_payment(clock, ids):
     assert (event.status, event.reason) == ("failed", "Your card was declined.")
 
 
+def refund(command, uow, provider, clock, *, before_recording=None):
+    """Run the refund process on fakes: ``load`` reads the stored invoice, each recorded step is a unit of work."""
+    recorded = []
+
+    def dispatch(sub):
+        recorded.append(sub)
+        if before_recording is not None:
+            before_recording()
+        return run(record_provider_refund, sub, uow, clock=clock)
+
+    result = refund_invoice(command, load=uow.invoices.rows.get, provider=provider, dispatch=dispatch)
+    return result, recorded
+
+
 def test_refund_invoice_asks_the_provider_with_the_invoice_id_as_idempotency_key_then_records_the_refund(clock):
     uow = FakeBillingUnitOfWork([stored(paid=True)])
     provider = FakePaymentProvider()
 
-    result = run(
-        refund_invoice, RefundInvoice(INVOICE_ID, None, STAFF_ID, "returned"), uow, clock=clock, provider=provider
-    )
+    result, recorded = refund(RefundInvoice(INVOICE_ID, None, STAFF_ID, "returned"), uow, provider, clock)
 
     assert isinstance(result, Ok)
     assert result.value.status is InvoiceStatus.REFUNDED
     assert provider.calls == [{"provider_payment_id": "pi_1", "amount": EUR_42_50, "idempotency_key": str(INVOICE_ID)}]
+    assert recorded == [RecordProviderRefund(INVOICE_ID, "re_fake_1", Decimal("42.50"), "EUR", reason="returned")]
     (event,) = uow.published
     assert isinstance(event, InvoiceRefunded)
     assert event.provider_refund_id == "re_fake_1"
+    assert uow.invoices.rows[INVOICE_ID].refund_reason == "returned"
+
+
+def test_refund_invoice_is_not_one_transaction():
+    assert RefundInvoice.transactional is False
+    assert RecordProviderRefund.transactional is True
+
+
+def test_refund_invoice_is_ok_when_the_providers_webhook_recorded_the_refund_first(clock):
+    uow = FakeBillingUnitOfWork([stored(paid=True)])
+
+    def webhook_wins():
+        webhook = RecordProviderRefund(INVOICE_ID, "re_fake_1", Decimal("42.50"), "EUR")
+        assert isinstance(run(record_provider_refund, webhook, uow, clock=clock), Ok)
+
+    result, _ = refund(
+        RefundInvoice(INVOICE_ID, None, STAFF_ID, "returned"),
+        uow,
+        FakePaymentProvider(),
+        clock,
+        before_recording=webhook_wins,
+    )
+
+    assert isinstance(result, Ok)
+    assert result.value.status is InvoiceStatus.REFUNDED
+    assert len(uow.published) == 1  # refunded once
+
+
+def test_refund_invoice_of_a_refunded_invoice_is_ok_and_calls_no_provider(clock):
+    invoice = stored(paid=True)
+    invoice.refund(provider_refund_id="re_1", amount=EUR_42_50, now=T0)
+    invoice.pull_events()
+    provider = FakePaymentProvider()
+
+    result, recorded = refund(
+        RefundInvoice(INVOICE_ID, None, STAFF_ID, "again"), FakeBillingUnitOfWork([invoice]), provider, clock
+    )
+
+    assert isinstance(result, Ok)
+    assert (provider.calls, recorded) == ([], [])
 
 
 def test_refund_invoice_outside_the_owners_scope_is_not_found_and_calls_no_provider(clock):
     provider = FakePaymentProvider()
 
-    result = run(
-        refund_invoice,
+    result, _ = refund(
         RefundInvoice(INVOICE_ID, OTHER_CUSTOMER, STAFF_ID, "returned"),
         FakeBillingUnitOfWork([stored(paid=True)]),
-        clock=clock,
-        provider=provider,
+        provider,
+        clock,
     )
 
     assert isinstance(result, Err)
@@ -230,12 +282,8 @@ def test_refund_invoice_outside_the_owners_scope_is_not_found_and_calls_no_provi
 def test_refund_invoice_of_an_open_invoice_is_refused_before_calling_the_provider(clock):
     provider = FakePaymentProvider()
 
-    result = run(
-        refund_invoice,
-        RefundInvoice(INVOICE_ID, None, STAFF_ID, "returned"),
-        FakeBillingUnitOfWork([stored()]),
-        clock=clock,
-        provider=provider,
+    result, _ = refund(
+        RefundInvoice(INVOICE_ID, None, STAFF_ID, "returned"), FakeBillingUnitOfWork([stored()]), provider, clock
     )
 
     assert isinstance(result, Err)
@@ -243,33 +291,32 @@ def test_refund_invoice_of_an_open_invoice_is_refused_before_calling_the_provide
     assert provider.calls == []
 
 
-def test_refund_invoice_reports_a_provider_failure_and_changes_nothing(clock):
+def test_refund_invoice_reports_a_provider_failure_and_records_nothing(clock):
     uow = FakeBillingUnitOfWork([stored(paid=True)])
 
-    result = run(
-        refund_invoice,
+    result, recorded = refund(
         RefundInvoice(INVOICE_ID, None, STAFF_ID, "returned"),
         uow,
-        clock=clock,
-        provider=FakePaymentProvider(fail_with="provider down"),
+        FakePaymentProvider(fail_with="provider down"),
+        clock,
     )
 
     assert result == Err(PaymentProviderError("provider down"))
+    assert recorded == []
     assert uow.invoices.rows[INVOICE_ID].status is InvoiceStatus.PAID
     assert uow.published == []
 
 
 def test_refund_invoice_needs_a_reason(clock):
-    result = run(
-        refund_invoice,
-        RefundInvoice(INVOICE_ID, None, STAFF_ID, " "),
-        FakeBillingUnitOfWork([stored(paid=True)]),
-        clock=clock,
-        provider=FakePaymentProvider(),
+    provider = FakePaymentProvider()
+
+    result, _ = refund(
+        RefundInvoice(INVOICE_ID, None, STAFF_ID, " "), FakeBillingUnitOfWork([stored(paid=True)]), provider, clock
     )
 
     assert isinstance(result, Err)
     assert list(result.error.errors) == ["reason"]
+    assert provider.calls == []
 
 
 def test_record_provider_refund_refunds_once(clock):

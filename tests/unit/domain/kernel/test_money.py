@@ -35,6 +35,8 @@ def test_an_amount_is_kept_to_its_currencys_minor_unit(amount, currency, expecte
         (Decimal("NaN"), "Decimal('NaN') is not a decimal amount."),
         (Decimal("Infinity"), "Decimal('Infinity') is not a decimal amount."),
         ("1" * 19, "An amount has at most 18 digits."),
+        ("1e400", "An amount has at most 18 digits."),
+        (Decimal("1e1000000"), "An amount has at most 18 digits."),
     ],
 )
 def test_an_amount_that_is_not_a_finite_decimal_is_refused(amount, message):
