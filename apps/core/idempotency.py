@@ -1,11 +1,15 @@
 """``Idempotency-Key`` for POST endpoints that create something: a retried request is answered once.
 
-The first request with a key runs and, if it succeeds (2xx), its response is
-kept for ``KEY_LIFETIME``. A later request with the same key and the same method,
-path and body gets that response again, marked ``Idempotent-Replayed: true``,
-without running anything. The same key with another body is a 422; a key whose
-first request is still running is a 409. A request that fails (4xx, 5xx, an
-exception) spends no key: the client may correct it and retry with the same key.
+The first request with a key runs in one transaction with the key's record: if it
+succeeds (2xx), its response is stored with the key and both commit together; if
+it fails, or the process dies, both roll back and the key is free again. So a
+key never outlives a request that did not finish, and a finished request never
+loses its key. A later request with the same key and the same method, path and
+body gets the stored response, marked ``Idempotent-Replayed: true``, without
+running anything; the same key with another body is a 422. A request that
+arrives while the first is still running waits for it (the key's row is locked
+until the first commits) and then gets its answer. Keys are kept for
+``KEY_LIFETIME``; ``purge_expired`` (a daily task) forgets older ones.
 """
 
 from __future__ import annotations
@@ -27,8 +31,6 @@ from apps.core.problems import problem, problem_response
 
 HEADER = "Idempotency-Key"
 KEY_LIFETIME = timedelta(hours=24)
-#: A first request that has not finished after this long is taken to have died with its process.
-ABANDONED_AFTER = timedelta(minutes=1)
 MAX_KEY_LENGTH = 255
 
 View = Callable[..., Response]
@@ -45,24 +47,27 @@ def idempotent(method: View) -> View:
         if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable() or not key.isascii():
             return _problem(request, 400, f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable ASCII characters.")
         fingerprint = _fingerprint(request)
-        record, mine = _claim(request, key, fingerprint)
-        if not mine:
-            return _answer_repeat(request, record, fingerprint)
-        try:
+        with transaction.atomic():
+            record, first = _claim(request, key, fingerprint)
+            if not first:
+                return _answer_repeat(request, record, fingerprint)
             response = method(view, request, *args, **kwargs)
-        except BaseException:
-            record.delete()
-            raise
-        if 200 <= response.status_code < 300:
+            if not 200 <= response.status_code < 300:
+                transaction.set_rollback(True)  # nothing of a failed request stays, its key included
+                return response
             record.status_code = response.status_code
             record.response_body = response.data
             record.location = response.get("Location", "")
             record.save(update_fields=["status_code", "response_body", "location"])
-        else:
-            record.delete()
         return response
 
     return wrapper
+
+
+def purge_expired() -> int:
+    """Forget keys older than ``KEY_LIFETIME``; returns how many."""
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=timezone.now() - KEY_LIFETIME).delete()
+    return deleted
 
 
 def _fingerprint(request: Request) -> str:
@@ -71,7 +76,11 @@ def _fingerprint(request: Request) -> str:
 
 
 def _claim(request: Request, key: str, fingerprint: str) -> tuple[IdempotencyRecord, bool]:
-    """The record of ``key`` and whether this request owns it (is the first, or takes over a dead one)."""
+    """The key's record, and whether this request is the first to use it (an expired one is replaced).
+
+    On PostgreSQL the insert waits while another transaction holds the same key,
+    and fails once that one has committed: the request then answers from its record.
+    """
     now = timezone.now()
     owner = request.user.id
     while True:
@@ -89,13 +98,10 @@ def _claim(request: Request, key: str, fingerprint: str) -> tuple[IdempotencyRec
         except IntegrityError:
             existing = IdempotencyRecord.objects.filter(owner_id=owner, key=key).first()
             if existing is None:
-                continue  # deleted meanwhile (its request failed): try again
-            expired = existing.created_at < now - KEY_LIFETIME
-            abandoned = existing.status_code is None and existing.created_at < now - ABANDONED_AFTER
-            if not (expired or abandoned):
+                continue  # its request failed and rolled back meanwhile: try again
+            if existing.created_at >= now - KEY_LIFETIME:
                 return existing, False
-            # Whoever deletes it takes it over; a concurrent taker finds it gone and loops.
-            IdempotencyRecord.objects.filter(pk=existing.pk, created_at=existing.created_at).delete()
+            existing.delete()  # expired: the key is free for a new request
 
 
 def _answer_repeat(request: Request, record: IdempotencyRecord, fingerprint: str) -> Response:
@@ -105,13 +111,6 @@ def _answer_repeat(request: Request, record: IdempotencyRecord, fingerprint: str
             422,
             f"This {HEADER} was used for a different request; send a new key for a new request.",
             slug="idempotency-key-reused",
-        )
-    if record.status_code is None:
-        return _problem(
-            request,
-            409,
-            f"A request with this {HEADER} is still being processed; retry in a moment.",
-            slug="idempotency-key-in-use",
         )
     headers = {"Idempotent-Replayed": "true"}
     if record.location:

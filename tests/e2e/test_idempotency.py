@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from apps.core.models import IdempotencyRecord
+from apps.core.tasks import purge_idempotency_keys as purge_expired_keys
 from tests.e2e.http_api import assert_problem, bearer, register, tokens
 from tests.e2e.idempotent_urls import Counter
 
@@ -94,25 +95,29 @@ def test_a_request_that_raises_spends_no_key(api, auth, counter):
     assert IdempotencyRecord.objects.get(key="k-4").status_code == 201
 
 
-def test_a_key_whose_first_request_is_still_running_is_409(api, auth, counter):
-    create(api, auth, {"a": 1}, key="k-5")
-    IdempotencyRecord.objects.filter(key="k-5").update(status_code=None, created_at=timezone.now())
-
-    assert_problem(create(api, auth, {"a": 1}, key="k-5"), 409, "idempotency-key-in-use")
-    assert counter.calls == 1
-
-
-def test_an_abandoned_or_expired_key_is_taken_over(api, auth, counter):
-    create(api, auth, {"a": 1}, key="k-6")
+def test_an_expired_key_is_taken_over(api, auth, counter):
     create(api, auth, {"a": 1}, key="k-7")
-    IdempotencyRecord.objects.filter(key="k-6").update(
-        status_code=None, created_at=timezone.now() - timedelta(minutes=2)
-    )
     IdempotencyRecord.objects.filter(key="k-7").update(created_at=timezone.now() - timedelta(hours=25))
 
-    assert create(api, auth, {"a": 2}, key="k-6").status_code == 201
     assert create(api, auth, {"a": 2}, key="k-7").status_code == 201
-    assert counter.calls == 4
+    assert counter.calls == 2
+    assert IdempotencyRecord.objects.get(key="k-7").response_body["echo"] == {"a": 2}
+
+
+def test_expired_keys_are_purged_and_live_ones_kept(api, auth):
+    create(api, auth, {"a": 1}, key="old")
+    create(api, auth, {"a": 1}, key="new")
+    IdempotencyRecord.objects.filter(key="old").update(created_at=timezone.now() - timedelta(hours=25))
+
+    assert purge_expired_keys() == 1
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
+
+
+def test_a_failed_request_leaves_nothing_it_wrote_behind(api, auth, counter):
+    counter.status = 400
+    create(api, auth, {"a": 1}, key="k-8")
+
+    assert not IdempotencyRecord.objects.filter(key="k-8").exists()
 
 
 @pytest.mark.parametrize("key", ["", "x" * 256, "caf\u00e9", "tab\there"])

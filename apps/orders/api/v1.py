@@ -57,7 +57,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     OpenApiParameter.HEADER,
     description=(
         "Optional. A retry with the same key and body gets the first response again (Idempotent-Replayed: true); "
-        "the same key with another body is 422; while the first request runs, 409."
+        "the same key with another body is 422; a retry sent while the first request runs waits for its answer."
     ),
 )
 
@@ -284,7 +284,7 @@ class OrdersApi(DeprecatedInV1, APIView):
         tags=["orders"],
         request=PlaceOrderInput,
         parameters=[IDEMPOTENCY_KEY],
-        responses={201: OrderOutput, **problems(400, 401, 409, 422, *COMMON_ERRORS)},
+        responses={201: OrderOutput, **problems(400, 401, 422, *COMMON_ERRORS)},
         summary="Place an order; it awaits payment",
         description="The total is computed from the lines. A unit price with more decimal places than the currency "
         "has, an unknown currency, no lines, too many lines or a SKU twice is 400.",

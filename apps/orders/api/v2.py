@@ -132,7 +132,7 @@ class OrdersApi(APIView):
         tags=["orders"],
         request=PlaceOrderInput,
         parameters=[IDEMPOTENCY_KEY],
-        responses={201: OrderOutputV2, **problems(400, 401, 409, 422, *COMMON_ERRORS)},
+        responses={201: OrderOutputV2, **problems(400, 401, 422, *COMMON_ERRORS)},
         summary="Place an order; it awaits payment",
     )
     @idempotent

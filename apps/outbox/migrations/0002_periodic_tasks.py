@@ -2,27 +2,13 @@
 
 from django.db import migrations
 
+from apps.core.beat_schedule import schedule_periodic_tasks
+
 SCHEDULE = (
     # (name, task, every, period, expire_seconds)
     ("outbox: drain", "outbox.drain", 1, "seconds", 5),
     ("outbox: purge processed entries", "outbox.purge_processed", 1, "days", 3600),
 )
-
-
-def create(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    for name, task, every, period, expire_seconds in SCHEDULE:
-        interval, _ = IntervalSchedule.objects.get_or_create(every=every, period=period)
-        PeriodicTask.objects.update_or_create(
-            name=name,
-            defaults={"task": task, "interval": interval, "expire_seconds": expire_seconds, "enabled": True},
-        )
-
-
-def remove(apps, schema_editor):
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    PeriodicTask.objects.filter(name__in=[name for name, *_ in SCHEDULE]).delete()
 
 
 class Migration(migrations.Migration):
@@ -31,4 +17,4 @@ class Migration(migrations.Migration):
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
-    operations = [migrations.RunPython(create, remove)]
+    operations = [schedule_periodic_tasks(SCHEDULE)]
