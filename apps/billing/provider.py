@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from decimal import Decimal
 
 import stripe
 import structlog
@@ -20,6 +21,30 @@ from domain.billing.ports import PaymentProvider
 from domain.kernel.money import Money
 
 log = structlog.get_logger(__name__)
+
+#: Stripe counts these currencies in whole units and these in thousandths; every other in hundredths.
+#: Where ISO 4217 disagrees (ISK is 0 there, MGA 2, IQD and LYD 3), Stripe's count is what its API means.
+STRIPE_ZERO_DECIMAL = frozenset(
+    {"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"}
+)
+STRIPE_THREE_DECIMAL = frozenset({"BHD", "JOD", "KWD", "OMR", "TND"})
+
+
+def stripe_minor_unit(currency: str) -> int:
+    """Digits after the decimal point in Stripe's integer amounts for ``currency``."""
+    code = currency.upper()
+    return 0 if code in STRIPE_ZERO_DECIMAL else 3 if code in STRIPE_THREE_DECIMAL else 2
+
+
+def stripe_amount(money: Money) -> int:
+    """``money`` as the integer amount Stripe's API expects (12.30 EUR is 1230, 500 JPY is 500, 123 ISK is 12300)."""
+    return int(money.amount.scaleb(stripe_minor_unit(money.currency)))
+
+
+def money_from_stripe(amount: int, currency: str) -> Money:
+    """The money of a Stripe integer amount, kept to the currency's ISO 4217 minor unit."""
+    return Money(Decimal(amount).scaleb(-stripe_minor_unit(currency)), currency)
+
 
 DEFAULT_API_BASE = "https://api.stripe.com"
 
@@ -52,7 +77,7 @@ class StripePaymentProvider:
     def refund(self, *, provider_payment_id: str, amount: Money, idempotency_key: str) -> str:
         try:
             refund = self._client.v1.refunds.create(
-                params={"payment_intent": provider_payment_id, "amount": amount.minor_units},
+                params={"payment_intent": provider_payment_id, "amount": stripe_amount(amount)},
                 options={"idempotency_key": idempotency_key},
             )
         except stripe.StripeError as exc:

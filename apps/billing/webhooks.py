@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -28,11 +29,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.billing.models import WebhookEvent
+from apps.billing.provider import money_from_stripe
 from apps.core.composition import command_bus
 from domain.billing.commands import CapturePayment, RecordPaymentFailure, RecordProviderRefund
+from domain.billing.errors import InvoiceNotPaidError
+from domain.billing.model import MAX_REASON
 from domain.kernel.errors import InvalidValueError
 from domain.kernel.messages import Command
-from domain.kernel.money import Money
 from domain.kernel.result import Err
 
 log = structlog.get_logger(__name__)
@@ -40,6 +43,9 @@ log = structlog.get_logger(__name__)
 SIGNATURE_HEADER = "Stripe-Signature"
 TOLERANCE_SECONDS = 300
 HANDLED_TYPES = ("payment_intent.succeeded", "payment_intent.payment_failed", "charge.refunded")
+#: How long a refund that arrived before its payment's capture waits for it.
+WAIT_FOR_CAPTURE = timedelta(hours=24)
+WAITING_FOR_CAPTURE = "the refunded payment is not captured yet; tried again every minute"
 
 
 class WebhookRejected(Exception):
@@ -117,13 +123,16 @@ def process(event_pk: int) -> str:
         if row is None or row.status != WebhookEvent.Status.RECEIVED:
             return row.status if row else ""
         outcome, error = _act(row, command_bus().dispatch)
-        row.status, row.error, row.processed_at = outcome, error, timezone.now()
+        waiting = outcome == WebhookEvent.Status.RECEIVED
+        row.status, row.error, row.processed_at = outcome, error, None if waiting else timezone.now()
         row.save(update_fields=["status", "error", "processed_at"])
     fields = {"provider_event_id": row.provider_event_id, "type": row.type}
     if outcome == WebhookEvent.Status.FAILED:
         log.warning("payment webhook could not be applied", reason=error, **fields)
     elif outcome == WebhookEvent.Status.IGNORED:
         log.info("payment webhook of a type billing does not handle ignored", **fields)
+    elif outcome == WebhookEvent.Status.RECEIVED:
+        log.info("payment webhook waits for an earlier one", reason=error, **fields)
     else:
         log.info("payment webhook processed", **fields)
     return outcome
@@ -166,8 +175,23 @@ def _act(row: WebhookEvent, dispatch: Any) -> tuple[str, str]:
         return WebhookEvent.Status.FAILED, str(exc)
     result = dispatch(command)
     if isinstance(result, Err):
+        if _may_come_right(row, result.error):
+            return WebhookEvent.Status.RECEIVED, WAITING_FOR_CAPTURE
         return WebhookEvent.Status.FAILED, f"{type(result.error).__name__}: {_describe(result.error)}"
     return WebhookEvent.Status.PROCESSED, ""
+
+
+def _may_come_right(row: WebhookEvent, error: Exception) -> bool:
+    """A refund of a payment not captured yet: the provider does not promise to send events in order.
+
+    It stays ``received`` (the periodic task tries again every minute) for ``WAIT_FOR_CAPTURE``,
+    then fails like any other event that cannot be applied.
+    """
+    return (
+        row.type == "charge.refunded"
+        and isinstance(error, InvoiceNotPaidError)
+        and row.received_at > timezone.now() - WAIT_FOR_CAPTURE
+    )
 
 
 def command_for(event_type: str, event: dict[str, Any]) -> Command:
@@ -193,7 +217,7 @@ def command_for(event_type: str, event: dict[str, Any]) -> Command:
                 provider_payment_id=_text(obj, "id"),
                 amount=_money(obj.get("amount"), currency),
                 currency=currency.upper(),
-                reason=str(message or "The payment provider reported the payment as failed."),
+                reason=str(message or "The payment provider reported the payment as failed.")[:MAX_REASON],
             )
         case "charge.refunded":
             return RecordProviderRefund(
@@ -219,7 +243,7 @@ def _invoice_id(obj: dict[str, Any]) -> UUID:
 def _money(minor_units: Any, currency: str) -> Decimal:
     if isinstance(minor_units, bool) or not isinstance(minor_units, int):
         raise WebhookRejected("the event has no amount in minor units")
-    return Money.from_minor_units(minor_units, currency).amount
+    return money_from_stripe(minor_units, currency).amount
 
 
 def _text(obj: dict[str, Any], field: str) -> str:

@@ -126,7 +126,10 @@ class Money(ValueObject):
 
     @property
     def minor_units(self) -> int:
-        """The amount in the currency's minor unit (cents for EUR), as payment providers count it."""
+        """The amount in the currency's ISO 4217 minor unit (cents for EUR).
+
+        Payment providers mostly count the same way, not always: Stripe's adapter has its own table.
+        """
         return int(self.amount.scaleb(minor_unit(self.currency)))
 
     @classmethod

@@ -9,11 +9,14 @@ import hmac
 import json
 import time
 import uuid
+from datetime import timedelta
 from decimal import Decimal
+from io import StringIO
 
 import pytest
 import structlog
 from django.core.management import call_command
+from django.utils import timezone
 
 from apps.billing import tasks, webhooks
 from apps.billing.models import InvoiceReadModel, WebhookEvent
@@ -262,6 +265,46 @@ def test_a_charge_refunded_refunds_the_paid_invoice(api, invoice_id):
     assert post(api, body, signed(body)).json()["status"] == "processed"
 
     assert invoice(invoice_id).status == "refunded"
+
+
+def test_a_refund_that_arrives_before_its_capture_waits_for_it(api, invoice_id):
+    charge = {
+        "id": "ch_e2e_2",
+        "object": "charge",
+        "payment_intent": "pi_e2e_1",
+        "amount": 4250,
+        "amount_refunded": 4250,
+        "currency": "eur",
+        "metadata": {"invoice_id": str(invoice_id)},
+    }
+    refund = event("charge.refunded", charge)
+
+    early = post(api, refund, signed(refund))
+
+    assert early.json() == {"received": True, "status": "received"}
+    assert (stored(refund).status, stored(refund).processed_at) == ("received", None)
+    assert invoice(invoice_id).status == "open"
+
+    paid = succeeded(invoice_id)
+    post(api, paid, signed(paid))
+    call_command("process_webhook_events", stdout=StringIO())  # what beat runs every minute
+    deliver_events()
+
+    assert stored(refund).status == "processed"
+    assert invoice(invoice_id).status == "refunded"
+
+
+def test_a_refund_whose_capture_never_came_fails_after_a_day(api, invoice_id):
+    charge = {"id": "ch_e2e_3", "object": "charge", "amount_refunded": 4250, "currency": "eur"}
+    refund = event("charge.refunded", {**charge, "metadata": {"invoice_id": str(invoice_id)}})
+    post(api, refund, signed(refund))
+    WebhookEvent.objects.filter(pk=stored(refund).pk).update(received_at=timezone.now() - timedelta(hours=25))
+
+    call_command("process_webhook_events", stdout=StringIO())
+
+    row = stored(refund)
+    assert row.status == "failed"
+    assert "InvoiceNotPaidError" in row.error
 
 
 def test_an_unknown_event_type_is_stored_as_ignored(api):

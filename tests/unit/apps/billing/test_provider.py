@@ -7,6 +7,7 @@ import structlog
 
 from apps.billing import provider
 from apps.billing.checks import check_payment_configuration
+from apps.billing.provider import money_from_stripe, stripe_amount
 from domain.kernel.money import Money
 
 EUR = Money(Decimal("42.50"), "EUR")
@@ -58,3 +59,19 @@ def test_the_deploy_check_warns_about_a_simulated_provider_and_missing_webhook_s
     settings.PAYMENT_WEBHOOK_SECRETS = secrets
 
     assert [message.id for message in check_payment_configuration()] == ids
+
+
+@pytest.mark.parametrize(
+    ("money", "amount"),
+    [
+        (Money("12.30", "EUR"), 1230),
+        (Money("500", "JPY"), 500),
+        (Money("1.234", "KWD"), 1234),
+        (Money("123", "ISK"), 12300),  # ISO 4217 has no minor unit for ISK; Stripe counts hundredths
+        (Money("5000", "MGA"), 5000),  # ISO 4217 gives MGA two digits; Stripe counts whole ariary
+        (Money("10.500", "IQD"), 1050),  # ISO 4217 gives IQD three digits; Stripe two
+    ],
+)
+def test_amounts_are_counted_the_way_stripe_counts_them_both_ways(money, amount):
+    assert stripe_amount(money) == amount
+    assert money_from_stripe(amount, money.currency.lower()) == money
