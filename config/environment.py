@@ -92,6 +92,12 @@ def load(environ_: Mapping[str, str], *, base_dir: Path = BASE_DIR) -> Environme
         )
     signing_key, verifying_key = _jwt_keys(env, algorithm, debug=debug, base_dir=base_dir)
     default_hosts = ["localhost", "127.0.0.1", "[::1]", "testserver"] if debug else []
+    if not debug and not env.str("PAYMENT_PROVIDER", ""):
+        # Never by accident in production: the simulated provider reports refunds that move no money.
+        raise ImproperlyConfigured(
+            "PAYMENT_PROVIDER is not set: use stripe (with PAYMENT_PROVIDER_API_KEY) in production, "
+            "or simulated where no money moves (a staging system, the tests)."
+        )
     provider = _choice(env, "PAYMENT_PROVIDER", ("simulated", "stripe"), "simulated")
     provider_api_key = env.str("PAYMENT_PROVIDER_API_KEY", "")
     if provider == "stripe" and not provider_api_key:

@@ -90,6 +90,7 @@ def configure_environment() -> tuple[str, str]:
         env["JWT_ALGORITHM"] = "HS256"
         env["JWT_SECRET"] = secrets.token_urlsafe(48)
     env["ALLOWED_HOSTS"] = "localhost"
+    env["PAYMENT_PROVIDER"] = "simulated"  # no refunds here
     env["DATABASE_URL"] = database_url
     env["EVENTS_BROKER_URL"] = broker_url
     env["CELERY_BROKER_URL"] = "memory://"  # no Celery here: the kick is emulated (see dispatcher_role)

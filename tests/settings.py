@@ -11,6 +11,7 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+os.environ.setdefault("PAYMENT_PROVIDER", "simulated")  # refunds granted in-process; no money moves
 # Events travel through kombu's in-memory transport unless a real broker is named (the integration run).
 os.environ.setdefault("EVENTS_BROKER_URL", "memory://")
 if os.environ.get("JWT_ALGORITHM", "RS256").upper() == "RS256":

@@ -16,7 +16,7 @@ RUN useradd --system --uid 10001 --home-dir /app orderflow
 WORKDIR /app
 COPY --from=build /app /app
 ENV PATH=/app/.venv/bin:$PATH PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=config.settings PORT=8000
-RUN SECRET_KEY=collectstatic-only JWT_ALGORITHM=HS256 JWT_SECRET=collectstatic-only-not-a-real-secret-000 \
+RUN SECRET_KEY=collectstatic-only JWT_ALGORITHM=HS256 JWT_SECRET=collectstatic-only-not-a-real-secret-000 PAYMENT_PROVIDER=simulated \
     python manage.py collectstatic --no-input -v 0
 USER orderflow
 EXPOSE 8000

@@ -12,6 +12,7 @@ PRODUCTION_SECRET = "p" * 20 + "-production-like-secret-key-with-enough-entropy-
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     inherited = ("DJANGO_", "DEBUG", "SECRET_KEY", "JWT_", "ALLOWED_HOSTS", "SECURE_", "DATABASE_", "REDIS_URL")
     clean = {k: v for k, v in os.environ.items() if not k.startswith(inherited)}
+    clean.setdefault("PAYMENT_PROVIDER", "simulated")
     clean.update({"DOTENV_FILE": "", "JWT_PRIVATE_KEY_FILE": str(ROOT / "var" / "no-such-key.pem"), **env})
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60

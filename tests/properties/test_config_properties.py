@@ -69,6 +69,8 @@ def environments(draw: st.DrawFn) -> tuple[dict[str, str], dict[str, Any]]:
     environ["DEBUG"], expected["debug"] = debug_text, debug
     if not debug or draw(st.booleans()):
         environ["SECRET_KEY"] = expected["secret_key"] = draw(free_text)
+    if not debug or draw(st.booleans()):
+        environ["PAYMENT_PROVIDER"] = expected["payment_provider"] = "simulated"
 
     algorithm = draw(st.sampled_from(["HS256", "RS256"]))
     environ["JWT_ALGORITHM"] = draw(st.sampled_from([algorithm, algorithm.lower()]))

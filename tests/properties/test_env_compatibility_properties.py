@@ -43,6 +43,7 @@ def seed_environments(draw: st.DrawFn) -> tuple[dict[str, str], dict[str, Any]]:
         "JWT_SECRET": secret,
         "JWT_ALGORITHM": draw(st.sampled_from(["HS256", "hs256", "Hs256"])),
         "SECRET_KEY": draw(texts),
+        "PAYMENT_PROVIDER": "simulated",
     }
     expected = {
         "app_name": app_name,
@@ -107,6 +108,7 @@ def test_django_style_names_win_over_seed_names_when_both_are_set(
         "SECRET_KEY": seed_secret,
         "JWT_ALGORITHM": "HS256",
         "JWT_SECRET": "s" * 32,
+        "PAYMENT_PROVIDER": "simulated",
     }
     if django_secret is not None:
         environ["DJANGO_SECRET_KEY"] = django_secret

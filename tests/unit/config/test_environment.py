@@ -12,7 +12,12 @@ from config.environment import DEVELOPMENT_SECRET_KEY, load
 
 RSA_PEM = generate_private_key_pem(bits=2048).decode()
 SECRET = "s3cr3t-" * 8
-PRODUCTION = {"SECRET_KEY": SECRET, "JWT_ALGORITHM": "HS256", "JWT_SECRET": "j" * 32}
+PRODUCTION = {
+    "SECRET_KEY": SECRET,
+    "JWT_ALGORITHM": "HS256",
+    "JWT_SECRET": "j" * 32,
+    "PAYMENT_PROVIDER": "simulated",
+}
 
 
 def pem_of(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> str:
@@ -125,7 +130,7 @@ def test_an_unsupported_algorithm_is_refused(base_dir):
 
 
 def test_rs256_derives_the_public_key_from_the_private_key(base_dir):
-    env = load({"SECRET_KEY": SECRET, "JWT_PRIVATE_KEY": RSA_PEM}, base_dir=base_dir)
+    env = load({"SECRET_KEY": SECRET, "PAYMENT_PROVIDER": "simulated", "JWT_PRIVATE_KEY": RSA_PEM}, base_dir=base_dir)
 
     assert env.jwt_signing_key == RSA_PEM.strip()
     public = serialization.load_pem_public_key(env.jwt_verifying_key.encode())
@@ -134,7 +139,10 @@ def test_rs256_derives_the_public_key_from_the_private_key(base_dir):
 
 
 def test_rs256_accepts_a_private_key_written_on_one_line_with_escaped_newlines(base_dir):
-    env = load({"SECRET_KEY": SECRET, "JWT_PRIVATE_KEY": RSA_PEM.replace("\n", "\\n")}, base_dir=base_dir)
+    env = load(
+        {"SECRET_KEY": SECRET, "PAYMENT_PROVIDER": "simulated", "JWT_PRIVATE_KEY": RSA_PEM.replace("\n", "\\n")},
+        base_dir=base_dir,
+    )
 
     assert env.jwt_signing_key == RSA_PEM.strip()
 
@@ -144,7 +152,7 @@ def test_rs256_reads_the_key_file_under_the_project_directory(base_dir):
     key_file.parent.mkdir(parents=True)
     key_file.write_text(RSA_PEM)
 
-    env = load({"SECRET_KEY": SECRET}, base_dir=base_dir)
+    env = load({"SECRET_KEY": SECRET, "PAYMENT_PROVIDER": "simulated"}, base_dir=base_dir)
 
     assert env.jwt_signing_key == RSA_PEM
 
@@ -153,14 +161,17 @@ def test_rs256_reads_the_key_file_named_by_jwt_private_key_file(base_dir, tmp_pa
     key_file = tmp_path_factory.mktemp("elsewhere") / "signing.pem"
     key_file.write_text(RSA_PEM)
 
-    env = load({"SECRET_KEY": SECRET, "JWT_PRIVATE_KEY_FILE": str(key_file)}, base_dir=base_dir)
+    env = load(
+        {"SECRET_KEY": SECRET, "PAYMENT_PROVIDER": "simulated", "JWT_PRIVATE_KEY_FILE": str(key_file)},
+        base_dir=base_dir,
+    )
 
     assert env.jwt_signing_key == RSA_PEM
 
 
 def test_rs256_without_any_key_is_refused_when_debug_is_off_and_says_where_to_put_it(base_dir):
     with pytest.raises(ImproperlyConfigured, match="No JWT signing key") as raised:
-        load({"SECRET_KEY": SECRET}, base_dir=base_dir)
+        load({"SECRET_KEY": SECRET, "PAYMENT_PROVIDER": "simulated"}, base_dir=base_dir)
 
     assert str(base_dir / "var" / "keys" / "jwt-private.pem") in str(raised.value)
 
@@ -176,7 +187,7 @@ def test_rs256_without_any_key_is_refused_when_debug_is_off_and_says_where_to_pu
 )
 def test_rs256_refuses_keys_it_cannot_use(base_dir, pem, message):
     with pytest.raises(ImproperlyConfigured, match=message):
-        load({"SECRET_KEY": SECRET, "JWT_PRIVATE_KEY": pem}, base_dir=base_dir)
+        load({"SECRET_KEY": SECRET, "PAYMENT_PROVIDER": "simulated", "JWT_PRIVATE_KEY": pem}, base_dir=base_dir)
 
 
 # --- database, numbers, choices -------------------------------------------------------------------

@@ -7,7 +7,12 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.environment import DEVELOPMENT_PAYMENT_WEBHOOK_SECRET, load
 
-PRODUCTION = {"SECRET_KEY": "s3cr3t-" * 8, "JWT_ALGORITHM": "HS256", "JWT_SECRET": "j" * 32}
+PRODUCTION = {
+    "SECRET_KEY": "s3cr3t-" * 8,
+    "JWT_ALGORITHM": "HS256",
+    "JWT_SECRET": "j" * 32,
+    "PAYMENT_PROVIDER": "simulated",
+}
 
 
 @pytest.fixture
@@ -15,7 +20,18 @@ def base_dir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_the_defaults_are_the_simulated_provider_and_no_webhook_secret_in_production(base_dir):
+def test_with_debug_off_the_provider_must_be_named(base_dir):
+    unnamed = {name: value for name, value in PRODUCTION.items() if name != "PAYMENT_PROVIDER"}
+
+    with pytest.raises(ImproperlyConfigured, match=r"^PAYMENT_PROVIDER is not set: use stripe"):
+        load(unnamed, base_dir=base_dir)
+
+
+def test_with_debug_on_the_simulated_provider_is_the_default(base_dir):
+    assert load({"DEBUG": "true"}, base_dir=base_dir).payment_provider == "simulated"
+
+
+def test_the_simulated_provider_when_named_and_no_webhook_secret_without_one(base_dir):
     env = load(PRODUCTION, base_dir=base_dir)
 
     assert env.payment_provider == "simulated"
