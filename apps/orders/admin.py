@@ -29,7 +29,7 @@ PAYMENT_FIELDS = ("at", "status", "amount", "currency", "payment_id", "provider_
 @admin.register(OrderReadModel)
 class OrderAdmin(admin.ModelAdmin):
     list_display = ("id", "customer_email", "status", "total_amount", "currency", "invoice_status", "placed_at")
-    list_filter = ("status", "currency", ("placed_at", admin.DateFieldListFilter))
+    list_filter = ("status", "invoice_status", "currency", ("placed_at", admin.DateFieldListFilter))
     search_fields = ("=id", "customer_email")
     ordering = ("-created_at", "-id")
     date_hierarchy = "placed_at"

@@ -427,3 +427,16 @@ def test_v2_cancel_and_ship_answer_in_the_v2_shape(api, ada, staff):
     assert cancelled.json()["status"] == "cancelled"
     assert shipped.json()["total"] == {"amount": "26.10", "currency": "EUR"}
     assert OrderReadModel.objects.get(pk=other["id"]).total == Decimal("26.10")
+
+
+@pytest.mark.parametrize(
+    ("ordering", "expected"), [("total", ["1.00", "2.00", "3.00"]), ("-total", ["3.00", "2.00", "1.00"])]
+)
+def test_v2_orders_can_be_ordered_by_total_across_cursor_pages(api, ada, ordering, expected):
+    for price in ("2.00", "3.00", "1.00"):
+        place(api, ada, {"currency": "EUR", "items": [{"sku": "A", "quantity": 1, "unit_price": price}]}, base=V2)
+
+    first = api.get(V2, {"ordering": ordering, "page_size": 2}, **ada["auth"]).json()
+    second = api.get(first["next"], **ada["auth"]).json()
+
+    assert [o["total"]["amount"] for o in first["results"] + second["results"]] == expected

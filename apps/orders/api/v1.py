@@ -137,9 +137,6 @@ class OrderListFilter(serializers.Serializer):
     created_to = serializers.DateTimeField(
         required=False, help_text="Only orders placed at or before this ISO 8601 date or date-time (UTC if naive)."
     )
-
-
-class OrderListFilterV1(OrderListFilter):
     ordering = serializers.ChoiceField(
         choices=list(ORDERINGS), required=False, default=DEFAULT_ORDERING, help_text="Sort order; ties by id."
     )
@@ -238,12 +235,19 @@ def query_filters(serializer_class: type[serializers.Serializer[Any]], request: 
 
 
 def list_response(
-    view: APIView, request: Request, result: Result[Any, Exception], output: type[serializers.Serializer[Any]]
+    view: APIView,
+    request: Request,
+    result: Result[Any, Exception],
+    output: type[serializers.Serializer[Any]],
+    *,
+    ordering: str = DEFAULT_ORDERING,
 ) -> Response:
     """One page of the ``ListOrders`` queryset, in the shape of the view's paginator."""
     if isinstance(result, Err):
         return respond(result, request)
     paginator: BasePagination = view.pagination_class()  # type: ignore[attr-defined]
+    if hasattr(paginator, "ordering"):  # a cursor paginator orders the page itself: by the same columns
+        paginator.ordering = ORDERINGS[ordering]
     page = paginator.paginate_queryset(result.value, request, view=view)
     return paginator.get_paginated_response(output([order_dto_from_row(row) for row in page or ()], many=True).data)
 
@@ -268,14 +272,14 @@ class OrdersApi(DeprecatedInV1, APIView):
     @extend_schema(
         operation_id="orders_list",
         tags=["orders"],
-        parameters=[OrderListFilterV1, *PAGE_PARAMETERS],
+        parameters=[OrderListFilter, *PAGE_PARAMETERS],
         responses={200: OrderOutput(many=True), **problems(400, 401, 404, *COMMON_ERRORS)},
         summary="List the orders of the signed-in customer (staff: every order)",
         description="Page-numbered (?page=&page_size=, at most 100). Ordering: created_at, -created_at (default), "
         "total, -total, status; ties broken by id. An unknown status or ordering, or an unparsable date, is 400.",
     )
     def get(self, request: Request, version: str) -> Response:
-        filters = query_filters(OrderListFilterV1, request)
+        filters = query_filters(OrderListFilter, request)
         result = query_bus().dispatch(ListOrders(owner=owner_scope(request.user), **filters))
         return list_response(self, request, result, OrderOutput)
 

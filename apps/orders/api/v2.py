@@ -120,12 +120,15 @@ class OrdersApi(APIView):
         parameters=[OrderListFilter, *CURSOR_PARAMETERS],
         responses={200: OrderOutputV2(many=True), **problems(400, 401, 404, *COMMON_ERRORS)},
         summary="List the orders of the signed-in customer (staff: every order), newest first",
-        description="Cursor-paginated (follow `next` / `previous`); filters status, created_from, created_to.",
+        description=(
+            "Cursor-paginated (follow `next` / `previous`); filters status, created_from, created_to; "
+            "ordering created_at, -created_at (default), total, -total, status, ties broken by id."
+        ),
     )
     def get(self, request: Request, version: str) -> Response:
         filters = query_filters(OrderListFilter, request)
         result = query_bus().dispatch(ListOrders(owner=owner_scope(request.user), **filters))
-        return list_response(self, request, result, OrderOutputV2)
+        return list_response(self, request, result, OrderOutputV2, ordering=filters["ordering"])
 
     @extend_schema(
         operation_id="orders_v2_place",
