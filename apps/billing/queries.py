@@ -17,6 +17,7 @@ from uuid import UUID
 from django.db.models import QuerySet
 
 from apps.billing.models import InvoiceReadModel
+from apps.core.listing import list_rows
 from domain.billing.errors import InvoiceNotFoundError
 from domain.billing.model import Invoice
 from domain.kernel.errors import ValidationError
@@ -157,19 +158,4 @@ def list_invoices(query: ListInvoices) -> Result[QuerySet[InvoiceReadModel, dict
 
     Err: ``ValidationError`` (an unknown status or ordering, a range that ends before it starts).
     """
-    if query.status is not None and query.status not in STATUSES:
-        return Err(ValidationError.for_field("status", f"Choose one of {', '.join(STATUSES)}."))
-    if query.ordering not in ORDERINGS:
-        return Err(ValidationError.for_field("ordering", f"Choose one of {', '.join(ORDERINGS)}."))
-    if query.created_from and query.created_to and query.created_to < query.created_from:
-        return Err(ValidationError.for_field("created_to", "The range ends before it starts."))
-    rows = InvoiceReadModel.objects.all()
-    if query.owner is not None:
-        rows = rows.filter(customer_id=query.owner)
-    if query.status is not None:
-        rows = rows.filter(status=query.status)
-    if query.created_from is not None:
-        rows = rows.filter(created_at__gte=query.created_from)
-    if query.created_to is not None:
-        rows = rows.filter(created_at__lt=query.created_to)
-    return Ok(rows.order_by(*ORDERINGS[query.ordering]).values(*FIELDS))
+    return list_rows(InvoiceReadModel.objects.all(), query, statuses=STATUSES, orderings=ORDERINGS, columns=FIELDS)

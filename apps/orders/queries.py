@@ -17,6 +17,7 @@ from uuid import UUID
 
 from django.db.models import QuerySet
 
+from apps.core.listing import list_rows
 from apps.orders.models import OrderReadModel
 from domain.kernel.errors import ValidationError
 from domain.kernel.messages import Query
@@ -210,19 +211,4 @@ def list_orders(query: ListOrders) -> Result[QuerySet[OrderReadModel, dict[str, 
     Err: ``ValidationError`` naming ``status`` or ``ordering`` when the value is unknown,
     or ``created_to`` when it is before ``created_from``.
     """
-    if query.status is not None and query.status not in STATUSES:
-        return Err(ValidationError.for_field("status", f"Choose one of {', '.join(STATUSES)}."))
-    if query.ordering not in ORDERINGS:
-        return Err(ValidationError.for_field("ordering", f"Choose one of {', '.join(ORDERINGS)}."))
-    if query.created_from and query.created_to and query.created_to < query.created_from:
-        return Err(ValidationError.for_field("created_to", "The end of the range is before its start."))
-    rows = OrderReadModel.objects.all()
-    if query.owner is not None:
-        rows = rows.filter(customer_id=query.owner)
-    if query.status is not None:
-        rows = rows.filter(status=query.status)
-    if query.created_from is not None:
-        rows = rows.filter(created_at__gte=query.created_from)
-    if query.created_to is not None:
-        rows = rows.filter(created_at__lte=query.created_to)
-    return Ok(rows.order_by(*ORDERINGS[query.ordering]).values(*COLUMNS))
+    return list_rows(OrderReadModel.objects.all(), query, statuses=STATUSES, orderings=ORDERINGS, columns=COLUMNS)

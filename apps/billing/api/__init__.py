@@ -50,7 +50,7 @@ def page_of(item: type[serializers.Serializer], name: str, *, counted: bool) -> 
 class InvoiceFilters(serializers.Serializer):
     status = serializers.ChoiceField(choices=STATUSES, required=False, help_text="Only invoices in this status.")
     created_from = serializers.DateTimeField(required=False, help_text="Issued at or after this time.")
-    created_to = serializers.DateTimeField(required=False, help_text="Issued before this time.")
+    created_to = serializers.DateTimeField(required=False, help_text="Issued at or before this time.")
     ordering = serializers.ChoiceField(
         choices=tuple(ORDERINGS), required=False, default="-created_at", help_text="Newest first by default."
     )

@@ -7,6 +7,7 @@ import pytest
 import structlog
 
 from apps.billing import policies
+from apps.core.policies import PolicyFailedError
 from domain.billing.commands import IssueInvoice, VoidInvoice
 from domain.billing.errors import InvoiceNotFoundError, InvoiceNotOpenError
 from domain.kernel.result import Err, Ok
@@ -73,7 +74,7 @@ def test_a_business_rule_refusal_is_logged_and_the_event_consumed():
 
 
 def test_any_other_error_is_raised_so_the_consumer_retries():
-    with pytest.raises(policies.PolicyFailedError, match="VoidInvoice"):
+    with pytest.raises(PolicyFailedError, match="VoidInvoice"):
         policies.react(CANCELLED, dispatch=lambda c: Err(InvoiceNotFoundError("This order has no invoice.")))
 
 

@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
+from apps.core.policies import PolicyFailedError
 from apps.orders import policies
 from domain.kernel.errors import EntityNotFoundError, ValidationError
 from domain.kernel.result import Err, Ok
@@ -80,5 +81,5 @@ def test_a_business_rule_refusal_is_logged_with_the_event_id_and_consumed():
     [OrderNotFoundError("No order has this id."), ValidationError("bad"), EntityNotFoundError("gone")],
 )
 def test_any_other_refusal_is_raised_so_the_consumer_retries(error):
-    with pytest.raises(policies.PolicyFailedError, match=type(error).__name__):
+    with pytest.raises(PolicyFailedError, match=type(error).__name__):
         policies.react(envelope("billing.payment_captured"), dispatch=Dispatcher(Err(error)))
