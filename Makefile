@@ -19,13 +19,14 @@ TEST_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672//
 export UV_PYTHON_DOWNLOADS := never
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test install check lint typecheck unit integration schema clean
+.PHONY: run test install check lint typecheck bandit unit integration schema clean audit
 
 run: install
 	@mkdir -p var/static
 	@DEBUG=1 $(MANAGE) generate_jwt_keys --if-missing
 	@DEBUG=1 $(MANAGE) migrate --no-input -v 0
 	@DEBUG=1 $(MANAGE) declare_event_topology
+	@DEBUG=1 $(MANAGE) sync_roles -v 0
 	@DEBUG=1 $(MANAGE) seed_demo
 	@DEBUG=1 LOG_LEVEL=WARNING $(MANAGE) seed_db --orders 12 --customers 1 --seed 1 --if-empty
 	@echo "orderflow on http://127.0.0.1:$(PORT)  (API docs: /api/docs/, admin: /admin/; Ctrl-C stops all)"
@@ -51,9 +52,9 @@ typecheck: install
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-# Static checks: lint, types, layering, Django's system checks (plus the deployment
+# Static checks: lint, types, layering, bandit, Django's system checks (plus the deployment
 # checklist with a production-like environment) and no missing migrations.
-check: lint typecheck
+check: lint typecheck bandit
 	@mkdir -p var
 	DJANGO_SETTINGS_MODULE=tests.settings $(MANAGE) check --fail-level WARNING
 	DJANGO_SETTINGS_MODULE=tests.settings $(MANAGE) makemigrations --check --dry-run
@@ -73,6 +74,21 @@ integration: install
 	if [ $$status -eq 0 ]; then \
 		DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) EVENTS_BROKER_URL=$(TEST_BROKER_URL) $(VENV)/bin/pytest --migrations tests/integration tests/e2e; \
 	elif [ $$status -ne 3 ]; then exit $$status; fi
+
+# Security: bandit runs with the static checks (`make check`); pip-audit checks the locked dependencies
+# against PyPI's advisories, read from its JSON API one release at a time (/pypi/<name>/<version>/json).
+# Where that cannot be reached, `make audit` fails and says so rather than passing unaudited.
+AUDIT_SERVICE := https://pypi.org/pypi/pip-audit/$$($(PY) -c 'import importlib.metadata as m; print(m.version("pip-audit"))')/json
+
+bandit: install
+	$(VENV)/bin/bandit -c pyproject.toml -r apps config domain --severity-level high --quiet
+
+audit: bandit
+	@mkdir -p var
+	@url="$(AUDIT_SERVICE)"; $(PY) -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=10)" "$$url" 2>/dev/null || \
+		{ echo "audit: PyPI's vulnerability data ($$url) cannot be reached; the locked dependencies were not audited" >&2; exit 1; }
+	$(UV) export --frozen --no-emit-project --quiet --output-file var/audit-requirements.txt
+	$(VENV)/bin/pip-audit --strict --disable-pip --progress-spinner off -r var/audit-requirements.txt
 
 schema: install
 	DJANGO_SETTINGS_MODULE=tests.settings $(MANAGE) spectacular --api-version v1 --urlconf config.urls_v1 --file docs/api/openapi.yaml --validate --fail-on-warn

@@ -10,6 +10,7 @@ wins when both are set.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,8 @@ MIN_JWT_SECRET_LENGTH = 32
 DEFAULT_PAYMENT_PROVIDER_API_BASE = "https://api.stripe.com"
 # Signs webhooks on a developer's machine only (DEBUG on and no secret configured).
 DEVELOPMENT_PAYMENT_WEBHOOK_SECRET = "whsec_orderflow_development_only"
+# django-ratelimit's rates: a count per period, the period an optional multiplier and s, m, h or d ("5/m", "100/15m").
+RATE_PATTERN = re.compile(r"[1-9][0-9]*/([1-9][0-9]*)?[smhd]")
 
 
 # The spellings pydantic (the seed's Settings) accepted; anything else is a mistake worth a clear error.
@@ -50,6 +53,11 @@ class Environment:
     jwt_refresh_token_lifetime: int
     api_max_body_size: int
     login_rate_limit: str
+    rate_limit_token: str
+    rate_limit_register: str
+    rate_limit_writes: str
+    rate_limit_admin_login: str
+    cors_allowed_origins: list[str]
     celery_broker_url: str
     events_broker_url: str
     outbox_batch_size: int
@@ -99,6 +107,7 @@ def load(environ_: Mapping[str, str], *, base_dir: Path = BASE_DIR) -> Environme
             "or simulated where no money moves (a staging system, the tests)."
         )
     provider = _choice(env, "PAYMENT_PROVIDER", ("simulated", "stripe"), "simulated")
+    token_rate = _rate(env, ("RATE_LIMIT_TOKEN", "LOGIN_RATE_LIMIT"), "5/m")
     provider_api_key = env.str("PAYMENT_PROVIDER_API_KEY", "")
     if provider == "stripe" and not provider_api_key:
         raise ImproperlyConfigured("PAYMENT_PROVIDER=stripe needs PAYMENT_PROVIDER_API_KEY (a secret key, sk_...).")
@@ -116,7 +125,12 @@ def load(environ_: Mapping[str, str], *, base_dir: Path = BASE_DIR) -> Environme
         jwt_access_token_lifetime=_whole_number(env, "JWT_ACCESS_TOKEN_LIFETIME", 900),
         jwt_refresh_token_lifetime=_whole_number(env, "JWT_REFRESH_TOKEN_LIFETIME", 7 * 24 * 3600),
         api_max_body_size=_whole_number(env, "API_MAX_BODY_SIZE", 1024 * 1024),
-        login_rate_limit=env.str("LOGIN_RATE_LIMIT", "10/m"),
+        login_rate_limit=token_rate,
+        rate_limit_token=token_rate,
+        rate_limit_register=_rate(env, ("RATE_LIMIT_REGISTER",), "3/m"),
+        rate_limit_writes=_rate(env, ("RATE_LIMIT_WRITES",), "60/m"),
+        rate_limit_admin_login=_rate(env, ("RATE_LIMIT_ADMIN_LOGIN",), "5/m"),
+        cors_allowed_origins=env.list("CORS_ALLOWED_ORIGINS", default=[]),
         celery_broker_url=env.str("CELERY_BROKER_URL", "filesystem://"),
         events_broker_url=env.str("EVENTS_BROKER_URL", "filesystem://"),
         outbox_batch_size=_whole_number(env, "OUTBOX_BATCH_SIZE", 500),
@@ -169,6 +183,19 @@ def _whole_number(env: environ.Env, name: str, default: int, *, minimum: int = 1
     if value < minimum:
         raise ImproperlyConfigured(f"{name} must be at least {minimum}.")
     return int(value)
+
+
+def _rate(env: environ.Env, names: tuple[str, ...], default: str) -> str:
+    """The first of ``names`` that is set, as a django-ratelimit rate; the first name wins."""
+    for name in names:
+        if name in env.ENVIRON:
+            raw = str(env.ENVIRON[name]).replace(r"\$", "$").strip()
+            if not RATE_PATTERN.fullmatch(raw):
+                raise ImproperlyConfigured(
+                    f"{name} must be a rate like 5/m: a count, a slash, an optional multiplier and s, m, h or d."
+                )
+            return raw
+    return default
 
 
 def _choice(env: environ.Env, name: str, options: tuple[str, ...], default: str) -> str:

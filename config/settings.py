@@ -6,6 +6,7 @@ import os
 from datetime import timedelta
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 
 from apps.observability.logging import logging_config
 from config import environment
@@ -36,6 +37,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "django_ratelimit",
+    "corsheaders",
+    "csp",
     "apps.core",
     "apps.observability",
     "apps.security",
@@ -44,13 +48,18 @@ INSTALLED_APPS = [
     "apps.users",
     "apps.orders",
     "apps.billing",
+    "apps.audit",
 ]
 
 MIDDLEWARE = [
     "apps.observability.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Above every middleware that may answer by itself (413, 429), so browsers can read those answers too.
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "apps.core.middleware.ProblemDetailsMiddleware",
+    "apps.core.ratelimit.AdminLoginRateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -66,7 +75,8 @@ ASGI_APPLICATION = "config.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Overrides of third-party templates (Swagger UI's page with CSP nonces).
+        "DIRS": [BASE_DIR / "config" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -92,6 +102,9 @@ if ENV.redis_url:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": APP_NAME}}
+    # The embedded default counts rate limits per process (each gunicorn worker has its own budget);
+    # django-ratelimit says so with E003/W001, and only those two are silenced, only here.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 AUTH_USER_MODEL = "users.User"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
@@ -150,7 +163,13 @@ SIMPLE_JWT = {
     "TOKEN_BLACKLIST_SERIALIZER": "apps.security.tokens.TokenBlacklistSerializer",
 }
 
+# Rate limits (apps.core.ratelimit): count/period, per client IP on the auth endpoints and the admin's
+# sign-in form, per user on writes. LOGIN_RATE_LIMIT is the older name of RATE_LIMIT_TOKEN.
 LOGIN_RATE_LIMIT = ENV.login_rate_limit
+RATE_LIMIT_TOKEN = ENV.rate_limit_token
+RATE_LIMIT_REGISTER = ENV.rate_limit_register
+RATE_LIMIT_WRITES = ENV.rate_limit_writes
+RATE_LIMIT_ADMIN_LOGIN = ENV.rate_limit_admin_login
 
 # The most lines one order may have (a bigger order is refused with 400).
 ORDER_MAX_LINES = ENV.order_max_lines
@@ -225,6 +244,8 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI offers both versions of the API (one schema each).
     "SWAGGER_UI_SETTINGS": {
         "urls": [{"url": "/api/schema/", "name": "v1"}, {"url": "/api/schema/v2/", "name": "v2"}],
+        # No badge from validator.swagger.io: the page loads nothing from other origins (CSP below).
+        "validatorUrl": None,
     },
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "COMPONENT_SPLIT_REQUEST": True,
@@ -246,6 +267,42 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 if ENV.behind_tls_proxy:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# Content-Security-Policy on every response (django-csp): nothing but the service's own origin. The admin
+# needs only 'self'; Swagger UI (its assets from the sidecar, under STATIC_URL) adds one inline script and
+# style, which carry the request's nonce (config/templates/drf_spectacular/swagger_ui.html), and SVG icons
+# as data: URLs. API responses are JSON and load nothing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
+
+# CORS (django-cors-headers): browsers on these origins may call /api/; none by default.
+CORS_ALLOWED_ORIGINS = ENV.cors_allowed_origins
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_CREDENTIALS = False
+CORS_EXPOSE_HEADERS = [
+    "Retry-After",
+    "X-Request-ID",
+    "Location",
+    "Idempotent-Replayed",
+    "Deprecation",
+    "Sunset",
+    "Link",
+]
 
 LOG_LEVEL = ENV.log_level
 LOG_FORMAT = ENV.log_format

@@ -43,6 +43,13 @@ class Invoice(models.Model):
     class Meta:
         db_table = "invoices"
         ordering = ["issued_at"]
+        # What roles grant (domain/access/catalogue.py); `manage.py sync_roles` puts them in groups.
+        permissions = [
+            ("view_own_invoices", "Can see own invoices"),
+            ("view_granted_invoices", "Can see the invoices of customers granted to them"),
+            ("view_all_invoices", "Can see every invoice"),
+            ("refund_invoice", "Can refund invoices"),
+        ]
 
     def __str__(self) -> str:
         return f"invoice {self.id}"

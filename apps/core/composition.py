@@ -2,7 +2,8 @@
 
 Handlers stay plain functions of (message, ports); here each is bound to its
 production adapters. The unit of work is bound per dispatch by
-``UnitOfWorkMiddleware``, which is always the innermost middleware.
+``UnitOfWorkMiddleware``, which is always the innermost middleware and writes
+each command's audit entry.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
+from apps.audit import recorder as audit
 from apps.billing import wiring as billing_wiring
 from apps.core.bus_logging import LoggingMiddleware
 from apps.core.unit_of_work import UnitOfWorkMiddleware, in_unit_of_work
@@ -35,7 +37,7 @@ def build_buses() -> Buses:
 
     commands = CommandBus()
     commands.add_middleware(LoggingMiddleware())
-    commands.add_middleware(UnitOfWorkMiddleware())
+    commands.add_middleware(UnitOfWorkMiddleware(audit=audit.record_command))
     commands.register(
         user_commands.RegisterUser,
         in_unit_of_work(user_handlers.register_user, hasher=hasher, policy=policy, clock=clock, ids=ids),

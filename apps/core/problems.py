@@ -19,6 +19,7 @@ from django_ratelimit.exceptions import Ratelimited
 from rest_framework import exceptions
 from rest_framework.response import Response
 
+from apps.audit import recorder as audit
 from apps.observability import correlation
 from domain.kernel.errors import (
     AuthenticationError,
@@ -131,6 +132,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if not isinstance(exc, exceptions.APIException):
         log.exception("unhandled error in API view", error=type(exc).__name__)
         return problem_response(problem(500, "The server failed to handle this request.", instance=request.path))
+    if isinstance(exc, exceptions.PermissionDenied):
+        audit.record_permission_denied(request)
 
     headers: dict[str, str] = {}
     if getattr(exc, "auth_header", None):
@@ -148,9 +151,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 
 def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """django-ratelimit's RATELIMIT_VIEW, for plain Django views."""
+    """django-ratelimit's RATELIMIT_VIEW, for plain Django views; ``Retry-After`` when the limit says when."""
     body = problem(429, "Too many requests; slow down and try again later.", slug="rate-limited", instance=request.path)
-    return problem_json(body)
+    retry_after = getattr(exception, "retry_after", None)
+    return problem_json(body, {"Retry-After": str(retry_after)} if retry_after else None)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -35,6 +35,9 @@ log = structlog.get_logger(__name__)
 
 _current: ContextVar[DjangoUnitOfWork | None] = ContextVar("unit_of_work", default=None)
 
+AuditRecorder = Callable[[Any, "Result[Any, Exception] | BaseException"], object]
+"""Writes the audit entry of a command given its outcome (``apps.audit.recorder.record_command``)."""
+
 
 class DjangoUnitOfWork(BillingUnitOfWork, OrdersUnitOfWork, UsersUnitOfWork):
     def __init__(self) -> None:
@@ -98,13 +101,41 @@ class UnitOfWorkMiddleware:
     first) runs the handler again on fresh state, up to ``attempts`` times in
     all: nothing was written, and the retry sees the winner's changes, so two
     sign-ins at once both succeed while a true conflict still ends as ``Err``.
+
+    With ``audit``, every dispatch leaves exactly one audit entry: an ``Ok`` one in
+    the command's own transaction (committed together or not at all), a refused
+    or failed one in a transaction of its own once the command's was rolled back.
     """
 
-    def __init__(self, factory: Callable[[], DjangoUnitOfWork] = DjangoUnitOfWork, *, attempts: int = 3) -> None:
+    def __init__(
+        self,
+        factory: Callable[[], DjangoUnitOfWork] = DjangoUnitOfWork,
+        *,
+        attempts: int = 3,
+        audit: AuditRecorder | None = None,
+    ) -> None:
         self._factory = factory
         self._attempts = attempts
+        self._audit = audit
 
     def __call__(self, message: Any, call_next: Callable[[Any], Result[Any, Exception]]) -> Result[Any, Exception]:
+        try:
+            result = self._dispatch(message, call_next)
+        except Exception as exc:
+            try:
+                self._audit_alone(message, exc)
+            except Exception:
+                log.exception(
+                    "the audit entry of a failed command could not be written", command=type(message).__name__
+                )
+            raise
+        if not (isinstance(result, Ok) and getattr(message, "transactional", True)):
+            # A refusal's changes were rolled back, so its entry needs a transaction of its own; so does
+            # a non-transactional command (its sub-commands leave entries of their own as well).
+            self._audit_alone(message, result)
+        return result
+
+    def _dispatch(self, message: Any, call_next: Callable[[Any], Result[Any, Exception]]) -> Result[Any, Exception]:
         if not getattr(message, "transactional", True):
             return call_next(message)  # its handler runs other commands, each in a unit of work of its own
         attempt = 1
@@ -117,6 +148,12 @@ class UnitOfWorkMiddleware:
                 log.info("commit conflicted; retrying on fresh state", attempt=attempt, reason=str(exc))
                 attempt += 1
 
+    def _audit_alone(self, message: Any, outcome: Result[Any, Exception] | BaseException) -> None:
+        if self._audit is None:
+            return
+        with transaction.atomic():
+            self._audit(message, outcome)
+
     def _run_once(self, message: Any, call_next: Callable[[Any], Result[Any, Exception]]) -> Result[Any, Exception]:
         with self._factory() as uow:
             token = _current.set(uow)
@@ -124,6 +161,8 @@ class UnitOfWorkMiddleware:
                 result = call_next(message)
                 if isinstance(result, Ok):
                     uow.commit()
+                    if self._audit is not None:
+                        self._audit(message, result)  # last, so the chain's lock is held only until the commit
                 else:
                     uow.rollback()
                 return result

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import structlog
 from django.http import HttpRequest, HttpResponse
 
-from apps.observability import correlation
+from apps.observability import correlation, requests
 
 access_log = structlog.get_logger("orderflow.access")
 
@@ -24,7 +24,8 @@ class RequestContextMiddleware:
         structlog.contextvars.bind_contextvars(correlation_id=correlation_id, method=request.method, path=request.path)
         started = time.perf_counter()
         try:
-            response = self.get_response(request)
+            with requests.serving(request):
+                response = self.get_response(request)
             response[correlation.HEADER] = correlation_id
             access_log.info(
                 "request finished",

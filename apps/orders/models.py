@@ -38,6 +38,16 @@ class Order(models.Model):
     class Meta:
         db_table = "orders"
         ordering = ["placed_at"]
+        # What roles grant (domain/access/catalogue.py); `manage.py sync_roles` puts them in groups.
+        permissions = [
+            ("place_order", "Can place orders"),
+            ("view_own_orders", "Can see own orders"),
+            ("cancel_own_order", "Can cancel own orders"),
+            ("view_granted_orders", "Can see the orders of customers granted to them"),
+            ("view_all_orders", "Can see every order"),
+            ("ship_order", "Can ship orders"),
+            ("cancel_any_order", "Can cancel any order"),
+        ]
 
     def __str__(self) -> str:
         return str(self.id)

@@ -48,6 +48,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Meta:
         db_table = "users"
         ordering = ["created_at"]
+        # What roles grant (domain/access/catalogue.py); `manage.py sync_roles` puts them in groups.
+        permissions = [("deactivate_user", "Can deactivate users")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(email=models.functions.Lower("email")), name="users_email_lowercase"

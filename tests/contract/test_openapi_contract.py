@@ -107,6 +107,7 @@ def test_the_v1_schema_documents_every_v1_endpoint(v1):
         ("/api/v1/users/me", "patch"),
         ("/api/v1/users/{user_id}/deactivate", "post"),
         ("/api/v1/webhooks/payments", "post"),
+        ("/api/v1/audit-log", "get"),
         *in_version("v1", ORDERS_AND_INVOICES),
     }
 
@@ -145,8 +146,8 @@ def test_every_operation_documents_the_errors_it_can_return(schema):
         secured = {"jwtAuth": []} in operation.get("security", [])
         if secured or (path.startswith("/api/v1/auth/") and path != "/api/v1/auth/register"):
             expected.add("401")
-        if path.endswith(("/deactivate", "/ship", "/refund")):
-            expected.add("403")  # staff only
+        if path.endswith(("/deactivate", "/ship", "/refund", "/audit-log")):
+            expected.add("403")  # staff or auditors only
         if "{" in path.replace("{version}", ""):
             expected.add("404")  # an id that does not exist, or is another customer's
         if path.endswith(("/deactivate", "/cancel", "/ship", "/refund")):
@@ -181,6 +182,7 @@ def test_secured_operations_name_the_bearer_scheme(v1, v2):
         ("/api/v1/users/me", "get"),
         ("/api/v1/users/me", "patch"),
         ("/api/v1/users/{user_id}/deactivate", "post"),
+        ("/api/v1/audit-log", "get"),
         *in_version("v1", ORDERS_AND_INVOICES),
     }
     assert secured(v2) == in_version("v2", ORDERS_AND_INVOICES)

@@ -152,7 +152,7 @@ def test_sign_in_without_credentials_is_a_validation_error(api):
     assert body["errors"] == {"password": ["This field is required."]}
 
 
-@override_settings(LOGIN_RATE_LIMIT="2/m")
+@override_settings(RATE_LIMIT_TOKEN="2/m")
 def test_sign_in_is_rate_limited_per_client_address(api, empty_cache):
     register(api, "ada@example.com")
 

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 @pytest.mark.django_db
 def test_the_login_limit_is_enforced_with_counters_in_redis(settings):
-    settings.LOGIN_RATE_LIMIT = "3/m"
+    settings.RATE_LIMIT_TOKEN = "3/m"
     cache.clear()
     client = APIClient(REMOTE_ADDR="203.0.113.7")
     body = {"email": "nobody@example.com", "password": "wrong password"}

@@ -105,6 +105,22 @@ def environments(draw: st.DrawFn) -> tuple[dict[str, str], dict[str, Any]]:
         "LOGIN_RATE_LIMIT": st.builds(
             lambda n, unit: f"{n}/{unit}", st.integers(1, 10**6), st.sampled_from("smhd")
         ).map(lambda rate: (rate, "login_rate_limit", rate)),
+        **{
+            name: st.builds(
+                lambda n, multiplier, unit: f"{n}/{multiplier}{unit}",
+                st.integers(1, 10**6),
+                st.sampled_from(["", "1", "15"]),
+                st.sampled_from("smhd"),
+            ).map(lambda rate, field=field: (rate, field, rate))
+            for name, field in (
+                ("RATE_LIMIT_REGISTER", "rate_limit_register"),
+                ("RATE_LIMIT_WRITES", "rate_limit_writes"),
+                ("RATE_LIMIT_ADMIN_LOGIN", "rate_limit_admin_login"),
+            )
+        },
+        "CORS_ALLOWED_ORIGINS": st.lists(hostnames.map(lambda host: f"https://{host}"), min_size=1, max_size=3).map(
+            lambda origins: (",".join(origins), "cors_allowed_origins", origins)
+        ),
         "LOG_LEVEL": st.sampled_from(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"])
         .flatmap(lambda level: st.sampled_from([level, level.lower(), level.capitalize()]))
         .map(lambda text: (text, "log_level", text.upper())),
@@ -131,7 +147,11 @@ def defaults(debug: bool, base_dir: Path) -> dict[str, Any]:
         "jwt_access_token_lifetime": 900,
         "jwt_refresh_token_lifetime": 7 * 24 * 3600,
         "api_max_body_size": 1024 * 1024,
-        "login_rate_limit": "10/m",
+        "login_rate_limit": "5/m",
+        "rate_limit_register": "3/m",
+        "rate_limit_writes": "60/m",
+        "rate_limit_admin_login": "5/m",
+        "cors_allowed_origins": [],
         "log_level": "INFO",
         "log_format": "json",
         "secure_ssl_redirect": not debug,

@@ -26,6 +26,7 @@ from apps.core.composition import query_bus
 from apps.core.openapi import problems
 from apps.core.pagination import PagePagination
 from apps.core.problems import problem, problem_response
+from apps.core.ratelimit import limit_writes
 from apps.core.responses import respond
 from apps.core.versioning import DeprecatedInV1
 
@@ -145,6 +146,7 @@ class InvoiceRefundApi(DeprecatedInV1, APIView):
             OpenApiExample("Refunded", value={**INVOICE_EXAMPLE, "status": "refunded"}, response_only=True),
         ],
     )
+    @limit_writes
     def post(self, request: Request, version: str, invoice_id: UUID) -> Response:
         return refund(request, invoice_id, InvoiceOutput)
 

@@ -26,6 +26,7 @@ from apps.core.access import owner_scope
 from apps.core.composition import query_bus
 from apps.core.openapi import problems
 from apps.core.pagination import OpaqueCursorPagination
+from apps.core.ratelimit import limit_writes
 from apps.core.responses import respond
 
 INVOICE_EXAMPLE = {
@@ -138,5 +139,6 @@ class InvoiceRefundApi(APIView):
             OpenApiExample("Refunded", value={**INVOICE_EXAMPLE, "status": "refunded"}, response_only=True),
         ],
     )
+    @limit_writes
     def post(self, request: Request, version: str, invoice_id: UUID) -> Response:
         return refund(request, invoice_id, InvoiceOutputV2)

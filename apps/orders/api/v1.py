@@ -33,6 +33,7 @@ from apps.core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from apps.core.idempotency import idempotent
 from apps.core.openapi import problems
 from apps.core.pagination import PagePagination
+from apps.core.ratelimit import limit_writes
 from apps.core.responses import respond, validated
 from apps.core.versioning import DeprecatedInV1
 from apps.orders.queries import (
@@ -293,6 +294,7 @@ class OrdersApi(DeprecatedInV1, APIView):
         description="The total is computed from the lines. A unit price with more decimal places than the currency "
         "has, an unknown currency, no lines, too many lines or a SKU twice is 400.",
     )
+    @limit_writes
     @idempotent
     def post(self, request: Request, version: str) -> Response:
         result = command_bus().dispatch(place_order_command(request))
@@ -328,6 +330,7 @@ class CancelOrderApi(DeprecatedInV1, APIView):
             OpenApiExample("Cancelled", response_only=True, value={**ORDER_EXAMPLE, "status": "cancelled"}),
         ],
     )
+    @limit_writes
     def post(self, request: Request, version: str, order_id: UUID) -> Response:
         data = validated(CancelOrderInput, request)
         result = command_bus().dispatch(
@@ -349,6 +352,7 @@ class ShipOrderApi(DeprecatedInV1, APIView):
         summary="Ship a paid order (staff only)",
         description="An order that is not paid (awaiting payment, cancelled, refunded, already shipped) is 409.",
     )
+    @limit_writes
     def post(self, request: Request, version: str, order_id: UUID) -> Response:
         result = command_bus().dispatch(ShipOrder(order_id=order_id, shipped_by=request.user.id))
         return respond(as_dto(result), request, output=OrderOutput)

@@ -20,6 +20,7 @@ from apps.core.composition import command_bus, query_bus
 from apps.core.idempotency import idempotent
 from apps.core.openapi import problems
 from apps.core.pagination import OpaqueCursorPagination
+from apps.core.ratelimit import limit_writes
 from apps.core.responses import respond, validated
 from apps.orders.api.v1 import (
     COMMON_ERRORS,
@@ -138,6 +139,7 @@ class OrdersApi(APIView):
         responses={201: OrderOutputV2, **problems(400, 401, 422, *COMMON_ERRORS)},
         summary="Place an order; it awaits payment",
     )
+    @limit_writes
     @idempotent
     def post(self, request: Request, version: str) -> Response:
         result = command_bus().dispatch(place_order_command(request))
@@ -170,6 +172,7 @@ class CancelOrderApi(APIView):
         description="An order that is paid, shipped, refunded or already cancelled is 409.",
         examples=[OpenApiExample("With a reason", request_only=True, value={"reason": "Ordered by mistake"})],
     )
+    @limit_writes
     def post(self, request: Request, version: str, order_id: UUID) -> Response:
         data = validated(CancelOrderInput, request)
         result = command_bus().dispatch(
@@ -190,6 +193,7 @@ class ShipOrderApi(APIView):
         responses={200: OrderOutputV2, **problems(401, 403, 404, 409, *COMMON_ERRORS)},
         summary="Ship a paid order (staff only)",
     )
+    @limit_writes
     def post(self, request: Request, version: str, order_id: UUID) -> Response:
         result = command_bus().dispatch(ShipOrder(order_id=order_id, shipped_by=request.user.id))
         return respond(as_dto(result), request, output=OrderOutputV2)

@@ -5,9 +5,6 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from django.conf import settings
-from django.utils.decorators import method_decorator
-from django_ratelimit.decorators import ratelimit
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny, IsAdminUser
@@ -15,19 +12,26 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.views import TokenRefreshView
 
+from apps.audit import recorder as audit
 from apps.core.composition import command_bus, query_bus
 from apps.core.openapi import WholeBodyPatchSchema, problems
 from apps.core.problems import AUTHENTICATE_HEADER
+from apps.core.ratelimit import limit_writes, per_ip
 from apps.core.responses import respond, validated
-from apps.security.tokens import RefreshToken, TokenBlacklistSerializer
+from apps.security.tokens import AccessToken, RefreshToken, TokenBlacklistSerializer
 from apps.users.models import User as UserRow
 from apps.users.queries import GetUser, user_dto
 from domain.kernel.result import Ok
 from domain.users.commands import AuthenticateUser, DeactivateUser, RegisterUser, UpdateProfile
 
 COMMON_ERRORS = (406, 413, 415, 429, 500)
+RATE_LIMITED_PER_IP = (
+    "At most {setting} requests ({default} by default) per client IP and window; the next one is 429 with "
+    "Retry-After. 503 (with Retry-After) while the rate-limit store cannot be reached: this endpoint fails closed."
+)
 
 
 USER_EXAMPLE = {
@@ -78,8 +82,9 @@ class RegisterApi(APIView):
         operation_id="auth_register",
         tags=["auth"],
         request=InputSerializer,
-        responses={201: UserOutput, **problems(400, 409, *COMMON_ERRORS)},
+        responses={201: UserOutput, **problems(400, 409, *COMMON_ERRORS, 503)},
         summary="Create an account",
+        description=RATE_LIMITED_PER_IP.format(setting="RATE_LIMIT_REGISTER", default="3/m"),
         examples=[
             request_example(
                 "A new account",
@@ -87,16 +92,13 @@ class RegisterApi(APIView):
             )
         ],
     )
+    @per_ip("auth.register", "RATE_LIMIT_REGISTER")
     def post(self, request: Request, version: str) -> Response:
         data = validated(self.InputSerializer, request)
         result = command_bus().dispatch(RegisterUser(**data))
         return respond(_as_dto(result), request, output=UserOutput, status=201)
 
 
-@method_decorator(
-    ratelimit(key="ip", rate=lambda group, request: settings.LOGIN_RATE_LIMIT, method="POST", block=True),
-    name="post",
-)
 class TokenObtainApi(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
@@ -110,10 +112,12 @@ class TokenObtainApi(APIView):
         operation_id="auth_token",
         tags=["auth"],
         request=InputSerializer,
-        responses={200: TokenPairOutput, **problems(400, 401, *COMMON_ERRORS)},
+        responses={200: TokenPairOutput, **problems(400, 401, *COMMON_ERRORS, 503)},
         summary="Sign in: exchange e-mail and password for an access and a refresh token",
+        description=RATE_LIMITED_PER_IP.format(setting="RATE_LIMIT_TOKEN", default="5/m"),
         examples=[request_example("Credentials", {"email": "ada@example.com", "password": "analytical-engine-1843"})],
     )
+    @per_ip("auth.token", "RATE_LIMIT_TOKEN")
     def post(self, request: Request, version: str) -> Response:
         data = validated(self.InputSerializer, request)
         result = command_bus().dispatch(AuthenticateUser(**data))
@@ -133,7 +137,14 @@ class TokenRefreshApi(TokenRefreshView):
         description="A used, blacklisted or expired refresh token, or one of a deactivated user, is refused with 401.",
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().post(request, *args, **kwargs)
+        try:
+            response = super().post(request, *args, **kwargs)
+        except Exception as exc:
+            audit.record("auth.token_refreshed", outcome=f"refused: {type(exc).__name__}")
+            raise
+        user_id = AccessToken(response.data["access"], verify=False)[jwt_settings.USER_ID_CLAIM]
+        audit.record("auth.token_refreshed", target_type="User", target_id=str(user_id))
+        return response
 
 
 class LogoutApi(APIView):
@@ -161,7 +172,11 @@ class LogoutApi(APIView):
         try:
             serializer.is_valid(raise_exception=True)
         except TokenError as exc:
+            audit.record("auth.logged_out", outcome="refused: InvalidToken")
             raise InvalidToken(exc.args[0]) from exc
+        # Checked (and now blacklisted) by the serializer: read, not verified again.
+        user_id = RefreshToken(serializer.initial_data["refresh"], verify=False)[jwt_settings.USER_ID_CLAIM]
+        audit.record("auth.logged_out", target_type="User", target_id=str(user_id))
         return Response(status=204)
 
 
@@ -189,6 +204,7 @@ class MeApi(APIView):
         summary="Change the signed-in user's profile",
         examples=[request_example("A new display name", {"display_name": "Ada Lovelace"})],
     )
+    @limit_writes
     def patch(self, request: Request, version: str) -> Response:
         data = validated(self.UpdateSerializer, request)
         result = command_bus().dispatch(UpdateProfile(user_id=request.user.id, **data))

@@ -258,3 +258,53 @@ def test_load_reads_only_the_mapping_it_is_given(base_dir, monkeypatch):
     monkeypatch.setenv("APP_NAME", "from-the-process")
 
     assert load({"DEBUG": "1"}, base_dir=base_dir).app_name == "orderflow"
+
+
+# --- rate limits and CORS --------------------------------------------------------------------------
+
+
+def test_rate_limits_default_to_5_per_minute_for_tokens_3_for_sign_ups_and_60_writes(base_dir):
+    env = load(PRODUCTION, base_dir=base_dir)
+
+    assert (env.rate_limit_token, env.rate_limit_register, env.rate_limit_writes) == ("5/m", "3/m", "60/m")
+    assert env.rate_limit_admin_login == "5/m"
+    assert env.login_rate_limit == env.rate_limit_token
+
+
+def test_login_rate_limit_still_sets_the_token_rate(base_dir):
+    env = load({**PRODUCTION, "LOGIN_RATE_LIMIT": "7/m"}, base_dir=base_dir)
+
+    assert env.rate_limit_token == env.login_rate_limit == "7/m"
+
+
+def test_rate_limit_token_wins_over_login_rate_limit(base_dir):
+    env = load({**PRODUCTION, "LOGIN_RATE_LIMIT": "7/m", "RATE_LIMIT_TOKEN": "20/h"}, base_dir=base_dir)
+
+    assert env.rate_limit_token == env.login_rate_limit == "20/h"
+
+
+RATE_VARIABLES = (
+    "RATE_LIMIT_TOKEN",
+    "LOGIN_RATE_LIMIT",
+    "RATE_LIMIT_REGISTER",
+    "RATE_LIMIT_WRITES",
+    "RATE_LIMIT_ADMIN_LOGIN",
+)
+
+
+@pytest.mark.parametrize("name", RATE_VARIABLES)
+@pytest.mark.parametrize("value", ["five", "5", "5/minute", "0/m", "5/0m", "-1/m", "/m"])
+def test_a_rate_that_django_ratelimit_cannot_read_is_refused_by_name(base_dir, name, value):
+    with pytest.raises(ImproperlyConfigured, match=f"{name} must be a rate like 5/m"):
+        load({**PRODUCTION, name: value}, base_dir=base_dir)
+
+
+@pytest.mark.parametrize("value", ["1/s", "100/15m", "3/h", "1000/d"])
+def test_rates_take_an_optional_multiplier_of_the_period(base_dir, value):
+    assert load({**PRODUCTION, "RATE_LIMIT_WRITES": value}, base_dir=base_dir).rate_limit_writes == value
+
+
+def test_cors_allows_no_origin_unless_listed(base_dir):
+    assert load(PRODUCTION, base_dir=base_dir).cors_allowed_origins == []
+    listed = load({**PRODUCTION, "CORS_ALLOWED_ORIGINS": "https://shop.example.com,https://a.b"}, base_dir=base_dir)
+    assert listed.cors_allowed_origins == ["https://shop.example.com", "https://a.b"]

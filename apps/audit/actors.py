@@ -1,0 +1,86 @@
+"""Who is acting: a user behind a request, a Celery task, a management command, or nobody signed in.
+
+Resolved when an entry is written, not when the request starts: DRF
+authenticates inside the view and then sets ``user`` on the Django request, so
+reading the request held by ``apps.observability.requests`` at dispatch time
+sees the authenticated user, for the API and the admin alike.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from apps.observability import requests
+
+
+@dataclass(frozen=True)
+class Actor:
+    label: str
+    id: UUID | None = None
+
+    @classmethod
+    def user(cls, user_id: UUID) -> Actor:
+        return cls(f"user:{user_id}", user_id)
+
+
+ANONYMOUS = Actor("anonymous")
+CELERY = Actor("system:celery")
+
+_acting: ContextVar[Actor | None] = ContextVar("audit_actor", default=None)
+
+
+@contextmanager
+def acting_as(actor: Actor) -> Iterator[Actor]:
+    """Everything audited inside the block is attributed to ``actor``."""
+    token = _acting.set(actor)
+    try:
+        yield actor
+    finally:
+        _acting.reset(token)
+
+
+def current() -> Actor:
+    """The explicit actor if one is set, else the request's user, else the process (a command or the system)."""
+    explicit = _acting.get()
+    if explicit is not None:
+        return explicit
+    request = requests.current()
+    if request is not None:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return Actor.user(user.pk)
+        return ANONYMOUS
+    return process_actor()
+
+
+def process_actor(argv: list[str] | None = None) -> Actor:
+    """``system:command <name>`` under ``manage.py <name>``; plain ``system`` otherwise."""
+    argv = sys.argv if argv is None else argv
+    program = os.path.basename(argv[0]) if argv else ""
+    if program in {"manage.py", "django-admin"} and len(argv) > 1:
+        return Actor(f"system:command {argv[1]}")
+    return Actor("system")
+
+
+def _task_started(**kwargs: Any) -> None:
+    kwargs["task"].request.audit_actor_token = _acting.set(CELERY)
+
+
+def _task_finished(**kwargs: Any) -> None:
+    token = getattr(kwargs["task"].request, "audit_actor_token", None)
+    if token is not None:
+        _acting.reset(token)
+
+
+def connect_celery_signals() -> None:
+    from celery import signals
+
+    signals.task_prerun.connect(_task_started, weak=False, dispatch_uid="audit_actor_started")
+    signals.task_postrun.connect(_task_finished, weak=False, dispatch_uid="audit_actor_finished")

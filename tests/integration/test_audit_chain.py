@@ -1,0 +1,125 @@
+"""The audit trail on PostgreSQL: the append-only trigger, the purge path, concurrent writers, tampering found."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from io import StringIO
+from unittest import mock
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+
+from apps.audit import chain, recorder
+from apps.audit.models import AppendOnlyError, AuditAnchor, AuditEntry
+from apps.core.composition import command_bus
+from domain.kernel.result import Ok
+from domain.users.commands import RegisterUser
+from tests.integration.threads import in_thread
+
+TABLE = AuditEntry._meta.db_table
+
+
+def write(count: int) -> list[AuditEntry]:
+    return [recorder.record("test.event", target_type="Thing", target_id=str(n)) for n in range(count)]
+
+
+def verify() -> str:
+    out = StringIO()
+    call_command("verify_audit_chain", "--quiet", stdout=out)
+    return out.getvalue().strip()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "statement", [f"UPDATE {TABLE} SET outcome = 'ok' WHERE id = %s", f"DELETE FROM {TABLE} WHERE id = %s"]
+)
+def test_the_trigger_refuses_an_update_or_delete_issued_with_raw_sql(statement):
+    entry = write(1)[0]
+
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(statement, [entry.id])
+
+    assert AuditEntry.objects.filter(pk=entry.pk, hash=entry.hash).exists()
+
+
+@pytest.mark.django_db
+def test_the_orm_refuses_to_change_or_remove_an_entry():
+    entry = write(1)[0]
+    entry.outcome = "ok, honestly"
+
+    with pytest.raises(AppendOnlyError):
+        entry.save()
+    with pytest.raises(AppendOnlyError):
+        entry.delete()
+    with pytest.raises(AppendOnlyError):
+        AuditEntry.objects.filter(pk=entry.pk).update(outcome="x")
+    with pytest.raises(AppendOnlyError):
+        AuditEntry.objects.filter(pk=entry.pk).delete()
+
+
+@pytest.mark.django_db
+def test_verify_audit_chain_finds_a_row_edited_behind_the_orms_back():
+    entries = write(4)
+    assert verify() == f"audit chain intact: {AuditEntry.objects.count()} entries"
+    tampered = entries[2]
+    with connection.cursor() as cursor:  # as the table's owner, who can switch the trigger off
+        cursor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER audit_entry_append_only")
+        cursor.execute(f"UPDATE {TABLE} SET actor = 'anonymous' WHERE id = %s", [tampered.id])
+        cursor.execute(f"ALTER TABLE {TABLE} ENABLE TRIGGER audit_entry_append_only")
+
+    with pytest.raises(
+        CommandError, match=rf"audit chain broken at entry {tampered.id}: stored hash .* does not match"
+    ):
+        verify()
+
+
+@pytest.mark.django_db
+def test_the_purge_removes_the_oldest_entries_through_its_named_path_and_the_chain_still_verifies():
+    with mock.patch("django.utils.timezone.now", return_value=timezone.now() - timedelta(days=400)):
+        old = write(3)
+    recent = write(1)
+
+    call_command("purge_audit_log", "--older-than-days", "365", stdout=StringIO())
+    kept = [*recent, *write(1)]
+
+    anchor = AuditAnchor.objects.latest()
+    assert anchor.last_entry_id == old[-1].id
+    assert not AuditEntry.objects.filter(id__lte=old[-1].id).exists()
+    assert recent[0].prev_hash == anchor.last_entry_hash == old[-1].hash
+    assert AuditEntry.objects.filter(id__in=[e.id for e in kept]).count() == 2
+    assert verify() == f"audit chain intact: {AuditEntry.objects.count()} entries"
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {TABLE} WHERE id = %s", [kept[0].id])  # the purge's setting did not linger
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_commands_each_leave_one_entry_and_keep_the_chain_valid():
+    writers = 8
+    start = threading.Barrier(writers)
+    results: list[object] = []
+
+    def register(n: int) -> None:
+        start.wait()
+        results.append(
+            command_bus().dispatch(
+                RegisterUser(
+                    email=f"writer{n}@example.com", password="a sufficiently long passphrase", display_name="W"
+                )
+            )
+        )
+
+    threads = [in_thread(register, n) for n in range(writers)]
+    for thread in threads:
+        thread.join()
+
+    assert len(results) == writers
+    assert all(isinstance(result, Ok) for result in results)
+    entries = list(AuditEntry.objects.filter(action="RegisterUser").order_by("id"))
+    assert sorted(entry.target_id for entry in entries) == sorted(str(result.value.id) for result in results)
+    first_id, anchor = recorder.start_of_chain()
+    every = AuditEntry.objects.order_by("id").values(*chain.HASHED_FIELDS, "hash")
+    assert chain.first_broken_link(every, anchor_hash=anchor, first_id=first_id) is None

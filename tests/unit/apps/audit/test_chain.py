@@ -1,0 +1,154 @@
+"""The audit chain's pure parts: redaction, canonical hashing and finding the first broken link."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from uuid import UUID
+
+import pytest
+
+from apps.audit import chain
+
+USER = UUID("3f14c592-a988-4bb5-943f-007b17bd16df")
+
+
+@dataclass(frozen=True)
+class Line:
+    sku: str
+    unit_price: Decimal
+
+
+@dataclass(frozen=True)
+class Signup:
+    email: str
+    password: str
+    display_name: str
+    lines: tuple[Line, ...]
+    owner: UUID
+
+
+def entry(entry_id: int, prev_hash: str, **overrides: object) -> dict[str, object]:
+    fields: dict[str, object] = {
+        "id": entry_id,
+        "occurred_at": datetime(2026, 11, 29, 10, 0, entry_id, 123456, tzinfo=UTC),
+        "actor_id": USER,
+        "actor": f"user:{USER}",
+        "action": "CancelOrder",
+        "target_type": "Order",
+        "target_id": "8d1f3c0e-5b7a-4a51-9c1e-2f8f0a6b9d11",
+        "outcome": "ok",
+        "correlation_id": "abc",
+        "ip": "203.0.113.7",
+        "user_agent": "curl/8",
+        "changes": {"reason": "ordered twice"},
+        "prev_hash": prev_hash,
+        **overrides,
+    }
+    fields["hash"] = chain.entry_hash(fields)
+    return fields
+
+
+def linked(count: int) -> list[dict[str, object]]:
+    entries, previous = [], chain.GENESIS_HASH
+    for entry_id in range(1, count + 1):
+        entries.append(entry(entry_id, previous))
+        previous = str(entries[-1]["hash"])
+    return entries
+
+
+@pytest.mark.parametrize(
+    "name", ["password", "new_password", "api_token", "client_secret", "refresh", "access", "customer_email", "EMAIL"]
+)
+def test_a_field_naming_a_secret_or_an_email_is_redacted(name):
+    assert chain.redacted({name: "hunter2", "reason": "x"}) == {name: chain.REDACTED, "reason": "x"}
+
+
+def test_redaction_reaches_nested_dataclasses_and_turns_values_into_plain_json():
+    command = Signup(
+        email="ada@example.com",
+        password="analytical-engine-1843",
+        display_name="Ada",
+        lines=(Line("SKU-1", Decimal("12.30")),),
+        owner=USER,
+    )
+
+    assert chain.redacted(command) == {
+        "email": chain.REDACTED,
+        "password": chain.REDACTED,
+        "display_name": "Ada",
+        "lines": [{"sku": "SKU-1", "unit_price": "12.30"}],
+        "owner": str(USER),
+    }
+
+
+def test_the_hash_is_the_same_for_the_same_moment_in_any_time_zone_and_key_order():
+    utc = entry(1, chain.GENESIS_HASH)
+    elsewhere = {
+        **utc,
+        "occurred_at": datetime(2026, 11, 29, 11, 0, 1, 123456, tzinfo=timezone(timedelta(hours=1))),
+        "changes": dict(reversed(list({"b": 1, "reason": "ordered twice"}.items()))),
+    }
+    same_changes = {**utc, "changes": {"reason": "ordered twice", "b": 1}}
+
+    assert chain.entry_hash(elsewhere) == chain.entry_hash(same_changes)
+    assert len(chain.entry_hash(utc)) == 64
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("actor", "user:someone-else"), ("outcome", "refused: X"), ("changes", {"reason": "other"}), ("ip", "")],
+)
+def test_changing_any_field_changes_the_hash(field, value):
+    original = entry(1, chain.GENESIS_HASH)
+
+    assert chain.entry_hash({**original, field: value}) != original["hash"]
+
+
+def test_an_untouched_chain_has_no_broken_link():
+    assert chain.first_broken_link(linked(5), first_id=1) is None
+    assert chain.first_broken_link([], first_id=1) is None
+
+
+def test_an_entry_edited_after_it_was_written_is_named():
+    entries = linked(5)
+    entries[2] = {**entries[2], "outcome": "ok, honestly"}
+
+    broken = chain.first_broken_link(entries, first_id=1)
+
+    assert broken is not None
+    assert broken.entry_id == 3
+    assert "does not match its fields" in str(broken)
+
+
+def test_an_entry_rehashed_after_an_edit_breaks_the_next_link():
+    entries = linked(5)
+    forged = {**entries[1], "actor": "anonymous"}
+    forged["hash"] = chain.entry_hash(forged)
+    entries[1] = forged
+
+    broken = chain.first_broken_link(entries, first_id=1)
+
+    assert broken is not None
+    assert broken.entry_id == 3
+    assert "prev_hash" in broken.reason
+
+
+def test_a_removed_entry_is_a_gap_in_the_ids():
+    entries = linked(5)
+    del entries[3]
+
+    broken = chain.first_broken_link(entries, first_id=1)
+
+    assert broken is not None
+    assert (broken.entry_id, broken.reason) == (5, "ids jump from 3 to 5: entries are missing")
+
+
+def test_after_a_purge_the_chain_starts_from_its_anchor():
+    entries = linked(6)
+    kept = entries[3:]
+    anchor = str(entries[2]["hash"])
+
+    assert chain.first_broken_link(kept, anchor_hash=anchor, first_id=4) is None
+    assert chain.first_broken_link(kept, first_id=4) is not None
