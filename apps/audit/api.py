@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.audit.chain import HASHED_FIELDS
 from apps.audit.models import AuditEntry
 from apps.core.openapi import problems
 from apps.core.pagination import PagePagination
@@ -53,22 +54,7 @@ class CanViewAuditLog(BasePermission):
 class AuditEntryOutput(serializers.ModelSerializer):
     class Meta:
         model = AuditEntry
-        fields = (
-            "id",
-            "occurred_at",
-            "actor_id",
-            "actor",
-            "action",
-            "target_type",
-            "target_id",
-            "outcome",
-            "correlation_id",
-            "ip",
-            "user_agent",
-            "changes",
-            "prev_hash",
-            "hash",
-        )
+        fields = (*HASHED_FIELDS, "hash")
 
 
 class AuditLogFilters(serializers.Serializer):
