@@ -170,10 +170,10 @@ RATE_LIMIT_TOKEN = ENV.rate_limit_token
 RATE_LIMIT_REGISTER = ENV.rate_limit_register
 RATE_LIMIT_WRITES = ENV.rate_limit_writes
 RATE_LIMIT_ADMIN_LOGIN = ENV.rate_limit_admin_login
+RATELIMIT_VIEW = "apps.core.problems.rate_limited"
 
 # The most lines one order may have (a bigger order is refused with 400).
 ORDER_MAX_LINES = ENV.order_max_lines
-RATELIMIT_VIEW = "apps.core.problems.rate_limited"
 
 # --- Payments ---------------------------------------------------------------------------------------
 # "simulated" (the embedded default: refunds granted without any provider) or "stripe" (its API, or a
