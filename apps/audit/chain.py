@@ -21,8 +21,23 @@ GENESIS_HASH = "0" * 64
 """The ``prev_hash`` of the first entry ever written (or the first after a purge without anchor)."""
 
 REDACTED = "[redacted]"
-SENSITIVE_NAME_PARTS = ("password", "token", "secret", "refresh", "access", "email")
-"""A field whose name contains one of these is never stored: secrets and personal data."""
+SENSITIVE_NAME_PARTS = (
+    "password",
+    "token",
+    "secret",
+    "refresh",
+    "access",
+    "key",
+    "authorization",
+    "signature",
+    "credential",
+    "email",
+    "name",
+    "reason",
+)
+"""A field whose name contains one of these is never stored: secrets, and personal data (an e-mail
+address, a display name, a free-text reason, which may name a person), since the chain keeps what it
+stores for good."""
 
 HASHED_FIELDS = (
     "id",

@@ -98,6 +98,24 @@ def record(
     return append(fields)
 
 
+def record_admin_login(sender: Any, request: Any = None, user: Any = None, **kwargs: Any) -> None:
+    """``auth.admin_login_succeeded`` for a session sign-in (the admin); never breaks the sign-in."""
+    _record_safely("auth.admin_login_succeeded", outcome="ok", target_type="user", target_id=str(user.pk))
+
+
+def record_admin_login_failed(sender: Any, credentials: Any = None, request: Any = None, **kwargs: Any) -> None:
+    """``auth.admin_login_failed`` for a refused session sign-in (the e-mail tried is not stored)."""
+    _record_safely("auth.admin_login_failed", outcome="refused: InvalidCredentials")
+
+
+def _record_safely(action: str, **fields: Any) -> None:
+    try:
+        with transaction.atomic():
+            record(action, **fields)
+    except Exception:
+        log.exception("an audit entry could not be written", action=action)
+
+
 def record_permission_denied(request: Any) -> None:
     """``auth.permission_denied`` for a request refused with 403; never turns the 403 into a 500."""
     try:

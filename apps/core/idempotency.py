@@ -2,7 +2,9 @@
 
 The first request with a key runs in one transaction with the key's record: if it
 succeeds (2xx), its response is stored with the key and both commit together; if
-it fails, or the process dies, both roll back and the key is free again. So a
+it is refused, the key is deleted (its command rolled back on its own) and the
+refusal's audit entry stays; if it raises, or the process dies, everything rolls
+back. In every case the key is free again. So a
 key never outlives a request that did not finish, and a finished request never
 loses its key. A later request with the same key and the same method, path and
 body gets the stored response, marked ``Idempotent-Replayed: true``, without
@@ -53,7 +55,9 @@ def idempotent(method: View) -> View:
                 return _answer_repeat(request, record, fingerprint)
             response = method(view, request, *args, **kwargs)
             if not 200 <= response.status_code < 300:
-                transaction.set_rollback(True)  # nothing of a failed request stays, its key included
+                # The command's own writes were rolled back with its unit of work; the key goes too, so the
+                # client may retry with it. What stays is the refusal's audit entry.
+                record.delete()
                 return response
             record.status_code = response.status_code
             record.response_body = response.data

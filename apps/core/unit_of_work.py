@@ -131,8 +131,12 @@ class UnitOfWorkMiddleware:
             raise
         if not (isinstance(result, Ok) and getattr(message, "transactional", True)):
             # A refusal's changes were rolled back, so its entry needs a transaction of its own; so does
-            # a non-transactional command (its sub-commands leave entries of their own as well).
-            self._audit_alone(message, result)
+            # a non-transactional command (its sub-commands leave entries of their own as well). A failing
+            # audit write is logged: it must not turn the refusal the caller is owed into a 500.
+            try:
+                self._audit_alone(message, result)
+            except Exception:
+                log.exception("the audit entry of a command could not be written", command=type(message).__name__)
         return result
 
     def _dispatch(self, message: Any, call_next: Callable[[Any], Result[Any, Exception]]) -> Result[Any, Exception]:

@@ -77,7 +77,7 @@ def test_every_command_through_the_api_leaves_exactly_one_entry_with_its_actor_a
     assert (registered.actor, registered.outcome) == ("anonymous", "ok")
     assert (registered.target_type, registered.target_id) == ("User", ada_id)
     assert (registered.ip, registered.user_agent) == ("127.0.0.1", "orderflow-tests/1.0")
-    assert registered.changes == {"email": "[redacted]", "password": "[redacted]", "display_name": "Ada"}
+    assert registered.changes == {"email": "[redacted]", "password": "[redacted]", "display_name": "[redacted]"}
     signed_in = only_entry(signing_in, "AuthenticateUser")
     assert (signed_in.outcome, signed_in.target_id) == ("ok", ada_id)
     for correlation_id, action in ((placing, "PlaceOrder"), (cancelling, "CancelOrder")):
@@ -240,3 +240,32 @@ def test_a_refund_is_audited_once_as_itself_and_once_per_command_it_runs(api):
     recorded = only_entry(refunding, "RecordProviderRefund")
     assert (recorded.actor, recorded.outcome, recorded.target_id) == (f"user:{boss['id']}", "ok", str(invoice_id))
     assert recorded.id < refund.id  # the refund's own entry is written once it has finished
+
+
+@pytest.mark.django_db
+def test_an_order_refused_under_an_idempotency_key_is_audited_and_frees_the_key(api):
+    ada = account(api, "ida@example.com")
+    bad = {"currency": "EUR", "items": [{"sku": "A", "quantity": 1, "unit_price": "1.001"}]}
+    refused_id = request_id()
+
+    refused = api.post(
+        "/api/v2/orders", bad, format="json", HTTP_IDEMPOTENCY_KEY="k-1", HTTP_X_REQUEST_ID=refused_id, **ada["auth"]
+    )
+
+    assert refused.status_code == 400
+    assert only_entry(refused_id, "PlaceOrder").outcome == "refused: ValidationError"
+    good = {"currency": "EUR", "items": [{"sku": "A", "quantity": 1, "unit_price": "1.00"}]}
+    assert api.post("/api/v2/orders", good, format="json", HTTP_IDEMPOTENCY_KEY="k-1", **ada["auth"]).status_code == 201
+
+
+@pytest.mark.django_db
+def test_admin_sign_ins_are_audited_without_the_address_tried(client):
+    user = UserRow.objects.create_superuser(email="root@example.com", password=PASSWORD)
+
+    client.post("/admin/login/?next=/admin/", {"username": "root@example.com", "password": "wrong"})
+    client.post("/admin/login/?next=/admin/", {"username": "root@example.com", "password": PASSWORD})
+
+    failed, succeeded = AuditEntry.objects.filter(action__startswith="auth.admin_login").order_by("id")
+    assert (failed.action, failed.outcome) == ("auth.admin_login_failed", "refused: InvalidCredentials")
+    assert "root@example.com" not in str(failed.changes)
+    assert (succeeded.action, succeeded.target_id) == ("auth.admin_login_succeeded", str(user.pk))

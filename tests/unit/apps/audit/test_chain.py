@@ -59,10 +59,25 @@ def linked(count: int) -> list[dict[str, object]]:
 
 
 @pytest.mark.parametrize(
-    "name", ["password", "new_password", "api_token", "client_secret", "refresh", "access", "customer_email", "EMAIL"]
+    "name",
+    [
+        "password",
+        "new_password",
+        "api_token",
+        "client_secret",
+        "refresh",
+        "access",
+        "api_key",
+        "authorization",
+        "signature",
+        "customer_email",
+        "EMAIL",
+        "display_name",
+        "reason",
+    ],
 )
-def test_a_field_naming_a_secret_or_an_email_is_redacted(name):
-    assert chain.redacted({name: "hunter2", "reason": "x"}) == {name: chain.REDACTED, "reason": "x"}
+def test_a_field_naming_a_secret_or_personal_data_is_redacted(name):
+    assert chain.redacted({name: "hunter2", "sku": "x"}) == {name: chain.REDACTED, "sku": "x"}
 
 
 def test_redaction_reaches_nested_dataclasses_and_turns_values_into_plain_json():
@@ -77,7 +92,7 @@ def test_redaction_reaches_nested_dataclasses_and_turns_values_into_plain_json()
     assert chain.redacted(command) == {
         "email": chain.REDACTED,
         "password": chain.REDACTED,
-        "display_name": "Ada",
+        "display_name": chain.REDACTED,
         "lines": [{"sku": "SKU-1", "unit_price": "12.30"}],
         "owner": str(USER),
     }
