@@ -70,6 +70,7 @@ class Environment:
     secure_ssl_redirect: bool
     secure_hsts_seconds: int
     behind_tls_proxy: bool
+    trusted_proxy_count: int
     payment_provider: str
     payment_provider_api_key: str
     payment_provider_api_base: str
@@ -143,6 +144,7 @@ def load(environ_: Mapping[str, str], *, base_dir: Path = BASE_DIR) -> Environme
         secure_ssl_redirect=_flag(env, ("SECURE_SSL_REDIRECT",), not debug),
         secure_hsts_seconds=_whole_number(env, "SECURE_HSTS_SECONDS", 0 if debug else 31_536_000, minimum=0),
         behind_tls_proxy=_flag(env, ("BEHIND_TLS_PROXY",), False),
+        trusted_proxy_count=_whole_number(env, "TRUSTED_PROXY_COUNT", 0, minimum=0),
         payment_provider=provider,
         payment_provider_api_key=provider_api_key,
         payment_provider_api_base=env.str("PAYMENT_PROVIDER_API_BASE", DEFAULT_PAYMENT_PROVIDER_API_BASE),

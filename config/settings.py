@@ -171,6 +171,9 @@ RATE_LIMIT_REGISTER = ENV.rate_limit_register
 RATE_LIMIT_WRITES = ENV.rate_limit_writes
 RATE_LIMIT_ADMIN_LOGIN = ENV.rate_limit_admin_login
 RATELIMIT_VIEW = "apps.core.problems.rate_limited"
+# The client's address behind TRUSTED_PROXY_COUNT proxies, for the per-IP limits and the audit trail.
+TRUSTED_PROXY_COUNT = ENV.trusted_proxy_count
+RATELIMIT_IP_META_KEY = "apps.observability.requests.rate_limit_ip"
 
 # The most lines one order may have (a bigger order is refused with 400).
 ORDER_MAX_LINES = ENV.order_max_lines

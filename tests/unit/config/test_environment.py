@@ -230,7 +230,7 @@ def test_sizes_and_lifetimes_must_be_positive_whole_numbers(base_dir, name, valu
         load({**PRODUCTION, name: value}, base_dir=base_dir)
 
 
-@pytest.mark.parametrize("name", ["SECURE_HSTS_SECONDS", "DATABASE_CONN_MAX_AGE"])
+@pytest.mark.parametrize("name", ["SECURE_HSTS_SECONDS", "DATABASE_CONN_MAX_AGE", "TRUSTED_PROXY_COUNT"])
 @pytest.mark.parametrize(("value", "message"), [("-1", "at least 0"), ("a year", "whole number")])
 def test_hsts_and_connection_age_must_be_whole_numbers_of_at_least_zero(base_dir, name, value, message):
     environ = {**PRODUCTION, "DATABASE_URL": "postgres://app:pw@db/orders", name: value}
@@ -308,3 +308,8 @@ def test_cors_allows_no_origin_unless_listed(base_dir):
     assert load(PRODUCTION, base_dir=base_dir).cors_allowed_origins == []
     listed = load({**PRODUCTION, "CORS_ALLOWED_ORIGINS": "https://shop.example.com,https://a.b"}, base_dir=base_dir)
     assert listed.cors_allowed_origins == ["https://shop.example.com", "https://a.b"]
+
+
+def test_no_proxy_is_trusted_unless_configured(base_dir):
+    assert load(PRODUCTION, base_dir=base_dir).trusted_proxy_count == 0
+    assert load({**PRODUCTION, "TRUSTED_PROXY_COUNT": "2"}, base_dir=base_dir).trusted_proxy_count == 2
