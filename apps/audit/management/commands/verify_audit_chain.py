@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
+from django.db import connection, transaction
 from django.db.models import Max
 
 from apps.audit import chain, recorder
@@ -22,13 +23,21 @@ class Command(OrderflowCommand):
         parser.add_argument("--quiet", action="store_true", help="No progress bar.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # One snapshot for the anchor and the entries: a purge committing midway must not look like a gap.
+        # (Inside a caller's transaction, the caller's isolation applies.)
+        outermost = not connection.in_atomic_block
+        with transaction.atomic():
+            if outermost and connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            self._verify(quiet=options["quiet"])
+
+    def _verify(self, *, quiet: bool) -> None:
         first_id, anchor_hash = recorder.start_of_chain()
         # Entries appended while this runs are left for the next run, so the count printed is what was checked.
         end = AuditEntry.objects.aggregate(end=Max("id"))["end"] or 0
         total = AuditEntry.objects.filter(id__lte=end).count()
-        with progress_bar(
-            self.stdout, total=total, description="verifying", unit="entries", quiet=options["quiet"]
-        ) as bar:
+        with progress_bar(self.stdout, total=total, description="verifying", unit="entries", quiet=quiet) as bar:
             broken = chain.first_broken_link(_entries(bar, end), anchor_hash=anchor_hash, first_id=first_id)
         if broken is not None:
             raise CommandError(str(broken))
