@@ -8,18 +8,10 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from apps.audit.models import AuditAnchor, AuditEntry
+from apps.core.admin import ReadOnlyAdmin
 
 
-class ReadOnlyAuditAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
+class ReadOnlyAuditAdmin(ReadOnlyAdmin):
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         return {}  # not even the "delete selected" action
 

@@ -6,8 +6,6 @@ and a webhook that failed (or was stuck) can be processed again.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
@@ -17,23 +15,11 @@ from django.utils.html import format_html, format_html_join
 
 from apps.billing import webhooks
 from apps.billing.models import InvoiceReadModel, Payment, WebhookEvent
+from apps.core.admin import ReadOnlyAdmin
 from apps.core.composition import command_bus
 from domain.billing.commands import RefundInvoice
 from domain.kernel.money import Money
 from domain.kernel.result import Err
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Nothing here is added, edited or deleted by hand."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class RefundActionForm(ActionForm):

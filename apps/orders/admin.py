@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html_join
 
+from apps.core.admin import ReadOnlyAdmin
 from apps.core.composition import command_bus
 from apps.orders.models import OrderReadModel
 from domain.kernel.messages import Command
@@ -27,7 +28,7 @@ PAYMENT_FIELDS = ("at", "status", "amount", "currency", "payment_id", "provider_
 
 
 @admin.register(OrderReadModel)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdmin):
     list_display = ("id", "customer_email", "status", "total_amount", "currency", "invoice_status", "placed_at")
     list_filter = ("status", "invoice_status", "currency", ("placed_at", admin.DateFieldListFilter))
     search_fields = ("=id", "customer_email")
@@ -61,15 +62,6 @@ class OrderAdmin(admin.ModelAdmin):
         "version",
         "invoice_version",
     )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # orders are placed by customers through the API
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # a read model: it changes only through events
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="Total", ordering="total")
     def total_amount(self, obj: OrderReadModel) -> str:

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
+from apps.core.admin import ReadOnlyAdmin
 from apps.outbox.models import OutboxEntry
 
 # Dead entries, and pending ones waiting out a backoff after a failed publish.
@@ -31,7 +32,7 @@ def requeue(queryset: QuerySet[OutboxEntry]) -> list[Any]:
 
 
 @admin.register(OutboxEntry)
-class OutboxEntryAdmin(admin.ModelAdmin):
+class OutboxEntryAdmin(ReadOnlyAdmin):
     """Read-only: the outbox is written by units of work and drained by the dispatcher."""
 
     list_display = (
@@ -50,15 +51,6 @@ class OutboxEntryAdmin(admin.ModelAdmin):
     ordering = ("-created_at",)
     actions = ["requeue_entries"]
     show_full_result_count = False  # no COUNT(*) over the whole history on every page
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_requeue_permission(self, request: HttpRequest) -> bool:
         """Requeueing needs the model's change permission, though rows are never edited here."""
