@@ -78,15 +78,13 @@ def capture_payment(cmd: CapturePayment, *, uow: BillingUnitOfWork, clock: Clock
 
     Err: ``ValidationError`` (amount, currency, provider payment id), ``InvoiceNotFoundError``.
     """
-    money = _money(cmd.amount, cmd.currency)
-    if isinstance(money, Err):
-        return money
-    invoice = uow.invoices.get(cmd.invoice_id)
-    if invoice is None:
-        return Err(InvoiceNotFoundError("No invoice has this id."))
+    found = _invoice_and_money(uow, cmd.invoice_id, cmd.amount, cmd.currency)
+    if isinstance(found, Err):
+        return found
+    invoice, money = found.value
     try:
         invoice.capture(
-            payment_id=ids.new(), provider_payment_id=cmd.provider_payment_id, amount=money.value, now=clock.now()
+            payment_id=ids.new(), provider_payment_id=cmd.provider_payment_id, amount=money, now=clock.now()
         )
     except InvalidValueError as exc:
         return Err(ValidationError.for_field(exc.field, exc.message))
@@ -100,17 +98,15 @@ def record_payment_failure(
 
     Err: ``ValidationError`` (amount, currency, provider payment id, reason), ``InvoiceNotFoundError``.
     """
-    money = _money(cmd.amount, cmd.currency)
-    if isinstance(money, Err):
-        return money
-    invoice = uow.invoices.get(cmd.invoice_id)
-    if invoice is None:
-        return Err(InvoiceNotFoundError("No invoice has this id."))
+    found = _invoice_and_money(uow, cmd.invoice_id, cmd.amount, cmd.currency)
+    if isinstance(found, Err):
+        return found
+    invoice, money = found.value
     try:
         invoice.record_failure(
             payment_id=ids.new(),
             provider_payment_id=cmd.provider_payment_id,
-            amount=money.value,
+            amount=money,
             reason=cmd.reason,
             now=clock.now(),
         )
@@ -181,16 +177,14 @@ def record_provider_refund(cmd: RecordProviderRefund, *, uow: BillingUnitOfWork,
     Err: ``ValidationError`` (amount, currency, refund id), ``InvoiceNotFoundError``,
     ``InvoiceNotPaidError``, ``PartialRefundError``.
     """
-    money = _money(cmd.amount, cmd.currency)
-    if isinstance(money, Err):
-        return money
-    invoice = uow.invoices.get(cmd.invoice_id)
-    if invoice is None:
-        return Err(InvoiceNotFoundError("No invoice has this id."))
+    found = _invoice_and_money(uow, cmd.invoice_id, cmd.amount, cmd.currency)
+    if isinstance(found, Err):
+        return found
+    invoice, money = found.value
     try:
         refunded = invoice.refund(
             provider_refund_id=cmd.provider_refund_id,
-            amount=money.value,
+            amount=money,
             now=clock.now(),
             reason=cmd.reason or "Refunded at the payment provider.",
         )
@@ -206,6 +200,19 @@ def _owned(uow: BillingUnitOfWork, invoice_id: UUID, owner: UUID | None) -> Invo
     if invoice is None or (owner is not None and invoice.customer_id != owner):
         return None
     return invoice
+
+
+def _invoice_and_money(
+    uow: BillingUnitOfWork, invoice_id: UUID, amount: Decimal, currency: str
+) -> Result[tuple[Invoice, Money], ValidationError | InvoiceNotFoundError]:
+    """The invoice a provider's report is about, and the amount it reports (checked first)."""
+    money = _money(amount, currency)
+    if isinstance(money, Err):
+        return money
+    invoice = uow.invoices.get(invoice_id)
+    if invoice is None:
+        return Err(InvoiceNotFoundError("No invoice has this id."))
+    return Ok((invoice, money.value))
 
 
 def _money(amount: Decimal, currency: str) -> Result[Money, ValidationError]:
