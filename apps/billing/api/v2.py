@@ -28,6 +28,7 @@ from apps.core.openapi import problems
 from apps.core.pagination import OpaqueCursorPagination
 from apps.core.ratelimit import limit_writes
 from apps.core.responses import respond
+from apps.core.serializers import MoneyOutput
 
 INVOICE_EXAMPLE = {
     "id": "0b7c2f5e-3c1d-4f7a-9a55-0c6a2f1d9e10",
@@ -50,11 +51,6 @@ INVOICE_EXAMPLE = {
     "voided_at": None,
     "refunded_at": None,
 }
-
-
-class MoneyOutput(serializers.Serializer):
-    amount = serializers.CharField(help_text="Decimal string, to the currency's minor unit.")
-    currency = serializers.CharField(help_text="ISO 4217 code.")
 
 
 class PaymentOutputV2(serializers.Serializer):

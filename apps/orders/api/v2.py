@@ -22,6 +22,7 @@ from apps.core.openapi import problems
 from apps.core.pagination import OpaqueCursorPagination
 from apps.core.ratelimit import limit_writes
 from apps.core.responses import respond, validated
+from apps.core.serializers import MoneyOutput
 from apps.orders.api.v1 import (
     COMMON_ERRORS,
     IDEMPOTENCY_KEY,
@@ -43,12 +44,6 @@ CURSOR_PARAMETERS = [
     OpenApiParameter("cursor", OpenApiTypes.STR, OpenApiParameter.QUERY, description="From a `next`/`previous` link."),
     OpenApiParameter("page_size", OpenApiTypes.INT, OpenApiParameter.QUERY, description="20 by default, at most 100."),
 ]
-
-
-@extend_schema_serializer(component_name="Money")
-class MoneyOutput(serializers.Serializer):
-    amount = serializers.CharField(help_text="A decimal string with the currency's decimal places.")
-    currency = serializers.CharField(help_text="An upper-case ISO 4217 code.")
 
 
 class OrderLineOutputV2(serializers.Serializer):
