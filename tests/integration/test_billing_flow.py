@@ -171,4 +171,5 @@ def test_beat_processes_received_webhooks_every_minute():
 
     assert task.task == "billing.process_webhook_events"
     assert (task.interval.every, task.interval.period, task.enabled) == (1, "minutes", True)
+    current_app.loader.import_default_modules()  # what a worker does when it starts: autodiscover the tasks
     assert "billing.process_webhook_events" in current_app.tasks
