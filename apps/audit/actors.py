@@ -1,5 +1,11 @@
 """Who is acting: a user behind a request, a Celery task, a management command, or nobody signed in.
 
+The audit trail records the actor of every entry; the bus's authorization
+(``apps.security.authorization``) decides what the same actor may do: a system
+actor (a task, a command, a policy, a verified provider webhook) may do
+anything, a user what their roles and grants allow, nobody signed in only
+what is public.
+
 Resolved when an entry is written, not when the request starts: DRF
 authenticates inside the view and then sets ``user`` on the Django request, so
 reading the request held by ``apps.observability.requests`` at dispatch time
@@ -13,7 +19,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -24,10 +30,20 @@ from apps.observability import requests
 class Actor:
     label: str
     id: UUID | None = None
+    user: Any = field(default=None, compare=False, repr=False)
+    """The Django user behind a signed-in actor (for permission checks); None for the system and anonymous."""
 
     @classmethod
-    def user(cls, user_id: UUID) -> Actor:
+    def signed_in(cls, user: Any) -> Actor:
+        return cls(f"user:{user.pk}", user.pk, user)
+
+    @classmethod
+    def for_user_id(cls, user_id: UUID) -> Actor:
         return cls(f"user:{user_id}", user_id)
+
+    @property
+    def is_system(self) -> bool:
+        return self.label == "system" or self.label.startswith("system:")
 
 
 ANONYMOUS = Actor("anonymous")
@@ -55,7 +71,7 @@ def current() -> Actor:
     if request is not None:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            return Actor.user(user.pk)
+            return Actor.signed_in(user)
         return ANONYMOUS
     return process_actor()
 

@@ -74,7 +74,8 @@ class InvoiceAdmin(ReadOnlyAdmin):
         )
 
     def has_refund_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.is_active and request.user.is_staff and self.has_view_permission(request))
+        """Offered to the roles the bus lets refund (``billing_admin``, ``admin``)."""
+        return bool(self.has_view_permission(request) and request.user.has_perm("billing.refund_invoice"))
 
     @admin.action(description="Refund selected invoices", permissions=["refund"])
     def refund(self, request: HttpRequest, queryset: QuerySet[InvoiceReadModel]) -> None:
@@ -82,7 +83,7 @@ class InvoiceAdmin(ReadOnlyAdmin):
         done = 0
         for invoice_id in queryset.values_list("id", flat=True):
             result = command_bus().dispatch(
-                RefundInvoice(invoice_id=invoice_id, owner=None, requested_by=request.user.pk, reason=reason)
+                RefundInvoice(invoice_id=invoice_id, requested_by=request.user.pk, reason=reason)
             )
             if isinstance(result, Err):
                 self.message_user(request, f"{invoice_id}: {_describe(result.error)}", messages.ERROR)

@@ -2,8 +2,9 @@
 
 Handlers read the ``invoices_read`` table (kept up to date by the projection in
 ``projections.py``) as plain values and return DTOs; they never build aggregates.
-Both are scoped by ``owner`` (``apps.core.access.owner_scope``): a customer sees
-their own invoices only, and another customer's invoice is simply not found.
+Who may see which invoice is the authorization middleware's decision
+(``apps.security.rules``): it refuses ``GetInvoice`` for an invoice the caller
+may not see and sets the ``scope`` of ``ListInvoices``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.db.models import QuerySet
 
 from apps.billing.models import InvoiceReadModel
 from apps.core.listing import list_rows
+from apps.security.access import NOTHING, Scope
 from domain.billing.errors import InvoiceNotFoundError
 from domain.billing.model import Invoice
 from domain.kernel.errors import ValidationError
@@ -46,13 +48,16 @@ ORDERINGS = {"-created_at": ("-created_at", "-id"), "created_at": ("created_at",
 
 @dataclass(frozen=True)
 class GetInvoice(Query):
+    """One invoice; the authorization middleware has checked the caller may see it."""
+
     invoice_id: UUID
-    owner: UUID | None
 
 
 @dataclass(frozen=True)
 class ListInvoices(Query):
-    owner: UUID | None
+    """The invoices in ``scope``, which the authorization middleware sets from the caller's roles and grants."""
+
+    scope: Scope = NOTHING
     status: str | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
@@ -142,19 +147,16 @@ def invoice_dto_from_row(row: dict[str, Any]) -> InvoiceDTO:
 
 
 def get_invoice(query: GetInvoice) -> Result[InvoiceDTO, InvoiceNotFoundError]:
-    """Read ``invoices_read``. Err: ``InvoiceNotFoundError`` (also outside the owner's scope,
-    and while a new invoice is not projected yet)."""
-    rows = InvoiceReadModel.objects.filter(pk=query.invoice_id)
-    if query.owner is not None:
-        rows = rows.filter(customer_id=query.owner)
-    row = rows.values(*FIELDS).first()
+    """Read ``invoices_read``. Err: ``InvoiceNotFoundError`` (also while a new invoice is
+    not projected yet)."""
+    row = InvoiceReadModel.objects.filter(pk=query.invoice_id).values(*FIELDS).first()
     if row is None:
         return Err(InvoiceNotFoundError("No invoice has this id."))
     return Ok(invoice_dto_from_row(row))
 
 
 def list_invoices(query: ListInvoices) -> Result[QuerySet[InvoiceReadModel, dict[str, Any]], ValidationError]:
-    """The owner's invoices as ``values(*FIELDS)`` rows for a paginator (map them with ``invoice_dto_from_row``).
+    """The invoices in the query's scope as ``values(*FIELDS)`` rows (map them with ``invoice_dto_from_row``).
 
     Err: ``ValidationError`` (an unknown status or ordering, a range that ends before it starts).
     """

@@ -1,9 +1,10 @@
 """The composition root: the one place where buses, handlers and adapters meet.
 
 Handlers stay plain functions of (message, ports); here each is bound to its
-production adapters. The unit of work is bound per dispatch by
-``UnitOfWorkMiddleware``, which is always the innermost middleware and writes
-each command's audit entry.
+production adapters. Both buses check every message against its rule
+(``apps.security.rules``) before the handler runs. The unit of work is bound
+per dispatch by ``UnitOfWorkMiddleware``, which writes each command's audit
+entry; authorization runs inside it, so a refused command is audited too.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from apps.billing import wiring as billing_wiring
 from apps.core.bus_logging import LoggingMiddleware
 from apps.core.unit_of_work import UnitOfWorkMiddleware, in_unit_of_work
 from apps.orders import wiring as orders_wiring
+from apps.security import rules
+from apps.security.authorization import AuthorizationMiddleware
 from apps.users import queries as user_queries
 from apps.users.passwords import DjangoArgon2PasswordHasher, DjangoPasswordPolicy
 from domain.kernel.bus import CommandBus, QueryBus
@@ -38,6 +41,7 @@ def build_buses() -> Buses:
     commands = CommandBus()
     commands.add_middleware(LoggingMiddleware())
     commands.add_middleware(UnitOfWorkMiddleware(audit=audit.record_command))
+    commands.add_middleware(AuthorizationMiddleware(rules.COMMANDS))
     commands.register(
         user_commands.RegisterUser,
         in_unit_of_work(user_handlers.register_user, hasher=hasher, policy=policy, clock=clock, ids=ids),
@@ -49,6 +53,7 @@ def build_buses() -> Buses:
     )
 
     queries = QueryBus()
+    queries.add_middleware(AuthorizationMiddleware(rules.QUERIES))
     queries.register(user_queries.GetUser, user_queries.get_user)
     orders_wiring.register(commands, queries, clock=clock, ids=ids)
     billing_wiring.register(commands, queries, clock=clock, ids=ids)

@@ -1,4 +1,4 @@
-"""The list queries of the read side: one owner's rows, filtered by status and creation time, in a chosen order.
+"""The list queries of the read side: the rows the caller may see, filtered by status and time, in a chosen order.
 
 Orders and invoices are listed the same way; each context names its read model,
 its statuses, its orderings and the columns it returns.
@@ -9,16 +9,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
-from uuid import UUID
 
 from django.db.models import QuerySet
 
+from apps.security.access import Scope
 from domain.kernel.errors import ValidationError
 from domain.kernel.result import Err, Ok, Result
 
 
 class ListQuery(Protocol):
-    owner: UUID | None
+    scope: Scope
     status: str | None
     created_from: datetime | None
     created_to: datetime | None
@@ -33,7 +33,7 @@ def list_rows(
     orderings: Mapping[str, tuple[str, ...]],
     columns: Sequence[str],
 ) -> Result[QuerySet[Any, dict[str, Any]], ValidationError]:
-    """``rows`` the owner may see (``owner`` None: all), filtered and ordered, as ``values(*columns)``.
+    """``rows`` in the query's scope (set by the authorization middleware), filtered, ordered, as ``values()``.
 
     ``created_from`` and ``created_to`` both include their moment. Err: ``ValidationError``
     naming ``status`` or ``ordering`` when the value is unknown, or ``created_to`` when the
@@ -45,8 +45,7 @@ def list_rows(
         return Err(ValidationError.for_field("ordering", f"Choose one of {', '.join(orderings)}."))
     if query.created_from and query.created_to and query.created_to < query.created_from:
         return Err(ValidationError.for_field("created_to", "The range ends before it starts."))
-    if query.owner is not None:
-        rows = rows.filter(customer_id=query.owner)
+    rows = query.scope.restrict(rows)
     if query.status is not None:
         rows = rows.filter(status=query.status)
     if query.created_from is not None:

@@ -76,17 +76,24 @@ class OrderAdmin(ReadOnlyAdmin):
     def payments_table(self, obj: OrderReadModel) -> str:
         return _table(PAYMENT_FIELDS, obj.payments) if obj.payments else "No payment yet."
 
-    @admin.action(description="Cancel selected orders", permissions=["view"])
+    def has_cancel_permission(self, request: HttpRequest) -> bool:
+        """Offered to the roles the bus lets cancel any order."""
+        return bool(self.has_view_permission(request) and request.user.has_perm("orders.cancel_any_order"))
+
+    def has_ship_permission(self, request: HttpRequest) -> bool:
+        return bool(self.has_view_permission(request) and request.user.has_perm("orders.ship_order"))
+
+    @admin.action(description="Cancel selected orders", permissions=["cancel"])
     def cancel_orders(self, request: HttpRequest, queryset: QuerySet[OrderReadModel]) -> None:
         user_id = request.user.pk
         self._dispatch_each(
             request,
             queryset,
-            lambda order: CancelOrder(order_id=order.id, owner=None, requested_by=user_id),
+            lambda order: CancelOrder(order_id=order.id, requested_by=user_id),
             "cancelled",
         )
 
-    @admin.action(description="Ship selected orders", permissions=["view"])
+    @admin.action(description="Ship selected orders", permissions=["ship"])
     def ship_orders(self, request: HttpRequest, queryset: QuerySet[OrderReadModel]) -> None:
         user_id = request.user.pk
         self._dispatch_each(

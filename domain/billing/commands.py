@@ -58,7 +58,6 @@ class RefundInvoice(Command):
     transactional: ClassVar[bool] = False
 
     invoice_id: UUID
-    owner: UUID | None
     requested_by: UUID
     reason: str
 

@@ -43,6 +43,10 @@ class _Bus(Generic[MessageT]):
     def handles(self, message_type: type[MessageT]) -> bool:
         return message_type in self._handlers
 
+    def message_types(self) -> tuple[type[MessageT], ...]:
+        """Every message type with a handler, in the order they were registered."""
+        return tuple(self._handlers)
+
     def dispatch(self, message: MessageT) -> Result[Any, Exception]:
         """Run ``message`` through the middleware to its handler and return its Result."""
         try:

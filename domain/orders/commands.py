@@ -28,10 +28,9 @@ class PlaceOrder(Command):
 
 @dataclass(frozen=True)
 class CancelOrder(Command):
-    """``owner`` is the customer the caller may act for (``None``: staff, any order)."""
+    """Who may cancel which order is the bus's authorization, not the handler's (``apps.security.rules``)."""
 
     order_id: UUID
-    owner: UUID | None
     requested_by: UUID
     reason: str = ""
 

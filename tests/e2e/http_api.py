@@ -5,6 +5,8 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+from django.contrib.auth.models import Group
+from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from apps.users.models import User as UserRow
@@ -41,9 +43,12 @@ def bearer(pair: dict[str, str]) -> dict[str, str]:
     return {"HTTP_AUTHORIZATION": f"Bearer {pair['access']}"}
 
 
-def make_staff(user_id: str) -> None:
-    """The one raw ORM write the tests allow: there is no command for granting staff."""
+def make_staff(user_id: str, role: str = "admin") -> None:
+    """Staff with a role (``admin`` unless told): the back-office flag and the role's group, as the admin would set."""
+    call_command("sync_roles", verbosity=0)
+    user = UserRow.objects.get(pk=user_id)
     UserRow.objects.filter(pk=user_id).update(is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
 
 
 def assert_problem(response: Any, status: int, slug: str | None, *, with_errors: bool = False) -> dict[str, Any]:

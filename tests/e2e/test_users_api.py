@@ -116,11 +116,11 @@ def test_staff_deactivates_a_user_who_then_can_use_none_of_their_tokens(api, ada
     )
 
 
-def test_a_user_who_is_not_staff_may_not_deactivate_anyone(api, ada, staff):
+def test_a_user_without_an_admin_role_may_not_deactivate_anyone(api, ada, staff):
     response = api.post(deactivate_url(staff["id"]), {"reason": "revenge"}, format="json", **bearer(ada["tokens"]))
 
     body = assert_problem(response, 403, "permission-denied")
-    assert body["detail"] == "You do not have permission to perform this action."
+    assert body["detail"] == "Your roles do not allow this (it takes the permission users.deactivate_user)."
     assert UserRow.objects.get(pk=staff["id"]).is_active is True
 
 

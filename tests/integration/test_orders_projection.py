@@ -99,7 +99,7 @@ def publish(*events: IntegrationEvent) -> None:
 def test_a_placed_then_cancelled_order_is_shown_by_orders_read():
     order = place()
     deliver_events(*orders_consumers())
-    dispatch(CancelOrder(order_id=order.id, owner=CUSTOMER_ID, requested_by=CUSTOMER_ID, reason="oops"))
+    dispatch(CancelOrder(order_id=order.id, requested_by=CUSTOMER_ID, reason="oops"))
 
     deliver_events(*orders_consumers())
 
@@ -149,7 +149,7 @@ def test_billings_events_show_the_invoice_and_payments_and_the_policy_pays_then_
 @pytest.mark.django_db
 def test_a_payment_for_a_cancelled_order_is_consumed_without_paying_it():
     order = place()
-    dispatch(CancelOrder(order_id=order.id, owner=None, requested_by=CUSTOMER_ID))
+    dispatch(CancelOrder(order_id=order.id, requested_by=CUSTOMER_ID))
     deliver_events(*orders_consumers())
     invoice = Invoice(order)
 
@@ -187,7 +187,7 @@ def test_a_billing_event_before_its_order_row_or_after_a_gap_must_wait():
 @pytest.mark.django_db
 def test_rebuilding_orders_read_from_the_history_gives_the_same_rows():
     first, second = place(), place(quantity=1, price="99.99")
-    dispatch(CancelOrder(order_id=second.id, owner=None, requested_by=CUSTOMER_ID))
+    dispatch(CancelOrder(order_id=second.id, requested_by=CUSTOMER_ID))
     invoice = Invoice(first)
     publish(invoice.issued(), invoice.payment("payment_captured"))
     ids = [first.id, second.id]
@@ -202,7 +202,7 @@ def test_rebuilding_orders_read_from_the_history_gives_the_same_rows():
 @pytest.mark.django_db
 def test_one_shuffled_batch_with_duplicates_applies_what_it_can_and_the_rest_on_redelivery():
     first, second = place(), place(quantity=1, price="5.00")
-    dispatch(CancelOrder(order_id=second.id, owner=None, requested_by=CUSTOMER_ID))
+    dispatch(CancelOrder(order_id=second.id, requested_by=CUSTOMER_ID))
     invoice = Invoice(first)
     billing = [invoice.issued(), invoice.payment("payment_failed", status="rejected", reason="amount mismatch")]
     store.append(billing)
@@ -231,7 +231,7 @@ def test_one_shuffled_batch_with_duplicates_applies_what_it_can_and_the_rest_on_
 @pytest.mark.django_db
 def test_a_batch_event_whose_predecessor_is_missing_waits_and_leaves_no_inbox_row():
     order = place()
-    dispatch(CancelOrder(order_id=order.id, owner=None, requested_by=CUSTOMER_ID))
+    dispatch(CancelOrder(order_id=order.id, requested_by=CUSTOMER_ID))
     placed, cancelled = (
         envelope(entry) for entry in OutboxEntry.objects.filter(aggregate_id=order.id).order_by("aggregate_version")
     )

@@ -59,7 +59,7 @@ commands = st.one_of(
     ),
 )
 actor_choices = st.one_of(
-    st.uuids().map(actors.Actor.user), st.sampled_from([actors.CELERY, actors.Actor("system:command seed_db")])
+    st.uuids().map(actors.Actor.for_user_id), st.sampled_from([actors.CELERY, actors.Actor("system:command seed_db")])
 )
 dispatches = st.lists(
     st.tuples(commands, st.sampled_from(sorted(OUTCOMES)), actor_choices, st.uuids().map(lambda u: u.hex)),

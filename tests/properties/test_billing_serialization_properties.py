@@ -21,7 +21,7 @@ from domain.billing.events import InvoiceIssued, InvoiceRefunded, InvoiceVoided,
 from domain.kernel.events import to_integration_event
 from domain.kernel.serialization import from_primitive, to_primitive
 from tests.properties.billing_strategies import invoices_with_history
-from tests.properties.strategies import any_offset_datetimes
+from tests.properties.strategies import any_offset_datetimes, scopes
 
 decimals = st.decimals(allow_nan=False, allow_infinity=False)
 
@@ -39,19 +39,17 @@ commands = st.one_of(
         currency=st.text(),
         reason=st.text(),
     ),
-    st.builds(
-        RefundInvoice, invoice_id=st.uuids(), owner=st.none() | st.uuids(), requested_by=st.uuids(), reason=st.text()
-    ),
+    st.builds(RefundInvoice, invoice_id=st.uuids(), requested_by=st.uuids(), reason=st.text()),
     st.builds(
         RecordProviderRefund, invoice_id=st.uuids(), provider_refund_id=st.text(), amount=decimals, currency=st.text()
     ),
 )
 
 queries = st.one_of(
-    st.builds(GetInvoice, invoice_id=st.uuids(), owner=st.none() | st.uuids()),
+    st.builds(GetInvoice, invoice_id=st.uuids()),
     st.builds(
         ListInvoices,
-        owner=st.none() | st.uuids(),
+        scope=scopes,
         status=st.none() | st.text(),
         created_from=st.none() | any_offset_datetimes,
         created_to=st.none() | any_offset_datetimes,

@@ -23,7 +23,7 @@ from domain.orders.commands import (
 )
 from domain.orders.events import OrderCancelled, OrderPaid, OrderPlaced, OrderRefunded, OrderShipped, PlacedLine
 from domain.orders.model import Order
-from tests.properties.strategies import any_offset_datetimes
+from tests.properties.strategies import any_offset_datetimes, scopes
 from tests.properties.test_orders_domain_properties import orders_with_history, placed_orders
 
 decimals = st.decimals(allow_nan=False, allow_infinity=False)
@@ -38,19 +38,17 @@ commands = st.one_of(
             st.builds(OrderItem, sku=st.text(), quantity=st.integers(), unit_price=decimals), max_size=5
         ).map(tuple),
     ),
-    st.builds(
-        CancelOrder, order_id=st.uuids(), owner=st.none() | st.uuids(), requested_by=st.uuids(), reason=st.text()
-    ),
+    st.builds(CancelOrder, order_id=st.uuids(), requested_by=st.uuids(), reason=st.text()),
     st.builds(ShipOrder, order_id=st.uuids(), shipped_by=st.uuids()),
     st.builds(MarkOrderPaid, order_id=st.uuids(), invoice_id=st.uuids()),
     st.builds(MarkOrderRefunded, order_id=st.uuids(), invoice_id=st.uuids()),
 )
 
 queries = st.one_of(
-    st.builds(GetOrder, order_id=st.uuids(), owner=st.none() | st.uuids()),
+    st.builds(GetOrder, order_id=st.uuids()),
     st.builds(
         ListOrders,
-        owner=st.none() | st.uuids(),
+        scope=scopes,
         status=st.none() | st.sampled_from(STATUSES),
         created_from=st.none() | any_offset_datetimes,
         created_to=st.none() | any_offset_datetimes,

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer
 from rest_framework import serializers
-from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -212,7 +212,7 @@ class MeApi(APIView):
 
 
 class DeactivateUserApi(APIView):
-    permission_classes = [IsAdminUser]
+    """Deactivating an account: for a role with ``users.deactivate_user`` (admin)."""
 
     @extend_schema_serializer(component_name="DeactivateUserInput")
     class InputSerializer(serializers.Serializer):
@@ -223,7 +223,7 @@ class DeactivateUserApi(APIView):
         tags=["users"],
         request=InputSerializer,
         responses={200: UserOutput, **problems(400, 401, 403, 404, 409, *COMMON_ERRORS)},
-        summary="Deactivate a user (staff only)",
+        summary="Deactivate a user (needs users.deactivate_user)",
         examples=[request_example("A reason for the record", {"reason": "Requested by the account holder"})],
     )
     def post(self, request: Request, version: str, user_id: UUID) -> Response:

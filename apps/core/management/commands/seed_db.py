@@ -169,7 +169,6 @@ class Command(OrderflowCommand):
             case "cancelled":
                 return CancelOrder(
                     order_id=order.order_id,
-                    owner=order.customer_id,
                     requested_by=order.customer_id,
                     reason="Ordered by mistake.",
                 )
@@ -181,9 +180,7 @@ class Command(OrderflowCommand):
             case "shipped":
                 return ShipOrder(order_id=order.order_id, shipped_by=staff_id)
             case "refunded":
-                return RefundInvoice(
-                    invoice_id=order.invoice_id, owner=None, requested_by=staff_id, reason="Damaged in transit."
-                )
+                return RefundInvoice(invoice_id=order.invoice_id, requested_by=staff_id, reason="Damaged in transit.")
         return None
 
     def _run(self, description: str, commands: list[BusCommand | None], quiet: bool) -> None:

@@ -1,0 +1,197 @@
+"""Roles and per-object grants over HTTP: owners are granted what they create, a support agent sees the customers
+granted to them and nobody else's, billing admins and auditors get what their roles say, and a list is filtered
+in the database however many objects it holds."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from apps.audit.models import AuditEntry
+from apps.orders.models import Order as OrderRow
+from apps.orders.models import OrderReadModel
+from apps.security.models import InvoiceUserObjectPermission, OrderGroupObjectPermission, OrderUserObjectPermission
+from domain.billing.commands import CapturePayment
+from tests.commands import dispatch
+from tests.e2e.http_api import assert_problem, bearer, make_staff, register, tokens
+from tests.events import deliver_events
+
+pytestmark = pytest.mark.django_db
+
+VERSIONS = ["v1", "v2"]
+ORDER = {"currency": "EUR", "items": [{"sku": "BOOK-1", "quantity": 1, "unit_price": "10.00"}]}
+
+
+def account(api, email: str, *, role: str | None = None) -> dict:
+    user = register(api, email, display_name=email.split("@")[0])
+    if role is not None:
+        make_staff(user["id"], role)
+    return {**user, "auth": bearer(tokens(api, email))}
+
+
+def place(api, who: dict) -> str:
+    response = api.post("/api/v2/orders", ORDER, format="json", **who["auth"])
+    assert response.status_code == 201, response.content
+    deliver_events()  # the read model, and billing's policy issues the invoice
+    return response.json()["id"]
+
+
+def invoice_of(order_id: str) -> uuid.UUID:
+    invoice_id = OrderReadModel.objects.get(pk=order_id).invoice_id
+    assert invoice_id is not None
+    return invoice_id
+
+
+def ids(response) -> set[str]:
+    assert response.status_code == 200, response.content
+    return {row["id"] for row in response.json()["results"]}
+
+
+@pytest.fixture
+def ann(api):
+    return account(api, "ann@example.com")
+
+
+@pytest.fixture
+def bob(api):
+    return account(api, "bob@example.com")
+
+
+@pytest.fixture
+def agent(api):
+    return account(api, "sam@example.com", role="support")
+
+
+def test_the_customer_is_granted_their_order_when_placed_and_their_invoice_when_issued(api, ann):
+    order_id = place(api, ann)
+
+    order_grants = OrderUserObjectPermission.objects.filter(content_object_id=order_id)
+    invoice_grants = InvoiceUserObjectPermission.objects.filter(content_object_id=invoice_of(order_id))
+
+    assert {(str(g.user_id), g.permission.codename) for g in order_grants} == {
+        (ann["id"], "view_order"),
+        (ann["id"], "change_order"),
+    }
+    assert {(str(g.user_id), g.permission.codename) for g in invoice_grants} == {(ann["id"], "view_invoice")}
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_support_agent_sees_the_customer_granted_to_them_and_no_other(api, ann, bob, agent, version):
+    anns, bobs = place(api, ann), place(api, bob)
+    before = api.get(f"/api/{version}/orders/{anns}", **agent["auth"])
+
+    call_command("grant_access", "sam@example.com", customer="ann@example.com", verbosity=0)
+
+    assert_problem(before, 404, "not-found")
+    assert api.get(f"/api/{version}/orders/{anns}", **agent["auth"]).status_code == 200
+    assert api.get(f"/api/{version}/invoices/{invoice_of(anns)}", **agent["auth"]).status_code == 200
+    assert ids(api.get(f"/api/{version}/orders", **agent["auth"])) == {anns}
+    assert ids(api.get(f"/api/{version}/invoices", **agent["auth"])) == {str(invoice_of(anns))}
+    assert_problem(api.get(f"/api/{version}/orders/{bobs}", **agent["auth"]), 404, "not-found")
+    assert_problem(api.get(f"/api/{version}/invoices/{invoice_of(bobs)}", **agent["auth"]), 404, "not-found")
+
+
+def test_a_support_agent_reads_a_granted_order_but_cannot_cancel_it(api, ann, agent):
+    order_id = place(api, ann)
+    call_command("grant_access", "sam@example.com", customer="ann@example.com", verbosity=0)
+
+    response = api.post(f"/api/v2/orders/{order_id}/cancel", {}, format="json", **agent["auth"])
+
+    assert_problem(response, 404, "not-found")
+    assert OrderRow.objects.get(pk=order_id).status == "pending_payment"
+    assert api.post(f"/api/v2/orders/{order_id}/cancel", {}, format="json", **ann["auth"]).status_code == 200
+
+
+def test_revoking_takes_the_access_back_and_both_changes_are_audited(api, ann, agent):
+    order_id = place(api, ann)
+    call_command("grant_access", "sam@example.com", customer="ann@example.com", verbosity=0)
+
+    call_command("grant_access", "sam@example.com", customer="ann@example.com", revoke=True, verbosity=0)
+
+    assert_problem(api.get(f"/api/v2/orders/{order_id}", **agent["auth"]), 404, "not-found")
+    assert ids(api.get("/api/v2/orders", **agent["auth"])) == set()
+    assert api.get(f"/api/v2/orders/{order_id}", **ann["auth"]).status_code == 200  # the owner keeps theirs
+    entries = AuditEntry.objects.filter(action__startswith="access.").order_by("id")
+    assert [(entry.action, entry.target_id, entry.changes["orders"]) for entry in entries] == [
+        ("access.granted", ann["id"], 1),
+        ("access.revoked", ann["id"], 1),
+    ]
+
+
+def test_grant_access_refuses_an_agent_without_the_support_role_and_an_unknown_account(api, ann, bob):
+    with pytest.raises(CommandError, match=r"bob@example\.com has no role that reads granted orders"):
+        call_command("grant_access", "bob@example.com", customer="ann@example.com")
+    with pytest.raises(CommandError, match=r"no account with the e-mail nobody@example\.com"):
+        call_command("grant_access", "nobody@example.com", customer="ann@example.com")
+
+    assert not OrderUserObjectPermission.objects.filter(user_id=bob["id"]).exists()
+
+
+def test_a_grant_to_a_group_reaches_its_members(api, ann, bob):
+    order_id = place(api, ann)
+    desk = Group.objects.create(name="desk")
+    desk.user_set.add(bob["id"])
+    view = Permission.objects.get(content_type__app_label="orders", codename="view_order")
+
+    OrderGroupObjectPermission.objects.create(group=desk, permission=view, content_object_id=order_id)
+
+    assert api.get(f"/api/v2/orders/{order_id}", **bob["auth"]).status_code == 200
+    assert ids(api.get("/api/v2/orders", **bob["auth"])) == {order_id}
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_billing_admin_sees_and_refunds_every_invoice_but_ships_nothing(api, ann, version):
+    admin = account(api, "bill@example.com", role="billing_admin")
+    order_id = place(api, ann)
+    invoice_id = invoice_of(order_id)
+    dispatch(CapturePayment(invoice_id, "pi_1", Decimal("10.00"), "EUR"))
+    deliver_events()
+
+    listed = ids(api.get(f"/api/{version}/invoices", **admin["auth"]))
+    refund = api.post(
+        f"/api/{version}/invoices/{invoice_id}/refund", {"reason": "Returned"}, format="json", **admin["auth"]
+    )
+    ship = api.post(f"/api/{version}/orders/{order_id}/ship", **admin["auth"])
+
+    assert listed == {str(invoice_id)}
+    assert refund.status_code == 200, refund.content
+    assert_problem(ship, 403, "permission-denied")
+
+
+def test_an_auditor_reads_the_audit_log_and_a_customer_may_not(api, ann):
+    auditor = account(api, "audrey@example.com", role="auditor")
+
+    assert api.get("/api/v1/audit-log", **auditor["auth"]).status_code == 200
+    assert_problem(api.get("/api/v1/audit-log", **ann["auth"]), 403, "permission-denied")
+
+
+def test_a_refused_command_is_audited_with_its_reason(api, ann):
+    order_id = place(api, ann)
+
+    api.post(f"/api/v2/orders/{order_id}/ship", **ann["auth"])
+
+    entry = AuditEntry.objects.filter(action="ShipOrder").get()
+    assert (entry.actor, entry.outcome, entry.target_id) == (
+        f"user:{ann['id']}",
+        "refused: AuthorizationError",
+        order_id,
+    )
+
+
+def test_the_order_list_costs_the_same_queries_for_one_order_as_for_twenty(api, ann):
+    place(api, ann)
+    with CaptureQueriesContext(connection) as one:
+        assert len(ids(api.get("/api/v2/orders", {"page_size": 100}, **ann["auth"]))) == 1
+    for _ in range(19):
+        place(api, ann)
+
+    with CaptureQueriesContext(connection) as twenty:
+        assert len(ids(api.get("/api/v2/orders", {"page_size": 100}, **ann["auth"]))) == 20
+
+    assert len(twenty.captured_queries) == len(one.captured_queries)
