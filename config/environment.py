@@ -63,6 +63,7 @@ class Environment:
     outbox_batch_size: int
     outbox_max_attempts: int
     outbox_retention_days: int
+    audit_retention_days: int
     consumer_max_attempts: int
     order_max_lines: int
     log_level: str
@@ -137,6 +138,7 @@ def load(environ_: Mapping[str, str], *, base_dir: Path = BASE_DIR) -> Environme
         outbox_batch_size=_whole_number(env, "OUTBOX_BATCH_SIZE", 500),
         outbox_max_attempts=_whole_number(env, "OUTBOX_MAX_ATTEMPTS", 10),
         outbox_retention_days=_whole_number(env, "OUTBOX_RETENTION_DAYS", 7),
+        audit_retention_days=_whole_number(env, "AUDIT_RETENTION_DAYS", 0, minimum=0),
         consumer_max_attempts=_whole_number(env, "CONSUMER_MAX_ATTEMPTS", 5),
         order_max_lines=_whole_number(env, "ORDER_MAX_LINES", 50),
         log_level=env.str("LOG_LEVEL", "INFO").upper(),

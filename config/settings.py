@@ -234,6 +234,8 @@ EVENTS_DEAD_LETTER_EXCHANGE = "orderflow.dead-letters"
 OUTBOX_BATCH_SIZE = ENV.outbox_batch_size
 OUTBOX_MAX_ATTEMPTS = ENV.outbox_max_attempts
 OUTBOX_RETENTION_DAYS = ENV.outbox_retention_days
+#: Days audit entries are kept before beat's daily purge removes them; 0 keeps them for good.
+AUDIT_RETENTION_DAYS = ENV.audit_retention_days
 CONSUMER_MAX_ATTEMPTS = ENV.consumer_max_attempts
 # Where the event consumers are registered (the admin's requeue action looks them up here).
 EVENT_CONSUMERS = "apps.core.event_handlers.CONSUMERS"

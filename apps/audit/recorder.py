@@ -11,6 +11,7 @@ shows as a gap.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -166,6 +167,15 @@ def start_of_chain() -> tuple[int, str]:
     if anchor is None:
         return 1, chain.GENESIS_HASH
     return anchor[0] + 1, anchor[1]
+
+
+def purge_older_than(days: int) -> tuple[int, int | None]:
+    """Purge every entry up to the newest one older than ``days``: (entries removed, last id removed or None)."""
+    cutoff = timezone.now() - timedelta(days=days)
+    last = AuditEntry.objects.filter(occurred_at__lt=cutoff).order_by("-id").values_list("id", flat=True).first()
+    if last is None:
+        return 0, None
+    return purge_through(last), last
 
 
 def purge_through(entry_id: int) -> int:

@@ -12,9 +12,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
 
 from apps.audit import chain, recorder
 from apps.audit.models import AppendOnlyError, AuditAnchor, AuditEntry
+from apps.audit.tasks import purge_expired_audit_entries
 from apps.core.composition import command_bus
 from domain.kernel.result import Ok
 from domain.users.commands import RegisterUser
@@ -94,6 +96,25 @@ def test_the_purge_removes_the_oldest_entries_through_its_named_path_and_the_cha
     assert verify() == f"audit chain intact: {AuditEntry.objects.count()} entries"
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {TABLE} WHERE id = %s", [kept[0].id])  # the purge's setting did not linger
+
+
+@pytest.mark.django_db
+def test_beats_daily_purge_keeps_the_retention_period_and_everything_when_it_is_zero(settings):
+    with mock.patch("django.utils.timezone.now", return_value=timezone.now() - timedelta(days=400)):
+        old = write(2)
+    recent = write(1)
+    task = PeriodicTask.objects.get(name="audit: purge entries past retention")
+
+    settings.AUDIT_RETENTION_DAYS = 0
+    kept_all = purge_expired_audit_entries()
+    settings.AUDIT_RETENTION_DAYS = 365
+    purged = purge_expired_audit_entries()
+
+    assert (task.task, task.interval.every, task.interval.period) == ("audit.purge_expired", 1, "days")
+    assert (kept_all, purged) == (0, 2)
+    assert AuditAnchor.objects.latest().last_entry_id == old[-1].id
+    assert AuditEntry.objects.filter(id=recent[0].id).exists()
+    assert verify() == f"audit chain intact: {AuditEntry.objects.count()} entries"
 
 
 @pytest.mark.django_db(transaction=True)

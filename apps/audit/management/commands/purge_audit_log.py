@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
-from django.utils import timezone
 
 from apps.audit import recorder
-from apps.audit.models import AuditEntry
 from apps.core.commands import OrderflowCommand
 
 
@@ -26,10 +23,8 @@ class Command(OrderflowCommand):
         days = options["older_than_days"]
         if days < 1:
             raise CommandError("--older-than-days must be at least 1")
-        cutoff = timezone.now() - timedelta(days=days)
-        last = AuditEntry.objects.filter(occurred_at__lt=cutoff).order_by("-id").values_list("id", flat=True).first()
+        deleted, last = recorder.purge_older_than(days)
         if last is None:
             self.stdout.write(f"no audit entries older than {days} days")
             return
-        deleted = recorder.purge_through(last)
         self.stdout.write(f"purged {deleted} audit entries up to #{last}; the chain now starts after it")
