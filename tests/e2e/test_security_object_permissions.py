@@ -17,6 +17,7 @@ from apps.audit.models import AuditEntry
 from apps.orders.models import Order as OrderRow
 from apps.orders.models import OrderReadModel
 from apps.security.models import InvoiceUserObjectPermission, OrderGroupObjectPermission, OrderUserObjectPermission
+from apps.users.models import User as UserRow
 from domain.billing.commands import CapturePayment
 from tests.commands import dispatch
 from tests.e2e.http_api import assert_problem, bearer, make_staff, register, tokens
@@ -195,3 +196,16 @@ def test_the_order_list_costs_the_same_queries_for_one_order_as_for_twenty(api, 
         assert len(ids(api.get("/api/v2/orders", {"page_size": 100}, **ann["auth"]))) == 20
 
     assert len(twenty.captured_queries) == len(one.captured_queries)
+
+
+def test_the_back_office_lists_who_holds_which_grant_and_edits_none(api, ann, client):
+    order_id = place(api, ann)
+    client.force_login(UserRow.objects.create_superuser("root@example.com", "a sufficiently long passphrase"))
+
+    found = client.get("/admin/security/orderuserobjectpermission/", {"q": "ann@example.com"})
+    add = client.get("/admin/security/orderuserobjectpermission/add/")
+
+    assert found.status_code == 200
+    assert order_id in found.content.decode()
+    assert found.context["cl"].result_count == 2  # view_order and change_order
+    assert add.status_code == 403
