@@ -62,8 +62,17 @@ def acting_as(actor: Actor) -> Iterator[Actor]:
         _acting.reset(token)
 
 
+_web_process = False
+
+
+def mark_web_process() -> None:
+    """Called by the WSGI and ASGI entry points: in a web server, code outside a request acts as nobody."""
+    global _web_process
+    _web_process = True
+
+
 def current() -> Actor:
-    """The explicit actor if one is set, else the request's user, else the process (a command or the system)."""
+    """The explicit actor if one is set, else the request's user, else the process's actor (``process_actor``)."""
     explicit = _acting.get()
     if explicit is not None:
         return explicit
@@ -77,16 +86,22 @@ def current() -> Actor:
 
 
 def process_actor(argv: list[str] | None = None) -> Actor:
-    """``system:command <name>`` under ``manage.py <name>``; plain ``system`` otherwise."""
+    """Who acts outside any request and task: nobody in a web server (WSGI, ASGI, ``runserver``),
+    ``system:command <name>`` under ``manage.py <name>``, plain ``system`` otherwise (a worker, a script)."""
     argv = sys.argv if argv is None else argv
     program = os.path.basename(argv[0]) if argv else ""
-    if program in {"manage.py", "django-admin"} and len(argv) > 1:
-        return Actor(f"system:command {argv[1]}")
+    command = argv[1] if len(argv) > 1 else ""
+    if _web_process or (program in {"manage.py", "django-admin"} and command == "runserver"):
+        return ANONYMOUS
+    if program in {"manage.py", "django-admin"} and command:
+        return Actor(f"system:command {command}")
     return Actor("system")
 
 
 def _task_started(**kwargs: Any) -> None:
-    kwargs["task"].request.audit_actor_token = _acting.set(CELERY)
+    """A task acts as ``system:celery``, unless it runs eagerly for a request: then it keeps that caller."""
+    caller = current()
+    kwargs["task"].request.audit_actor_token = _acting.set(CELERY if caller.is_system else caller)
 
 
 def _task_finished(**kwargs: Any) -> None:

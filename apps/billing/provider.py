@@ -11,16 +11,33 @@ from __future__ import annotations
 import threading
 import uuid
 from decimal import Decimal
+from typing import Any
 
 import stripe
 import structlog
 from django.conf import settings
 
+from apps.audit.actors import Actor, acting_as
 from domain.billing.errors import PaymentProviderError, PaymentProviderUnavailableError
 from domain.billing.ports import PaymentProvider
 from domain.kernel.money import Money
 
 log = structlog.get_logger(__name__)
+
+PAYMENT_PROVIDER = Actor("system:payment-provider")
+"""Who records what the provider reported (a verified webhook, its answer to a refund): a system actor,
+so only these paths, never a user, may send the commands that record it."""
+
+
+def as_provider_report(dispatch: Any) -> Any:
+    """``dispatch`` for commands that record what the provider answered, sent as ``PAYMENT_PROVIDER``."""
+
+    def dispatch_report(command: Any) -> Any:
+        with acting_as(PAYMENT_PROVIDER):
+            return dispatch(command)
+
+    return dispatch_report
+
 
 #: Stripe counts these currencies in whole units and these in thousandths; every other in hundredths.
 #: Where ISO 4217 disagrees (ISK is 0 there, MGA 2, IQD and LYD 3), Stripe's count is what its API means.

@@ -28,9 +28,9 @@ import structlog
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.audit.actors import Actor, acting_as
+from apps.audit.actors import acting_as
 from apps.billing.models import WebhookEvent
-from apps.billing.provider import money_from_stripe
+from apps.billing.provider import PAYMENT_PROVIDER, money_from_stripe
 from apps.core.composition import command_bus
 from domain.billing.commands import CapturePayment, RecordPaymentFailure, RecordProviderRefund
 from domain.billing.errors import InvoiceNotPaidError
@@ -47,8 +47,6 @@ HANDLED_TYPES = ("payment_intent.succeeded", "payment_intent.payment_failed", "c
 #: How long a refund that arrived before its payment's capture waits for it.
 WAIT_FOR_CAPTURE = timedelta(hours=24)
 WAITING_FOR_CAPTURE = "the refunded payment is not captured yet; tried again every minute"
-#: Who the commands of a verified webhook act as: a system actor, so the bus's authorization lets them through.
-PAYMENT_PROVIDER = Actor("system:payment-provider")
 
 
 class WebhookRejected(Exception):

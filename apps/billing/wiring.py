@@ -6,7 +6,7 @@ from functools import partial
 from uuid import UUID
 
 from apps.billing import queries
-from apps.billing.provider import payment_provider
+from apps.billing.provider import as_provider_report, payment_provider
 from apps.billing.repository import DjangoInvoiceRepository
 from apps.core.unit_of_work import in_unit_of_work
 from domain.billing import commands, handlers
@@ -23,11 +23,15 @@ def register(command_bus: CommandBus, query_bus: QueryBus, *, clock: Clock, ids:
     command_bus.register(
         commands.RecordPaymentFailure, in_unit_of_work(handlers.record_payment_failure, clock=clock, ids=ids)
     )
-    # A refund is not one transaction: it reads, calls the provider, then records (RecordProviderRefund).
+    # A refund is not one transaction: it reads, calls the provider, then records (RecordProviderRefund)
+    # what the provider answered, as the provider: the caller was authorized for RefundInvoice.
     command_bus.register(
         commands.RefundInvoice,
         partial(
-            handlers.refund_invoice, load=_load_invoice, provider=payment_provider(), dispatch=command_bus.dispatch
+            handlers.refund_invoice,
+            load=_load_invoice,
+            provider=payment_provider(),
+            dispatch=as_provider_report(command_bus.dispatch),
         ),
     )
     command_bus.register(commands.RecordProviderRefund, in_unit_of_work(handlers.record_provider_refund, clock=clock))

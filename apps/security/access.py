@@ -50,9 +50,13 @@ def granted(user_id: UUID, permission: str, model: type[models.Model]) -> models
     return models.Q(pk__in=to_user.values("content_object_id")) | models.Q(pk__in=to_groups.values("content_object_id"))
 
 
-def holds(user_id: UUID, permission: str, model: type[models.Model], pk: UUID) -> bool:
-    """Whether the user holds ``permission`` on the ``model`` object ``pk`` (False when there is no such object)."""
-    return model._default_manager.filter(granted(user_id, permission, model), pk=pk).exists()
+def holds(user_id: UUID, permission: str, model: type[models.Model], pk: UUID, *, owned_by: UUID | None = None) -> bool:
+    """Whether the user holds ``permission`` on the ``model`` object ``pk`` (False when there is no such object);
+    with ``owned_by``, only if that customer's too."""
+    objects = model._default_manager.filter(granted(user_id, permission, model), pk=pk)
+    if owned_by is not None:
+        objects = objects.filter(customer_id=owned_by)
+    return objects.exists()
 
 
 def grant(user_id: UUID, model: type[models.Model], object_ids: Iterable[UUID], permissions: Iterable[str]) -> int:
@@ -88,7 +92,8 @@ def grant_owner(model: type[models.Model], value: Any) -> None:
 
 @dataclass(frozen=True)
 class Scope:
-    """The objects a list query may answer with: every one, or those ``user_id`` holds ``permission`` on.
+    """The objects a list query may answer with: every one, or those ``user_id`` holds ``permission`` on
+    (with ``owned_by``: only that customer's among them).
 
     ``model`` (``"orders.Order"``) is the model the grants are on. Plain values
     only, so a query stays comparable and serializable. The default scope is
@@ -100,14 +105,17 @@ class Scope:
     user_id: UUID | None = None
     permission: str = ""
     model: str = ""
+    owned_by: UUID | None = None
 
     @classmethod
     def all(cls) -> Scope:
         return cls(everything=True)
 
     @classmethod
-    def granted_to(cls, user_id: UUID, permission: str, model: type[models.Model]) -> Scope:
-        return cls(user_id=user_id, permission=permission, model=model._meta.label)
+    def granted_to(
+        cls, user_id: UUID, permission: str, model: type[models.Model], *, owned_by: UUID | None = None
+    ) -> Scope:
+        return cls(user_id=user_id, permission=permission, model=model._meta.label, owned_by=owned_by)
 
     def restrict(self, rows: models.QuerySet[Any]) -> models.QuerySet[Any]:
         """``rows`` (a read model keyed like ``model``) narrowed to this scope, in the same SQL query."""
@@ -115,7 +123,8 @@ class Scope:
             return rows
         if self.user_id is None or not self.model:
             return rows.none()
-        return rows.filter(granted(self.user_id, self.permission, django_apps.get_model(self.model)))
+        rows = rows.filter(granted(self.user_id, self.permission, django_apps.get_model(self.model)))
+        return rows if self.owned_by is None else rows.filter(customer_id=self.owned_by)
 
 
 NOTHING = Scope()

@@ -4,10 +4,11 @@ Every command and query is checked here before its handler runs, whichever
 door it came through (API, admin action, management command, Celery task):
 
 - the **caller** is the current actor (``apps.audit.actors``): the system (a
-  task, a command, a policy, a verified provider webhook) may do anything; a
-  signed-in user may do what their roles give them (Django permissions through
-  groups, ``manage.py sync_roles``; every active account has the ``customer``
-  role); nobody signed in may do only what is public;
+  task, a management command, a policy, a verified provider webhook) may do
+  anything; a signed-in user may do what their roles give them (Django
+  permissions through groups, ``manage.py sync_roles``; every active account has
+  the ``customer`` role) on the objects they hold grants on; nobody signed in
+  (and a web process outside any request) may do only what is public;
 - the **rule** of the message's type says what it takes (``apps.security.rules``);
   a message type without a rule is refused, so a new command is closed until
   someone decides who may send it.
@@ -15,7 +16,10 @@ door it came through (API, admin action, management command, Celery task):
 A refusal is an ``Err``: ``AuthenticationError`` (401) for nobody signed in,
 ``AuthorizationError`` (403) for a role that lacks a permission, and the
 context's not-found error (404) for an object the caller may not see, so that
-another customer's order and no order at all answer alike. The command bus
+another customer's order and no order at all answer alike. The owner grants of
+what a command creates are written after its handler, in its transaction (the
+grant tables' foreign keys are deferred to the commit, so the order or invoice
+row may be flushed after them). The command bus
 registers this middleware inside the unit of work, so a refused command is
 audited like any other.
 """
@@ -72,9 +76,15 @@ class Caller:
             return False
         return permission in BASELINE or bool(self.user.has_perm(permission))
 
-    def holds(self, permission: str, model: type[models.Model], pk: Any) -> bool:
-        """The object grant ``permission`` on one ``model`` object."""
-        return self.system or (self.signed_in and holds(self.id, permission, model, pk))
+    def holds(self, permission: str, model: type[models.Model], pk: Any, *, own: bool = False) -> bool:
+        """The object grant ``permission`` on one ``model`` object (with ``own``: one of the caller's own)."""
+        if self.system:
+            return True
+        return self.signed_in and holds(self.id, permission, model, pk, owned_by=self.id if own else None)
+
+    def is_(self, user_id: Any) -> bool:
+        """Whether ``user_id`` names the caller; the system may name anyone."""
+        return self.system or user_id == self.id
 
 
 class Rule(Protocol):
@@ -93,6 +103,10 @@ def _not_signed_in() -> Err[AuthenticationError]:
 
 def _lacks(permission: str) -> Err[AuthorizationError]:
     return Err(AuthorizationError(f"Your roles do not allow this (it takes the permission {permission})."))
+
+
+def _in_own_name(field: str) -> Err[AuthorizationError]:
+    return Err(AuthorizationError(f"You may act in your own name only ({field} must be your id)."))
 
 
 class _NothingAfter:
@@ -120,14 +134,17 @@ class SystemOnly(_NothingAfter):
 
 @dataclass(frozen=True)
 class Needs(_NothingAfter):
-    """A role permission (shipping, refunding, deactivating an account)."""
+    """A role permission (shipping, refunding, deactivating an account), used in the caller's own name (``by``)."""
 
     permission: str
+    by: str
 
     def authorize(self, caller: Caller, message: Any) -> Result[Any, Exception]:
         if not caller.signed_in:
             return _not_signed_in()
-        return Ok(message) if caller.may(self.permission) else _lacks(self.permission)
+        if not caller.may(self.permission):
+            return _lacks(self.permission)
+        return Ok(message) if caller.is_(getattr(message, self.by)) else _in_own_name(self.by)
 
 
 @dataclass(frozen=True)
@@ -158,9 +175,7 @@ class ForThemselves:
             return _not_signed_in()
         if not caller.may(self.permission):
             return _lacks(self.permission)
-        if not caller.system and getattr(message, self.field) != caller.id:
-            return Err(AuthorizationError(f"You may do this for yourself only ({self.field} must be your id)."))
-        return Ok(message)
+        return Ok(message) if caller.is_(getattr(message, self.field)) else _in_own_name(self.field)
 
     def done(self, caller: Caller, value: Any) -> None:
         grant_owner(self.creates, value)
@@ -181,42 +196,64 @@ class CreatedBySystem:
 
 @dataclass(frozen=True)
 class OnObject(_NothingAfter):
-    """One object (``field`` holds its id): every one with ``everything``, else with ``role`` and a grant on it.
+    """One object (``field`` holds its id), reached three ways, checked in this order:
 
-    An object the caller may not reach is reported by ``hidden`` as not found.
+    - ``everything``: a role permission that reaches every object of the kind;
+    - ``granted``: a role permission that makes grants on other customers' objects count (support);
+    - ``own``: a role permission for the caller's own objects, which they hold ``grant`` on as owners.
+
+    Acting on a grant also takes ``grant`` on the object. An object the caller
+    may not reach is reported by ``hidden`` as not found; ``by`` names the
+    message's field that must be the caller.
     """
 
     field: str
     model: type[models.Model]
     everything: str
-    role: str
+    own: str
     grant: str
     hidden: Callable[[], Exception]
+    granted: str = ""
+    by: str = ""
 
     def authorize(self, caller: Caller, message: Any) -> Result[Any, Exception]:
         if not caller.signed_in:
             return _not_signed_in()
+        if self.by and not caller.is_(getattr(message, self.by)):
+            return _in_own_name(self.by)
         if caller.may(self.everything):
             return Ok(message)
-        if caller.may(self.role) and caller.holds(self.grant, self.model, getattr(message, self.field)):
+        pk = getattr(message, self.field)
+        if self.granted and caller.may(self.granted) and caller.holds(self.grant, self.model, pk):
+            return Ok(message)
+        if caller.may(self.own) and caller.holds(self.grant, self.model, pk, own=True):
             return Ok(message)
         return Err(self.hidden())
 
 
 @dataclass(frozen=True)
 class Listed(_NothingAfter):
-    """A list: every object with ``everything``, else those the caller holds ``grant`` on (the query's ``scope``)."""
+    """A list (the query's ``scope``): every object with ``everything``; else the objects the caller holds
+    ``grant`` on, anyone's with ``granted`` and their own with ``own``; else nothing."""
 
     model: type[models.Model]
     everything: str
+    granted: str
+    own: str
     grant: str
 
     def authorize(self, caller: Caller, message: Any) -> Result[Any, Exception]:
         if not caller.signed_in:
             return _not_signed_in()
         if caller.may(self.everything):
-            return Ok(dataclasses.replace(message, scope=Scope.all()))
-        return Ok(dataclasses.replace(message, scope=Scope.granted_to(caller.id, self.grant, self.model)))
+            scope = Scope.all()
+        elif caller.may(self.granted):
+            scope = Scope.granted_to(caller.id, self.grant, self.model)
+        elif caller.may(self.own):
+            scope = Scope.granted_to(caller.id, self.grant, self.model, owned_by=caller.id)
+        else:
+            scope = Scope()
+        return Ok(dataclasses.replace(message, scope=scope))
 
 
 class AuthorizationMiddleware:

@@ -237,8 +237,8 @@ def test_a_refund_is_audited_once_as_itself_and_once_per_command_it_runs(api):
     assert response.status_code == 200, response.content
     refund = only_entry(refunding, "RefundInvoice")
     assert (refund.actor, refund.outcome, refund.target_id) == (f"user:{boss['id']}", "ok", str(invoice_id))
-    recorded = only_entry(refunding, "RecordProviderRefund")
-    assert (recorded.actor, recorded.outcome, recorded.target_id) == (f"user:{boss['id']}", "ok", str(invoice_id))
+    recorded = only_entry(refunding, "RecordProviderRefund")  # the provider's answer, recorded as the provider
+    assert (recorded.actor, recorded.outcome, recorded.target_id) == ("system:payment-provider", "ok", str(invoice_id))
     assert recorded.id < refund.id  # the refund's own entry is written once it has finished
 
 

@@ -134,16 +134,32 @@ def test_grant_access_refuses_an_agent_without_the_support_role_and_an_unknown_a
     assert not OrderUserObjectPermission.objects.filter(user_id=bob["id"]).exists()
 
 
-def test_a_grant_to_a_group_reaches_its_members(api, ann, bob):
+def test_a_grant_to_a_group_reaches_its_support_members_but_not_a_plain_customer(api, ann, bob, agent):
     order_id = place(api, ann)
     desk = Group.objects.create(name="desk")
-    desk.user_set.add(bob["id"])
+    desk.user_set.add(bob["id"], agent["id"])
     view = Permission.objects.get(content_type__app_label="orders", codename="view_order")
 
     OrderGroupObjectPermission.objects.create(group=desk, permission=view, content_object_id=order_id)
 
-    assert api.get(f"/api/v2/orders/{order_id}", **bob["auth"]).status_code == 200
-    assert ids(api.get("/api/v2/orders", **bob["auth"])) == {order_id}
+    assert api.get(f"/api/v2/orders/{order_id}", **agent["auth"]).status_code == 200
+    assert ids(api.get("/api/v2/orders", **agent["auth"])) == {order_id}
+    # A customer sees their own orders only, whatever grant reaches them: reading others' takes the support role.
+    assert_problem(api.get(f"/api/v2/orders/{order_id}", **bob["auth"]), 404, "not-found")
+    assert ids(api.get("/api/v2/orders", **bob["auth"])) == set()
+
+
+def test_an_agent_taken_off_support_no_longer_sees_what_they_were_granted(api, ann, agent):
+    order_id = place(api, ann)
+    call_command("grant_access", "sam@example.com", customer="ann@example.com", verbosity=0)
+    assert api.get(f"/api/v2/orders/{order_id}", **agent["auth"]).status_code == 200
+
+    Group.objects.get(name="support").user_set.remove(agent["id"])
+
+    assert_problem(api.get(f"/api/v2/orders/{order_id}", **agent["auth"]), 404, "not-found")
+    assert_problem(api.get(f"/api/v2/invoices/{invoice_of(order_id)}", **agent["auth"]), 404, "not-found")
+    assert ids(api.get("/api/v2/orders", **agent["auth"])) == set()
+    assert ids(api.get("/api/v2/invoices", **agent["auth"])) == set()
 
 
 @pytest.mark.parametrize("version", VERSIONS)

@@ -4,7 +4,8 @@ The agent gets ``view_order`` on each of the customer's orders and
 ``view_invoice`` on each invoice (django-guardian object grants), nothing to
 act with. The grant covers what the customer has when it is run; run it again
 to include later orders. The agent must hold a role that reads granted orders
-(``support`` or ``admin``); the change is written to the audit trail.
+(``support`` or ``admin``), and the grants count only while they do; the change
+is written to the audit trail.
 """
 
 from __future__ import annotations

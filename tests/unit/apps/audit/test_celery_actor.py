@@ -1,6 +1,8 @@
-"""A Celery task acts as ``system:celery``, and only while it runs."""
+"""A Celery task acts as ``system:celery``, and only while it runs; run eagerly for a user, it stays theirs."""
 
 from __future__ import annotations
+
+from uuid import UUID
 
 from apps.audit import actors
 from config.celery import app
@@ -18,5 +20,14 @@ def test_a_task_acts_as_the_celery_system_actor_while_it_runs():
 
     who_acts.apply()
 
-    assert seen == [actors.CELERY]
+    assert seen[-1] == actors.CELERY
     assert actors.current() == before
+
+
+def test_a_task_run_eagerly_for_a_signed_in_user_acts_as_that_user():
+    ada = actors.Actor.for_user_id(UUID("0d1c7a56-3f2e-4b8a-9c61-7e5d4f3a2b10"))
+
+    with actors.acting_as(ada):
+        who_acts.apply()
+
+    assert seen[-1] == ada

@@ -7,7 +7,7 @@ Users here are stand-ins with the two things a rule reads (``is_active``,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from uuid import UUID
 
@@ -74,7 +74,7 @@ def test_a_message_without_a_rule_never_reaches_its_handler():
 
 
 def test_a_role_permission_is_needed_and_the_customer_baseline_is_not_enough():
-    middleware = AuthorizationMiddleware({ShipOrder: Needs("orders.ship_order")})
+    middleware = AuthorizationMiddleware({ShipOrder: Needs("orders.ship_order", by="shipped_by")})
     command = ShipOrder(order_id=ORDER, shipped_by=ADA)
 
     with as_user(FakeUser(ADA)):
@@ -91,7 +91,7 @@ def test_a_role_permission_is_needed_and_the_customer_baseline_is_not_enough():
 
 
 def test_nobody_signed_in_is_told_to_sign_in_and_an_inactive_account_counts_as_nobody():
-    middleware = AuthorizationMiddleware({ShipOrder: Needs("orders.ship_order")})
+    middleware = AuthorizationMiddleware({ShipOrder: Needs("orders.ship_order", by="shipped_by")})
     command = ShipOrder(order_id=ORDER, shipped_by=ADA)
 
     with actors.acting_as(actors.ANONYMOUS):
@@ -139,15 +139,67 @@ def test_a_customer_places_orders_for_themselves_only():
     assert rule.authorize(Caller(system=True), place(BOB)) == Ok(place(BOB))
 
 
-def test_a_list_is_scoped_to_the_callers_grants_unless_a_role_sees_everything():
-    rule = Listed(Order, everything="orders.view_all_orders", grant="orders.view_order")
+def test_a_list_is_scoped_to_everything_to_granted_objects_or_to_the_callers_own_by_role():
+    rule = Listed(
+        Order,
+        everything="orders.view_all_orders",
+        granted="orders.view_granted_orders",
+        own="orders.view_own_orders",
+        grant="orders.view_order",
+    )
     query = ListOrders(status="paid")
 
-    own = rule.authorize(Caller(user=FakeUser(ADA)), query)
-    every = rule.authorize(Caller(user=FakeUser(BOB, frozenset({"orders.view_all_orders"}))), query)
+    def scope_for(user: FakeUser) -> Scope:
+        result = rule.authorize(Caller(user=user), query)
+        assert isinstance(result, Ok)
+        assert result.value.status == "paid"
+        return result.value.scope
 
-    assert own == Ok(
-        ListOrders(status="paid", scope=Scope(user_id=ADA, permission="orders.view_order", model="orders.Order"))
+    assert scope_for(FakeUser(ADA)) == Scope.granted_to(ADA, "orders.view_order", Order, owned_by=ADA)
+    assert scope_for(FakeUser(BOB, frozenset({"orders.view_granted_orders"}))) == Scope.granted_to(
+        BOB, "orders.view_order", Order
     )
-    assert every == Ok(ListOrders(status="paid", scope=Scope.all()))
+    assert scope_for(FakeUser(BOB, frozenset({"orders.view_all_orders"}))) == Scope.all()
     assert query.scope == Scope()  # a list that skipped the middleware shows nothing
+
+
+def test_a_user_acts_in_their_own_name_only():
+    middleware = AuthorizationMiddleware({ShipOrder: Needs("orders.ship_order", by="shipped_by")})
+    shipper = FakeUser(ADA, frozenset({"orders.ship_order"}))
+
+    with as_user(shipper):
+        in_bobs_name, not_seen = through(middleware, ShipOrder(order_id=ORDER, shipped_by=BOB))
+
+    assert isinstance(in_bobs_name, Err)
+    assert str(in_bobs_name.error) == "You may act in your own name only (shipped_by must be your id)."
+    assert not_seen == []
+
+
+@dataclass
+class Spy:
+    """A rule that lets everything through and notes what ``done`` was told."""
+
+    done_with: list = field(default_factory=list)
+
+    def authorize(self, caller, message):
+        return Ok(message)
+
+    def done(self, caller, value):
+        self.done_with.append(value)
+
+
+def test_a_rule_hears_of_the_handlers_value_only_when_it_is_ok():
+    spy = Spy()
+    middleware = AuthorizationMiddleware({ShipOrder: spy})
+    command = ShipOrder(order_id=ORDER, shipped_by=ADA)
+
+    middleware(command, lambda message: Err(AuthorizationError("no")))
+    middleware(command, lambda message: Ok("shipped"))
+
+    assert spy.done_with == ["shipped"]
+
+
+def test_outside_any_request_a_web_server_acts_as_nobody_and_a_command_as_the_system():
+    assert actors.process_actor(["manage.py", "runserver", "8000"]) == actors.ANONYMOUS
+    assert actors.process_actor(["manage.py", "seed_db"]).is_system
+    assert actors.process_actor(["celery", "-A", "config", "worker"]).is_system
