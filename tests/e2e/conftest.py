@@ -2,10 +2,23 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from tests.e2e.http_api import account
+
 
 @pytest.fixture
 def api():
     return APIClient()
+
+
+@pytest.fixture
+def ann(api):
+    """A signed-in customer: her account and ``auth``, her bearer header."""
+    return account(api, "ann@example.com")
+
+
+@pytest.fixture
+def bob(api):
+    return account(api, "bob@example.com")
 
 
 @pytest.fixture

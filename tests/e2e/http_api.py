@@ -51,6 +51,14 @@ def make_staff(user_id: str, role: str = "admin") -> None:
     user.groups.add(Group.objects.get(name=role))
 
 
+def account(client: APIClient, email: str, *, role: str | None = None) -> dict[str, Any]:
+    """A registered user (staff with ``role`` if given) and, under ``auth``, their bearer header."""
+    user = register(client, email, display_name=email.split("@")[0])
+    if role is not None:
+        make_staff(user["id"], role)
+    return {**user, "auth": bearer(tokens(client, email))}
+
+
 def assert_problem(response: Any, status: int, slug: str | None, *, with_errors: bool = False) -> dict[str, Any]:
     """``response`` is an RFC 9457 problem of ``status``; returns its body for further checks.
 

@@ -18,7 +18,7 @@ from domain.billing.commands import CapturePayment, IssueInvoice
 from domain.kernel.result import Ok
 from domain.orders.commands import MarkOrderPaid
 from tests.commands import dispatch
-from tests.e2e.http_api import assert_problem, bearer, make_staff, register, tokens
+from tests.e2e.http_api import account, assert_problem
 from tests.events import deliver_events
 
 pytestmark = pytest.mark.django_db
@@ -27,26 +27,9 @@ VERSIONS = ["v1", "v2"]
 ORDER = {"currency": "EUR", "items": [{"sku": "book-123", "quantity": 2, "unit_price": "12.30"}]}
 
 
-def account(api, email: str, *, staff: bool = False) -> dict:
-    user = register(api, email, display_name=email.split("@")[0])
-    if staff:
-        make_staff(user["id"])
-    return {**user, "auth": bearer(tokens(api, email))}
-
-
-@pytest.fixture
-def ann(api):
-    return account(api, "ann@example.com")
-
-
-@pytest.fixture
-def bob(api):
-    return account(api, "bob@example.com")
-
-
 @pytest.fixture
 def staff(api):
-    return account(api, "boss@example.com", staff=True)
+    return account(api, "boss@example.com", role="admin")
 
 
 def place(api, who: dict, version: str = "v2") -> str:

@@ -20,20 +20,13 @@ from apps.security.models import InvoiceUserObjectPermission, OrderGroupObjectPe
 from apps.users.models import User as UserRow
 from domain.billing.commands import CapturePayment
 from tests.commands import dispatch
-from tests.e2e.http_api import assert_problem, bearer, make_staff, register, tokens
+from tests.e2e.http_api import account, assert_problem
 from tests.events import deliver_events
 
 pytestmark = pytest.mark.django_db
 
 VERSIONS = ["v1", "v2"]
 ORDER = {"currency": "EUR", "items": [{"sku": "BOOK-1", "quantity": 1, "unit_price": "10.00"}]}
-
-
-def account(api, email: str, *, role: str | None = None) -> dict:
-    user = register(api, email, display_name=email.split("@")[0])
-    if role is not None:
-        make_staff(user["id"], role)
-    return {**user, "auth": bearer(tokens(api, email))}
 
 
 def place(api, who: dict) -> str:
@@ -52,16 +45,6 @@ def invoice_of(order_id: str) -> uuid.UUID:
 def ids(response) -> set[str]:
     assert response.status_code == 200, response.content
     return {row["id"] for row in response.json()["results"]}
-
-
-@pytest.fixture
-def ann(api):
-    return account(api, "ann@example.com")
-
-
-@pytest.fixture
-def bob(api):
-    return account(api, "bob@example.com")
 
 
 @pytest.fixture
