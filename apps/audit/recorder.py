@@ -131,6 +131,19 @@ def record_permission_denied(request: Any) -> None:
         log.exception("the audit entry of a refused request could not be written", path=request.path)
 
 
+def record_forbidden_query(message: Any, error: Exception) -> None:
+    """``auth.permission_denied`` for a query refused for a missing permission; never raises.
+
+    Under a request the entry names the endpoint, like a refused request's; elsewhere the query.
+    """
+    request = requests.current()
+    if request is not None:
+        record_permission_denied(request)
+        return
+    outcome = f"refused: {type(error).__name__}"
+    _record_safely("auth.permission_denied", outcome=outcome, target_type="query", target_id=type(message).__name__)
+
+
 def _printable(text: str) -> str:
     """Without NUL characters, which PostgreSQL text cannot hold."""
     return text.replace("\x00", "")

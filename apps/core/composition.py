@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
+from apps.audit import queries as audit_queries
 from apps.audit import recorder as audit
 from apps.billing import wiring as billing_wiring
 from apps.core.bus_logging import LoggingMiddleware
@@ -53,8 +54,9 @@ def build_buses() -> Buses:
     )
 
     queries = QueryBus()
-    queries.add_middleware(AuthorizationMiddleware(rules.QUERIES))
+    queries.add_middleware(AuthorizationMiddleware(rules.QUERIES, on_forbidden=audit.record_forbidden_query))
     queries.register(user_queries.GetUser, user_queries.get_user)
+    queries.register(audit_queries.ListAuditEntries, audit_queries.list_audit_entries)
     orders_wiring.register(commands, queries, clock=clock, ids=ids)
     billing_wiring.register(commands, queries, clock=clock, ids=ids)
     return Buses(commands=commands, queries=queries)

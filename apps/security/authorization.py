@@ -137,14 +137,16 @@ class Needs(_NothingAfter):
     """A role permission (shipping, refunding, deactivating an account), used in the caller's own name (``by``)."""
 
     permission: str
-    by: str
+    by: str = ""
 
     def authorize(self, caller: Caller, message: Any) -> Result[Any, Exception]:
         if not caller.signed_in:
             return _not_signed_in()
         if not caller.may(self.permission):
             return _lacks(self.permission)
-        return Ok(message) if caller.is_(getattr(message, self.by)) else _in_own_name(self.by)
+        if self.by and not caller.is_(getattr(message, self.by)):
+            return _in_own_name(self.by)
+        return Ok(message)
 
 
 @dataclass(frozen=True)
@@ -257,10 +259,17 @@ class Listed(_NothingAfter):
 
 
 class AuthorizationMiddleware:
-    """Checks each message against its rule before the handler runs; see the module's docstring."""
+    """Checks each message against its rule before the handler runs; see the module's docstring.
 
-    def __init__(self, rules: Mapping[type, Rule]) -> None:
+    ``on_forbidden(message, error)`` hears of every refusal for a missing permission (403): the
+    query bus audits them there, as the command bus's unit of work audits refused commands.
+    """
+
+    def __init__(
+        self, rules: Mapping[type, Rule], *, on_forbidden: Callable[[Any, Exception], object] | None = None
+    ) -> None:
         self._rules = rules
+        self._on_forbidden = on_forbidden
 
     def __call__(self, message: Any, call_next: Callable[[Any], Result[Any, Exception]]) -> Result[Any, Exception]:
         rule = self._rules.get(type(message))
@@ -271,6 +280,8 @@ class AuthorizationMiddleware:
         decision = rule.authorize(caller, message)
         if isinstance(decision, Err):
             log.info("message refused", message=type(message).__name__, reason=type(decision.error).__name__)
+            if self._on_forbidden is not None and isinstance(decision.error, AuthorizationError):
+                self._on_forbidden(message, decision.error)
             return decision
         result = call_next(decision.value)
         if isinstance(result, Ok):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from apps.audit import queries as audit_queries
 from apps.billing import queries as invoice_queries
 from apps.billing.models import Invoice
 from apps.orders import queries as order_queries
@@ -69,6 +70,7 @@ COMMANDS: Mapping[type, Rule] = {
 }
 
 QUERIES: Mapping[type, Rule] = {
+    audit_queries.ListAuditEntries: Needs("audit.view_auditentry"),
     user_queries.GetUser: OwnAccount("user_id", otherwise="users.view_user"),
     order_queries.GetOrder: OnObject(
         "order_id",

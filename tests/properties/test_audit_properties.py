@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from apps.audit import actors, chain, recorder
-from apps.audit.api import filtered
 from apps.audit.models import AuditEntry
+from apps.audit.queries import ListAuditEntries, list_audit_entries
 from apps.core.unit_of_work import UnitOfWorkMiddleware
 from domain.kernel.bus import CommandBus
 from domain.kernel.errors import BusinessRuleViolationError, EntityNotFoundError
@@ -111,7 +111,7 @@ def test_every_dispatched_command_leaves_exactly_one_retrievable_entry_and_the_c
             assert entry.occurred_at is not None
             expected_target = getattr(message, "user_id", None) or message.order_id  # type: ignore[attr-defined]
             assert entry.target_id == str(expected_target)
-            assert entry in filtered({"actor": actor.label, "action": entry.action})
+            assert entry in list_audit_entries(ListAuditEntries(actor=actor.label, action=entry.action)).value
             stored = str(entry.changes)
             for secret in ("email", "password", "api_token"):
                 if hasattr(message, secret):

@@ -203,3 +203,20 @@ def test_outside_any_request_a_web_server_acts_as_nobody_and_a_command_as_the_sy
     assert actors.process_actor(["manage.py", "runserver", "8000"]) == actors.ANONYMOUS
     assert actors.process_actor(["manage.py", "seed_db"]).is_system
     assert actors.process_actor(["celery", "-A", "config", "worker"]).is_system
+
+
+def test_only_a_refusal_for_a_missing_permission_is_reported_to_on_forbidden():
+    heard = []
+    middleware = AuthorizationMiddleware(
+        {ShipOrder: Needs("orders.ship_order")}, on_forbidden=lambda message, error: heard.append(type(error))
+    )
+    command = ShipOrder(order_id=ORDER, shipped_by=ADA)
+
+    with as_user(FakeUser(ADA)):
+        through(middleware, command)
+    with actors.acting_as(actors.ANONYMOUS):
+        through(middleware, command)
+    with as_user(FakeUser(ADA, frozenset({"orders.ship_order"}))):
+        through(middleware, command)
+
+    assert heard == [AuthorizationError]
