@@ -138,8 +138,8 @@ def _permission_ids(model: type[models.Model], permissions: Iterable[str]) -> li
         if label != app_label:
             raise ValueError(f"{permission} is not a permission of {app_label}")
         codenames.append(codename)
-    permissions = Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
-    found = dict(permissions.values_list("codename", "id"))
+    rows = Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
+    found = dict(rows.values_list("codename", "id"))
     missing = sorted(set(codenames) - set(found))
     if missing:
         raise LookupError(f"no permission {', '.join(missing)} in {app_label}; run `manage.py migrate` first")

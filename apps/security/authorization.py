@@ -16,12 +16,13 @@ door it came through (API, admin action, management command, Celery task):
 A refusal is an ``Err``: ``AuthenticationError`` (401) for nobody signed in,
 ``AuthorizationError`` (403) for a role that lacks a permission, and the
 context's not-found error (404) for an object the caller may not see, so that
-another customer's order and no order at all answer alike. The owner grants of
-what a command creates are written after its handler, in its transaction (the
-grant tables' foreign keys are deferred to the commit, so the order or invoice
-row may be flushed after them). The command bus
-registers this middleware inside the unit of work, so a refused command is
-audited like any other.
+another customer's order and no order at all answer alike.
+
+The command bus registers this middleware inside the unit of work, so a refused
+command is audited like any other, and the owner grants of what a command
+creates are written in its transaction, after its handler (the grant tables'
+foreign keys are checked at commit, so the order or invoice row may be flushed
+after them).
 """
 
 from __future__ import annotations
@@ -204,9 +205,9 @@ class OnObject(_NothingAfter):
     - ``granted``: a role permission that makes grants on other customers' objects count (support);
     - ``own``: a role permission for the caller's own objects, which they hold ``grant`` on as owners.
 
-    Acting on a grant also takes ``grant`` on the object. An object the caller
-    may not reach is reported by ``hidden`` as not found; ``by`` names the
-    message's field that must be the caller.
+    The last two also take the object grant ``grant`` (django-guardian) on the
+    object itself. An object the caller may not reach is reported by ``hidden``
+    as not found; ``by`` names the message's field that must be the caller.
     """
 
     field: str
