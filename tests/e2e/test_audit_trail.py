@@ -14,7 +14,7 @@ from apps.audit.models import AuditEntry
 from apps.core.composition import command_bus
 from apps.users.models import User as UserRow
 from domain.billing.commands import CapturePayment, IssueInvoice
-from tests.e2e.http_api import PASSWORD, assert_problem, bearer, make_staff, register, sign_in, tokens
+from tests.e2e.http_api import PASSWORD, account, assert_problem, bearer, make_staff, register, sign_in, tokens
 from tests.events import deliver_events
 
 AUDIT_LOG = "/api/v1/audit-log"
@@ -27,11 +27,6 @@ def request_id() -> str:
 
 def entries_of(correlation_id: str) -> list[AuditEntry]:
     return list(AuditEntry.objects.filter(correlation_id=correlation_id).order_by("id"))
-
-
-def account(api, email):
-    user = register(api, email)
-    return {**user, "auth": bearer(tokens(api, email))}
 
 
 def auditor(api, email="audrey@example.com"):

@@ -10,7 +10,7 @@ from apps.orders.models import Order as OrderRow
 from apps.orders.models import OrderReadModel
 from domain.orders.commands import MarkOrderPaid
 from tests.commands import dispatch
-from tests.e2e.http_api import assert_problem, bearer, make_staff, register, tokens
+from tests.e2e.http_api import account, assert_problem
 from tests.events import deliver_events
 
 pytestmark = pytest.mark.django_db
@@ -26,13 +26,6 @@ TWO_LINES = {
 }
 
 
-def account(api, email, *, staff=False):
-    user = register(api, email, display_name=email.split("@")[0])
-    if staff:
-        make_staff(user["id"])
-    return {**user, "auth": bearer(tokens(api, email))}
-
-
 @pytest.fixture
 def ada(api):
     return account(api, "ada@example.com")
@@ -45,7 +38,7 @@ def bob(api):
 
 @pytest.fixture
 def staff(api):
-    return account(api, "boss@example.com", staff=True)
+    return account(api, "boss@example.com", role="admin")
 
 
 def place(api, who, body=None, *, base=V1, **headers):
