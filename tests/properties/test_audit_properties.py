@@ -19,7 +19,7 @@ from domain.kernel.bus import CommandBus
 from domain.kernel.errors import BusinessRuleViolationError, EntityNotFoundError
 from domain.kernel.messages import Command
 from domain.kernel.result import Err, Ok, Result
-from tests.properties.test_projection_properties import rolled_back
+from tests.properties.delivery import rolled_back
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ rolled back, so examples never see each other's rows.
 
 from __future__ import annotations
 
-from collections import Counter, deque
+from collections import Counter
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -19,12 +19,12 @@ from hypothesis import strategies as st
 
 from apps.billing.models import InvoiceReadModel
 from apps.core.event_handlers import INVOICES_READ
-from apps.messaging.consumers import EventConsumer, RetryLater, deliver
+from apps.messaging.consumers import EventConsumer
 from apps.messaging.models import InboxEntry
 from domain.billing.model import Invoice
 from domain.kernel.events import to_integration_event
 from tests.properties.billing_strategies import invoices_with_history
-from tests.properties.test_projection_properties import counting, rolled_back, write_to_outbox
+from tests.properties.delivery import counting, deliver_one_by_one, rolled_back, write_to_outbox
 
 
 def expected_state(invoice: Invoice) -> dict[str, Any]:
@@ -115,18 +115,7 @@ def test_invoices_read_reflects_the_history_whatever_the_order_and_duplicates_of
 
     with rolled_back():
         envelopes = write_to_outbox(events)
-        queue = deque(envelopes[position] for position in schedule)
-        budget = len(events) * len(queue)
-        first_deliveries = retries = 0
-        while queue:
-            assert budget > 0, "the projection stopped making progress"
-            budget -= 1
-            item = queue.popleft()
-            try:
-                first_deliveries += deliver(consumer, item)
-            except RetryLater:
-                retries += 1
-                queue.append(item)
+        first_deliveries, retries = deliver_one_by_one(consumer, envelopes, schedule)
         event(f"events sent back with RetryLater: {'some' if retries else 'none'}")
 
         rows = InvoiceReadModel.objects.in_bulk([invoice.id for invoice in invoices])

@@ -9,7 +9,6 @@ projection). Each delivery run happens in a savepoint that is rolled back.
 
 from __future__ import annotations
 
-from collections import deque
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -19,13 +18,12 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from apps.core.event_handlers import ORDERS_READ
-from apps.messaging.consumers import RetryLater, deliver, deliver_batch
 from apps.messaging.models import InboxEntry
 from apps.orders.models import OrderReadModel
 from domain.kernel.events import IntegrationEvent, to_integration_event
 from domain.orders.model import Order
+from tests.properties.delivery import deliver_in_batches, deliver_one_by_one, rolled_back, write_to_outbox
 from tests.properties.test_orders_domain_properties import orders_with_history
-from tests.properties.test_projection_properties import rolled_back, write_to_outbox
 
 BILLING_STEPS = ("payment_failed", "payment_captured", "invoice_voided", "invoice_refunded")
 
@@ -84,18 +82,8 @@ def histories_and_deliveries(draw: st.DrawFn) -> tuple[list[Order], list[Integra
 
 
 def deliver_all(envelopes: list[dict[str, Any]], schedule: list[int]) -> int:
-    """Deliver in schedule order; RetryLater sends an event to the back of the queue, as the broker does."""
-    queue = deque(envelopes[position] for position in schedule)
-    budget = len(envelopes) * len(queue)
-    first_deliveries = 0
-    while queue:
-        assert budget > 0, "the projection stopped making progress"
-        budget -= 1
-        item = queue.popleft()
-        try:
-            first_deliveries += deliver(ORDERS_READ.consumer, item)
-        except RetryLater:
-            queue.append(item)
+    """Deliver in schedule order to orders_read; the number of first deliveries."""
+    first_deliveries, _ = deliver_one_by_one(ORDERS_READ.consumer, envelopes, schedule)
     return first_deliveries
 
 
@@ -169,14 +157,7 @@ def test_orders_read_ends_in_the_in_order_state_when_events_arrive_in_batches_of
 
     with rolled_back():
         envelopes = write_to_outbox(events)
-        queue = deque(envelopes[position] for position in schedule)
-        budget = len(events) * len(queue)
-        while queue:
-            assert budget > 0, "the projection stopped making progress"
-            budget -= 1
-            batch = [queue.popleft() for _ in range(min(batch_size, len(queue)))]
-            waiting = deliver_batch(ORDERS_READ.consumer, batch)
-            queue.extend(batch[position] for position in sorted(waiting))
+        deliver_in_batches(ORDERS_READ.consumer, envelopes, schedule, batch_size)
         batched = snapshot(orders)
         inbox = InboxEntry.objects.filter(
             consumer=ORDERS_READ.consumer.name, event_id__in=[event.event_id for event in events]

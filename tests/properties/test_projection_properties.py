@@ -11,19 +11,16 @@ other's rows.
 from __future__ import annotations
 
 import json
-from collections import Counter, deque
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections import Counter
 from typing import Any
 from uuid import UUID
 
 import pytest
-from django.db import transaction
 from hypothesis import event, given
 from hypothesis import strategies as st
 
 from apps.core.event_handlers import USERS_READ
-from apps.messaging.consumers import EventConsumer, RetryLater, deliver, deliver_batch
+from apps.messaging.consumers import EventConsumer
 from apps.messaging.models import InboxEntry
 from apps.outbox import store
 from apps.outbox.dispatcher import envelope
@@ -32,6 +29,7 @@ from apps.users.models import UserReadModel
 from domain.kernel.events import IntegrationEvent, to_integration_event
 from domain.kernel.serialization import from_primitive
 from domain.users.model import User
+from tests.properties.delivery import counting, deliver_in_batches, deliver_one_by_one, rolled_back, write_to_outbox
 from tests.properties.strategies import users_with_history
 
 # The envelope of the event backbone issue, field for field.
@@ -52,21 +50,6 @@ ENVELOPE_FIELDS = {
 # What apps.observability.correlation accepts, and W3C trace context.
 request_ids = st.from_regex(r"[A-Za-z0-9._-]{1,128}", fullmatch=True)
 traceparents = st.from_regex(r"00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]", fullmatch=True)
-
-
-@contextmanager
-def rolled_back() -> Iterator[None]:
-    """A savepoint that is always rolled back: one Hypothesis example leaves no row behind."""
-    with transaction.atomic():
-        yield
-        transaction.set_rollback(True)
-
-
-def write_to_outbox(events: list[IntegrationEvent]) -> list[dict[str, Any]]:
-    """Append ``events`` to the outbox and return their envelopes as a consumer decodes them off the wire."""
-    store.append(events)
-    by_id = OutboxEntry.objects.in_bulk([event.event_id for event in events])
-    return [json.loads(json.dumps(envelope(by_id[event.event_id]))) for event in events]
 
 
 def read_model_state(user: User) -> dict[str, Any]:
@@ -99,16 +82,6 @@ def histories_and_deliveries(draw: st.DrawFn) -> tuple[list[User], list[int]]:
     return users, schedule
 
 
-def counting(handle: Callable[[Mapping[str, Any]], None], applied: Counter[str]) -> Callable[[Mapping[str, Any]], None]:
-    """``handle``, counting the events it went through without raising."""
-
-    def wrapper(item: Mapping[str, Any]) -> None:
-        handle(item)
-        applied[item["event_id"]] += 1
-
-    return wrapper
-
-
 # **Feature: architecture-restructuring-2025, Property 7: Projections Update Read Models from Events**
 # **Validates: Requirements 4.2**
 @pytest.mark.django_db
@@ -132,19 +105,7 @@ def test_users_read_reflects_the_history_whatever_the_order_and_duplicates_of_de
 
     with rolled_back():
         envelopes = write_to_outbox(events)
-        queue = deque(envelopes[position] for position in schedule)
-        # Each pass over the queue applies at least the next event of some user.
-        budget = len(events) * len(queue)
-        first_deliveries = retries = 0
-        while queue:
-            assert budget > 0, "the projection stopped making progress"
-            budget -= 1
-            item = queue.popleft()
-            try:
-                first_deliveries += deliver(consumer, item)
-            except RetryLater:
-                retries += 1
-                queue.append(item)
+        first_deliveries, retries = deliver_one_by_one(consumer, envelopes, schedule)
         event(f"events sent back with RetryLater: {'some' if retries else 'none'}")
         event(f"duplicate deliveries: {'some' if len(schedule) > len(events) else 'none'}")
 
@@ -174,14 +135,7 @@ def test_users_read_reflects_the_history_when_events_arrive_in_batches_of_any_si
 
     with rolled_back():
         envelopes = write_to_outbox(events)
-        queue = deque(envelopes[position] for position in schedule)
-        budget = len(events) * len(queue)
-        while queue:
-            assert budget > 0, "the projection stopped making progress"
-            budget -= 1
-            batch = [queue.popleft() for _ in range(min(batch_size, len(queue)))]
-            waiting = deliver_batch(USERS_READ.consumer, batch)
-            queue.extend(batch[position] for position in sorted(waiting))
+        deliver_in_batches(USERS_READ.consumer, envelopes, schedule, batch_size)
 
         rows = UserReadModel.objects.in_bulk([user.id for user in users])
         assert {user_id: row_state(row) for user_id, row in rows.items()} == {

@@ -1,0 +1,85 @@
+"""Delivering outbox events to a consumer the way the broker does, for the projection properties.
+
+Every example runs inside ``rolled_back()``; events go through the real outbox
+(``write_to_outbox``) and reach the consumer in a drawn schedule (any order, any
+duplicates), an event answered with ``RetryLater`` going to the back of the queue.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, deque
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from django.db import transaction
+
+from apps.messaging.consumers import EventConsumer, RetryLater, deliver, deliver_batch
+from apps.outbox import store
+from apps.outbox.dispatcher import envelope
+from apps.outbox.models import OutboxEntry
+from domain.kernel.events import IntegrationEvent
+
+
+@contextmanager
+def rolled_back() -> Iterator[None]:
+    """A savepoint that is always rolled back: one Hypothesis example leaves no row behind."""
+    with transaction.atomic():
+        yield
+        transaction.set_rollback(True)
+
+
+def write_to_outbox(events: list[IntegrationEvent]) -> list[dict[str, Any]]:
+    """Append ``events`` to the outbox and return their envelopes as a consumer decodes them off the wire."""
+    store.append(events)
+    by_id = OutboxEntry.objects.in_bulk([event.event_id for event in events])
+    return [json.loads(json.dumps(envelope(by_id[event.event_id]))) for event in events]
+
+
+def counting(handle: Callable[[Mapping[str, Any]], None], applied: Counter[str]) -> Callable[[Mapping[str, Any]], None]:
+    """``handle``, counting the events it went through without raising."""
+
+    def wrapper(item: Mapping[str, Any]) -> None:
+        handle(item)
+        applied[item["event_id"]] += 1
+
+    return wrapper
+
+
+def deliver_one_by_one(
+    consumer: EventConsumer, envelopes: list[dict[str, Any]], schedule: list[int]
+) -> tuple[int, int]:
+    """Deliver ``envelopes[i]`` for each ``i`` of ``schedule``, one at a time, until none is sent back.
+
+    Returns (first deliveries, deliveries sent back with ``RetryLater``). Each pass over the
+    queue applies at least the next event of some aggregate, so a stall fails the example.
+    """
+    queue = deque(envelopes[position] for position in schedule)
+    budget = len(envelopes) * len(queue)
+    first_deliveries = retries = 0
+    while queue:
+        assert budget > 0, "the projection stopped making progress"
+        budget -= 1
+        item = queue.popleft()
+        try:
+            first_deliveries += deliver(consumer, item)
+        except RetryLater:
+            retries += 1
+            queue.append(item)
+    return first_deliveries, retries
+
+
+def deliver_in_batches(
+    consumer: EventConsumer, envelopes: list[dict[str, Any]], schedule: list[int], batch_size: int
+) -> None:
+    """As ``deliver_one_by_one``, through ``deliver_batch`` (the consumer runner's fast path), ``batch_size``
+    at a time; the events of a batch that must wait go to the back of the queue."""
+    queue = deque(envelopes[position] for position in schedule)
+    budget = len(envelopes) * len(queue)
+    while queue:
+        assert budget > 0, "the projection stopped making progress"
+        budget -= 1
+        batch = [queue.popleft() for _ in range(min(batch_size, len(queue)))]
+        waiting = deliver_batch(consumer, batch)
+        queue.extend(batch[position] for position in sorted(waiting))
