@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from hypothesis import given
@@ -19,8 +18,8 @@ from domain.billing.commands import (
 )
 from domain.billing.events import InvoiceIssued, InvoiceRefunded, InvoiceVoided, PaymentCaptured, PaymentFailed
 from domain.kernel.events import to_integration_event
-from domain.kernel.serialization import from_primitive, to_primitive
 from tests.properties.billing_strategies import invoices_with_history
+from tests.properties.roundtrip import assert_survives_json
 from tests.properties.strategies import any_offset_datetimes, scopes
 
 decimals = st.decimals(allow_nan=False, allow_infinity=False)
@@ -124,14 +123,6 @@ invoice_dtos = st.one_of(
         refunded_at=st.none() | any_offset_datetimes,
     ),
 )
-
-
-def assert_survives_json(value: Any) -> None:
-    rebuilt = from_primitive(type(value), json.loads(json.dumps(to_primitive(value))))
-
-    assert type(rebuilt) is type(value)
-    assert rebuilt == value
-    assert to_primitive(rebuilt) == to_primitive(value)
 
 
 # **Feature: architecture-restructuring-2025, Property 17: Serialization Round-Trip for All Types**

@@ -3,7 +3,6 @@ Property 6: the mapper between the ``orders`` / ``order_lines`` rows and the Ord
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from hypothesis import given
@@ -12,7 +11,6 @@ from hypothesis import strategies as st
 from apps.orders import mapper
 from apps.orders.queries import ORDERINGS, STATUSES, GetOrder, ListOrders, OrderDTO, order_dto
 from domain.kernel.events import IntegrationEvent, to_integration_event
-from domain.kernel.serialization import from_primitive, to_primitive
 from domain.orders.commands import (
     CancelOrder,
     MarkOrderPaid,
@@ -23,6 +21,7 @@ from domain.orders.commands import (
 )
 from domain.orders.events import OrderCancelled, OrderPaid, OrderPlaced, OrderRefunded, OrderShipped, PlacedLine
 from domain.orders.model import Order
+from tests.properties.roundtrip import assert_survives_json
 from tests.properties.strategies import any_offset_datetimes, scopes
 from tests.properties.test_orders_domain_properties import orders_with_history, placed_orders
 
@@ -92,14 +91,6 @@ built_events = st.one_of(
     st.builds(OrderRefunded, order_id=st.uuids(), invoice_id=st.uuids(), **_stamps),
 )
 recorded_events = orders_with_history().flatmap(lambda case: st.sampled_from(case[0].pending_events))
-
-
-def assert_survives_json(value: Any) -> None:
-    rebuilt = from_primitive(type(value), json.loads(json.dumps(to_primitive(value))))
-
-    assert type(rebuilt) is type(value)
-    assert rebuilt == value
-    assert to_primitive(rebuilt) == to_primitive(value)
 
 
 # **Feature: architecture-restructuring-2025, Property 17: Serialization Round-Trip for All Types**

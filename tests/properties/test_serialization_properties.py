@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from hypothesis import given
@@ -10,8 +9,8 @@ from hypothesis import strategies as st
 
 from apps.users.queries import GetUser, UserDTO, user_dto
 from domain.kernel.events import IntegrationEvent, to_integration_event
-from domain.kernel.serialization import from_primitive, to_primitive
 from domain.users.commands import AuthenticateUser, DeactivateUser, RegisterUser, UpdateProfile
+from tests.properties.roundtrip import assert_survives_json
 from tests.properties.strategies import any_offset_datetimes, domain_events, users, users_with_history
 
 commands = st.one_of(
@@ -49,14 +48,6 @@ def integration_events(draw: st.DrawFn) -> IntegrationEvent:
         causation_id=draw(optional_ids),
         traceparent=draw(optional_ids),
     )
-
-
-def assert_survives_json(value: Any) -> None:
-    rebuilt = from_primitive(type(value), json.loads(json.dumps(to_primitive(value))))
-
-    assert type(rebuilt) is type(value)
-    assert rebuilt == value
-    assert to_primitive(rebuilt) == to_primitive(value)
 
 
 # **Feature: architecture-restructuring-2025, Property 17: Serialization Round-Trip for All Types**
