@@ -125,7 +125,7 @@ class InvoiceDetailApi(DeprecatedInV1, APIView):
 
 
 class InvoiceRefundApi(DeprecatedInV1, APIView):
-    """Staff refund; deprecated: POST /api/v2/invoices/{invoice_id}/refund is its successor."""
+    """A refund (needs billing.refund_invoice); deprecated: POST /api/v2/invoices/{invoice_id}/refund succeeds it."""
 
     @extend_schema(
         operation_id="invoices_refund_v1",

@@ -114,7 +114,7 @@ class InvoiceDetailApi(APIView):
 
 
 class InvoiceRefundApi(APIView):
-    """Staff refund of a paid invoice."""
+    """A refund of a paid invoice, for a role with billing.refund_invoice."""
 
     @extend_schema(
         operation_id="invoices_refund",
