@@ -41,7 +41,7 @@ INSTALLED_APPS = [
     "guardian",
     "corsheaders",
     "csp",
-    "apps.core",
+    "apps.platform",
     "apps.observability",
     "apps.security",
     "apps.outbox",
@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "apps.orders",
     "apps.billing",
     "apps.audit",
+    "apps.composition",
 ]
 
 MIDDLEWARE = [
@@ -59,8 +60,8 @@ MIDDLEWARE = [
     # Above every middleware that may answer by itself (413, 429), so browsers can read those answers too.
     "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "apps.core.middleware.ProblemDetailsMiddleware",
-    "apps.core.ratelimit.AdminLoginRateLimitMiddleware",
+    "apps.platform.middleware.ProblemDetailsMiddleware",
+    "apps.platform.ratelimit.AdminLoginRateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -146,7 +147,7 @@ REST_FRAMEWORK = {
     "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.URLPathVersioning",
     "DEFAULT_VERSION": "v1",
     "ALLOWED_VERSIONS": ["v1", "v2"],
-    "EXCEPTION_HANDLER": "apps.core.problems.exception_handler",
+    "EXCEPTION_HANDLER": "apps.platform.problems.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
@@ -167,14 +168,14 @@ SIMPLE_JWT = {
     "TOKEN_BLACKLIST_SERIALIZER": "apps.security.tokens.TokenBlacklistSerializer",
 }
 
-# Rate limits (apps.core.ratelimit): count/period, per client IP on the auth endpoints and the admin's
+# Rate limits (apps.platform.ratelimit): count/period, per client IP on the auth endpoints and the admin's
 # sign-in form, per user on writes. LOGIN_RATE_LIMIT is the older name of RATE_LIMIT_TOKEN.
 LOGIN_RATE_LIMIT = ENV.login_rate_limit
 RATE_LIMIT_TOKEN = ENV.rate_limit_token
 RATE_LIMIT_REGISTER = ENV.rate_limit_register
 RATE_LIMIT_WRITES = ENV.rate_limit_writes
 RATE_LIMIT_ADMIN_LOGIN = ENV.rate_limit_admin_login
-RATELIMIT_VIEW = "apps.core.problems.rate_limited"
+RATELIMIT_VIEW = "apps.platform.problems.rate_limited"
 # The client's address behind TRUSTED_PROXY_COUNT proxies, for the per-IP limits and the audit trail.
 TRUSTED_PROXY_COUNT = ENV.trusted_proxy_count
 RATELIMIT_IP_META_KEY = "apps.observability.requests.rate_limit_ip"
@@ -237,8 +238,6 @@ OUTBOX_RETENTION_DAYS = ENV.outbox_retention_days
 #: Days audit entries are kept before beat's daily purge removes them; 0 keeps them for good.
 AUDIT_RETENTION_DAYS = ENV.audit_retention_days
 CONSUMER_MAX_ATTEMPTS = ENV.consumer_max_attempts
-# Where the event consumers are registered (the admin's requeue action looks them up here).
-EVENT_CONSUMERS = "apps.core.event_handlers.CONSUMERS"
 # Kick the dispatcher right after a commit instead of waiting for the next beat tick.
 OUTBOX_KICK_ON_COMMIT = True
 

@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from apps.core import health
-from apps.core.problems import not_found
+from apps.platform import health
+from apps.platform.problems import not_found
 from apps.security.views import jwks_view
 
 urlpatterns = [
@@ -22,5 +22,5 @@ urlpatterns = [
 ]
 
 # Errors raised before or around a view (a disallowed Host, a failing middleware) are problem details under /api/ too.
-handler400 = "apps.core.problems.bad_request"
-handler500 = "apps.core.problems.server_error"
+handler400 = "apps.platform.problems.bad_request"
+handler500 = "apps.platform.problems.server_error"

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """Benchmark of the event backbone: outbox -> RabbitMQ (publisher confirms) -> users_read.
+from apps.messaging.registry import projection
 
 A benchmark, not a test: it asserts nothing, it measures and prints. ``make bench-outbox``
 runs it against the real services on localhost (PostgreSQL and RabbitMQ), in one run:
@@ -126,9 +127,9 @@ def bench_consumer() -> Any:
     """The production users_read consumer (batch path included), under a queue name of its own."""
     import dataclasses
 
-    from apps.core.event_handlers import USERS_READ
+    from apps.messaging.registry import projection
 
-    return dataclasses.replace(USERS_READ.consumer, name=CONSUMER_NAME)
+    return dataclasses.replace(projection("users_read").consumer, name=CONSUMER_NAME)
 
 
 # --- output ------------------------------------------------------------------------------------
@@ -867,7 +868,7 @@ def lag_phase(consumer: Child, *, rate: float, seconds: float, pool_size: int, w
     import structlog
     from django.db import connection
 
-    from apps.core.composition import command_bus
+    from apps.platform.buses import command_bus
     from domain.kernel.result import Ok
     from domain.users.commands import RegisterUser, UpdateProfile
 

@@ -32,7 +32,7 @@ class FakeInvoiceRepository(InvoiceRepository):
             self.seen.setdefault(invoice.id, invoice)
         return invoice
 
-    def save_seen(self) -> None:
+    def flush(self) -> None:
         self.rows.update(self.seen)
 
     def forget_seen(self) -> None:
@@ -49,7 +49,7 @@ class FakeBillingUnitOfWork(BillingUnitOfWork):
         return (self.invoices,)
 
     def commit(self) -> None:
-        self.invoices.save_seen()
+        self.invoices.flush()
         self.published.extend(self.collect_events())
         self.invoices.forget_seen()
         self.committed = True

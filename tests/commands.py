@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from apps.core.composition import command_bus
+from apps.platform.buses import command_bus
 from domain.kernel.result import Ok
 
 PASSWORD = "a sufficiently long passphrase"

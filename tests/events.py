@@ -6,8 +6,7 @@ in-memory transport by default, RabbitMQ in the integration run.
 
 from __future__ import annotations
 
-from apps.core.delivery import deliver_pending
-from apps.core.event_handlers import CONSUMERS
+from apps.composition.delivery import deliver_pending
 from apps.messaging.consumers import EventConsumer
 
 
@@ -16,4 +15,4 @@ def deliver_events(*consumers: EventConsumer) -> int:
 
     Queues are purged first: leftovers of earlier tests are not this test's events.
     """
-    return deliver_pending(consumers or CONSUMERS, purge_first=True)
+    return deliver_pending(consumers or None, purge_first=True)

@@ -31,7 +31,7 @@ class FakeUserRepository(UserRepository):
             self.seen.setdefault(user.id, user)
         return user
 
-    def save_seen(self) -> None:
+    def flush(self) -> None:
         self.rows.update(self.seen)
 
     def forget_seen(self) -> None:
@@ -48,7 +48,7 @@ class FakeUnitOfWork(UsersUnitOfWork):
         return (self.users,)
 
     def commit(self) -> None:
-        self.users.save_seen()
+        self.users.flush()
         self.published.extend(self.collect_events())
         self.users.forget_seen()
         self.committed = True

@@ -24,7 +24,7 @@ class FakeOrderRepository(OrderRepository):
     def _get(self, id: UUID) -> Order | None:
         return self.rows.get(id)
 
-    def save_seen(self) -> None:
+    def flush(self) -> None:
         self.rows.update(self.seen)
 
     def forget_seen(self) -> None:
@@ -41,7 +41,7 @@ class FakeOrdersUnitOfWork(OrdersUnitOfWork):
         return (self.orders,)
 
     def commit(self) -> None:
-        self.orders.save_seen()
+        self.orders.flush()
         self.published.extend(self.collect_events())
         self.orders.forget_seen()
         self.committed = True

@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from apps.audit.models import AuditAnchor, AuditEntry
-from apps.core.admin import ReadOnlyAdmin
+from apps.platform.admin import ReadOnlyAdmin
 
 
 class ReadOnlyAuditAdmin(ReadOnlyAdmin):

@@ -14,10 +14,10 @@ from rest_framework.views import APIView
 from apps.audit.chain import HASHED_FIELDS
 from apps.audit.models import AuditEntry
 from apps.audit.queries import ListAuditEntries
-from apps.core.composition import query_bus
-from apps.core.openapi import problems
-from apps.core.pagination import PagePagination
-from apps.core.responses import respond
+from apps.platform.buses import query_bus
+from apps.platform.openapi import problems
+from apps.platform.pagination import PagePagination
+from apps.platform.responses import respond
 from domain.kernel.result import Ok
 
 ENTRY_EXAMPLE = {

@@ -19,9 +19,11 @@ import structlog
 from django.db import connection, transaction
 from django.utils import timezone
 
-from apps.audit import actors, chain
+from apps.audit import chain
 from apps.audit.models import AuditAnchor, AuditEntry
 from apps.observability import correlation, requests
+from apps.security import actors
+from domain.kernel.messages import Query
 from domain.kernel.result import Ok, Result
 
 log = structlog.get_logger(__name__)
@@ -117,8 +119,8 @@ def _record_safely(action: str, **fields: Any) -> None:
         log.exception("an audit entry could not be written", action=action)
 
 
-def record_permission_denied(request: Any) -> None:
-    """``auth.permission_denied`` for a request refused with 403; never turns the 403 into a 500."""
+def record_permission_denied(sender: Any = None, request: Any = None, **kwargs: Any) -> None:
+    """``auth.permission_denied`` for a request refused with 403 (``request_forbidden``); never turns it into a 500."""
     try:
         with transaction.atomic():
             record(
@@ -131,14 +133,17 @@ def record_permission_denied(request: Any) -> None:
         log.exception("the audit entry of a refused request could not be written", path=request.path)
 
 
-def record_forbidden_query(message: Any, error: Exception) -> None:
-    """``auth.permission_denied`` for a query refused for a missing permission; never raises.
+def record_forbidden_query(sender: Any = None, message: Any = None, error: Any = None, **kwargs: Any) -> None:
+    """``auth.permission_denied`` for a query refused for a missing permission (``message_forbidden``); never raises.
 
-    Under a request the entry names the endpoint, like a refused request's; elsewhere the query.
+    Under a request the entry names the endpoint, like a refused request's; elsewhere the query. A refused
+    command is not recorded here: the command bus's unit of work audits every command, refused ones too.
     """
+    if not isinstance(message, Query):
+        return
     request = requests.current()
     if request is not None:
-        record_permission_denied(request)
+        record_permission_denied(request=request)
         return
     outcome = f"refused: {type(error).__name__}"
     _record_safely("auth.permission_denied", outcome=outcome, target_type="query", target_id=type(message).__name__)

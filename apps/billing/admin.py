@@ -14,9 +14,16 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
 from apps.billing import webhooks
-from apps.billing.models import InvoiceReadModel, Payment, WebhookEvent
-from apps.core.admin import ReadOnlyAdmin
-from apps.core.composition import command_bus
+from apps.billing.models import (
+    InvoiceGroupObjectPermission,
+    InvoiceReadModel,
+    InvoiceUserObjectPermission,
+    Payment,
+    WebhookEvent,
+)
+from apps.platform.admin import ReadOnlyAdmin
+from apps.platform.buses import command_bus
+from apps.security.admin import GroupGrantAdmin, UserGrantAdmin
 from domain.billing.commands import RefundInvoice
 from domain.kernel.money import Money
 from domain.kernel.result import Err
@@ -144,3 +151,7 @@ def _describe(error: Exception) -> str:
     if errors:
         return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())
     return str(error)
+
+
+admin.site.register(InvoiceUserObjectPermission, UserGrantAdmin)
+admin.site.register(InvoiceGroupObjectPermission, GroupGrantAdmin)

@@ -4,6 +4,7 @@ and ``webhook_events`` (the inbound inbox of the payment provider's webhooks).""
 from __future__ import annotations
 
 from django.db import models
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 # Wide enough for any Money: 18 digits before the point, 4 after (the largest ISO 4217 minor unit).
 AMOUNT = {"max_digits": 22, "decimal_places": 4}
@@ -132,3 +133,24 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.provider_event_id}"
+
+
+# Object grants on invoices (django-guardian), for support agents' access to other customers' invoices
+# (``manage.py grant_access``). Direct foreign keys, rather than guardian's generic text ``object_pk``, let a
+# list join the grants on the real key type with an index; guardian finds these tables by ``content_object``.
+
+
+class InvoiceUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="user_grants")
+
+    class Meta(UserObjectPermissionBase.Meta):
+        db_table = "invoice_user_grants"
+        verbose_name = "invoice grant to a user"
+
+
+class InvoiceGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="group_grants")
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        db_table = "invoice_group_grants"
+        verbose_name = "invoice grant to a group"

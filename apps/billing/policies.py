@@ -1,6 +1,6 @@
 """Billing's reactions to orders: a placed order is invoiced, a cancelled order's invoice is voided.
 
-How they run (and what a refusal means): ``apps.core.policies``.
+How they run (and what a refusal means): ``apps.platform.policies``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from apps.core.policies import Dispatch, run_policy
+from apps.platform.policies import Dispatch, run_policy
 from domain.billing.commands import IssueInvoice, VoidInvoice
 from domain.kernel.messages import Command
 

@@ -17,7 +17,7 @@ import stripe
 import structlog
 from django.conf import settings
 
-from apps.audit.actors import Actor, acting_as
+from apps.security.actors import Actor, acting_as
 from domain.billing.errors import PaymentProviderError, PaymentProviderUnavailableError
 from domain.billing.ports import PaymentProvider
 from domain.kernel.money import Money

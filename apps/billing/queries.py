@@ -2,9 +2,9 @@
 
 Handlers read the ``invoices_read`` table (kept up to date by the projection in
 ``projections.py``) as plain values and return DTOs; they never build aggregates.
-Who may see which invoice is the authorization middleware's decision
-(``apps.security.rules``): it refuses ``GetInvoice`` for an invoice the caller
-may not see and sets the ``scope`` of ``ListInvoices``.
+Who may see which invoice is the authorization middleware's decision, on the
+rules in ``wiring.py``: it refuses ``GetInvoice`` for an invoice the caller may
+not see and decides the ``scope`` that ``list_invoices`` is called with.
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from uuid import UUID
 from django.db.models import QuerySet
 
 from apps.billing.models import InvoiceReadModel
-from apps.core.listing import list_rows
-from apps.security.access import NOTHING, Scope
+from apps.platform.listing import Scope, list_rows
 from domain.billing.errors import InvoiceNotFoundError
 from domain.billing.model import Invoice
 from domain.kernel.errors import ValidationError
@@ -55,9 +54,8 @@ class GetInvoice(Query):
 
 @dataclass(frozen=True)
 class ListInvoices(Query):
-    """The invoices in ``scope``, which the authorization middleware sets from the caller's roles and grants."""
+    """Invoices filtered and ordered; which ones the caller may see is the handler's ``scope`` argument."""
 
-    scope: Scope = NOTHING
     status: str | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
@@ -155,9 +153,13 @@ def get_invoice(query: GetInvoice) -> Result[InvoiceDTO, InvoiceNotFoundError]:
     return Ok(invoice_dto_from_row(row))
 
 
-def list_invoices(query: ListInvoices) -> Result[QuerySet[InvoiceReadModel, dict[str, Any]], ValidationError]:
-    """The invoices in the query's scope as ``values(*FIELDS)`` rows (map them with ``invoice_dto_from_row``).
+def list_invoices(
+    query: ListInvoices, *, scope: Scope
+) -> Result[QuerySet[InvoiceReadModel, dict[str, Any]], ValidationError]:
+    """The invoices in ``scope`` (decided by the authorization middleware) as ``values(*FIELDS)`` rows.
 
     Err: ``ValidationError`` (an unknown status or ordering, a range that ends before it starts).
     """
-    return list_rows(InvoiceReadModel.objects.all(), query, statuses=STATUSES, orderings=ORDERINGS, columns=FIELDS)
+    return list_rows(
+        InvoiceReadModel.objects.all(), query, scope=scope, statuses=STATUSES, orderings=ORDERINGS, columns=FIELDS
+    )

@@ -28,10 +28,10 @@ import structlog
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.audit.actors import acting_as
 from apps.billing.models import WebhookEvent
 from apps.billing.provider import PAYMENT_PROVIDER, money_from_stripe
-from apps.core.composition import command_bus
+from apps.platform.buses import command_bus
+from apps.security.actors import acting_as
 from domain.billing.commands import CapturePayment, RecordPaymentFailure, RecordProviderRefund
 from domain.billing.errors import InvoiceNotPaidError
 from domain.billing.model import MAX_REASON

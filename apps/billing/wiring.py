@@ -1,45 +1,122 @@
-"""The billing context's part of the composition root: its handlers bound to their adapters."""
+"""Every use case of the billing context, bound once: the handler with its adapters, and who may send it.
+
+``grep RefundInvoice apps/billing/wiring.py`` shows all that is bound to a
+refund. The composition root (``apps.composition``) puts these on the buses;
+the authorization middleware (``apps.security.authorization``) reads the rules.
+A customer reaches their own invoices as their owner (``customer_of``);
+support agents reach others' through object grants (``SUPPORT_GRANTS``).
+"""
 
 from __future__ import annotations
 
 from functools import partial
 from uuid import UUID
 
-from apps.billing import queries
+from apps.billing import policies, projections, queries
+from apps.billing.models import Invoice as InvoiceRow
 from apps.billing.provider import as_provider_report, payment_provider
-from apps.billing.repository import DjangoInvoiceRepository
-from apps.core.unit_of_work import in_unit_of_work
-from domain.billing import commands, handlers
+from apps.billing.repository import DjangoInvoiceRepository, customer_of
+from apps.messaging.consumers import EventConsumer
+from apps.messaging.registry import Projection
+from apps.platform.buses import dispatch
+from apps.platform.listing import scoped
+from apps.platform.unit_of_work import in_unit_of_work
+from apps.platform.wiring import Binding, Ports
+from apps.security.authorization import Listed, Needs, OnObject, SystemOnly
+from domain.billing import handlers
+from domain.billing.commands import (
+    CapturePayment,
+    IssueInvoice,
+    RecordPaymentFailure,
+    RecordProviderRefund,
+    RefundInvoice,
+    VoidInvoice,
+)
+from domain.billing.errors import InvoiceNotFoundError
 from domain.billing.model import Invoice
-from domain.kernel.bus import CommandBus, QueryBus
-from domain.kernel.ids import IdFactory
-from domain.kernel.ports import Clock
+
+REPOSITORIES = {"invoices": DjangoInvoiceRepository}
+#: What ``manage.py grant_access`` gives a support agent on a customer's invoices: reading only.
+SUPPORT_GRANTS = {InvoiceRow: ("billing.view_invoice",)}
 
 
-def register(command_bus: CommandBus, query_bus: QueryBus, *, clock: Clock, ids: IdFactory) -> None:
-    command_bus.register(commands.IssueInvoice, in_unit_of_work(handlers.issue_invoice, clock=clock, ids=ids))
-    command_bus.register(commands.VoidInvoice, in_unit_of_work(handlers.void_invoice, clock=clock))
-    command_bus.register(commands.CapturePayment, in_unit_of_work(handlers.capture_payment, clock=clock, ids=ids))
-    command_bus.register(
-        commands.RecordPaymentFailure, in_unit_of_work(handlers.record_payment_failure, clock=clock, ids=ids)
-    )
-    # A refund is not one transaction: it reads, calls the provider, then records (RecordProviderRefund)
-    # what the provider answered, as the provider: the caller was authorized for RefundInvoice.
-    command_bus.register(
-        commands.RefundInvoice,
-        partial(
-            handlers.refund_invoice,
-            load=_load_invoice,
-            provider=payment_provider(),
-            dispatch=as_provider_report(command_bus.dispatch),
-        ),
-    )
-    command_bus.register(commands.RecordProviderRefund, in_unit_of_work(handlers.record_provider_refund, clock=clock))
-
-    query_bus.register(queries.GetInvoice, queries.get_invoice)
-    query_bus.register(queries.ListInvoices, queries.list_invoices)
+def _hidden() -> InvoiceNotFoundError:
+    return InvoiceNotFoundError("No invoice has this id.")
 
 
 def _load_invoice(invoice_id: UUID) -> Invoice | None:
     """The invoice as stored now, outside any unit of work (a refund reads it before calling the provider)."""
     return DjangoInvoiceRepository().get(invoice_id)
+
+
+def command_bindings(ports: Ports) -> tuple[Binding, ...]:
+    clock, ids = ports.clock, ports.ids
+    return (
+        Binding(IssueInvoice, in_unit_of_work(handlers.issue_invoice, clock=clock, ids=ids), SystemOnly()),
+        Binding(VoidInvoice, in_unit_of_work(handlers.void_invoice, clock=clock), SystemOnly()),
+        Binding(CapturePayment, in_unit_of_work(handlers.capture_payment, clock=clock, ids=ids), SystemOnly()),
+        Binding(
+            RecordPaymentFailure, in_unit_of_work(handlers.record_payment_failure, clock=clock, ids=ids), SystemOnly()
+        ),
+        # A refund is not one transaction: it reads, calls the provider, then records (RecordProviderRefund)
+        # what the provider answered, as the provider: the caller was authorized for RefundInvoice.
+        Binding(
+            RefundInvoice,
+            partial(
+                handlers.refund_invoice,
+                load=_load_invoice,
+                provider=payment_provider(),
+                dispatch=as_provider_report(dispatch),
+            ),
+            Needs("billing.refund_invoice", by="requested_by"),
+        ),
+        # What the provider reported: its webhook, or its answer to RefundInvoice (recorded as the provider).
+        Binding(RecordProviderRefund, in_unit_of_work(handlers.record_provider_refund, clock=clock), SystemOnly()),
+    )
+
+
+def query_bindings() -> tuple[Binding, ...]:
+    return (
+        Binding(
+            queries.GetInvoice,
+            queries.get_invoice,
+            OnObject(
+                "invoice_id",
+                owner=customer_of,
+                everything="billing.view_all_invoices",
+                granted="billing.view_granted_invoices",
+                grant="billing.view_invoice",
+                model=InvoiceRow,
+                own="billing.view_own_invoices",
+                hidden=_hidden,
+            ),
+        ),
+        Binding(
+            queries.ListInvoices,
+            scoped(queries.list_invoices),
+            Listed(
+                InvoiceRow,
+                everything="billing.view_all_invoices",
+                granted="billing.view_granted_invoices",
+                own="billing.view_own_invoices",
+                grant="billing.view_invoice",
+            ),
+        ),
+    )
+
+
+PROJECTIONS = (
+    Projection(
+        name="invoices_read",
+        consumer=EventConsumer(name="invoices-read", binding_keys=projections.BINDING_KEYS, handle=projections.project),
+        event_type_prefixes=("billing.",),
+        reset=projections.reset,
+    ),
+)
+POLICIES = (
+    EventConsumer(
+        name=policies.CONSUMER_NAME,
+        binding_keys=policies.BINDING_KEYS,
+        handle=partial(policies.react, dispatch=dispatch),
+    ),
+)

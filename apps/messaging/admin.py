@@ -1,51 +1,26 @@
 """Back-office for the consumers' side: the inbox (read-only) and delivery failures (dead letters, requeueable).
 
 Requeueing needs the consumers (a dead letter goes back to its consumer's
-queue, declared with that consumer's bindings). The consumers are wired in the
-composition root, ``apps.core.event_handlers``, which imports this app;
-``apps.messaging`` stays below it and never imports it. So, as Django names
-``ROOT_URLCONF`` or ``WSGI_APPLICATION``, the registry is named by a dotted path
-in settings (``EVENT_CONSUMERS``) and loaded only when an operator requeues.
+queue, declared with that consumer's bindings): the ones the composition root
+installed in ``apps.messaging.registry``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
-from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.module_loading import import_string
 from kombu.exceptions import OperationalError
 
-from apps.messaging.consumers import EventConsumer, malformed, requeue
+from apps.messaging.consumers import malformed, requeue
 from apps.messaging.models import DeliveryFailure, InboxEntry
-
-
-def event_consumers() -> Sequence[EventConsumer]:
-    """The consumers the composition root runs (``settings.EVENT_CONSUMERS``, a dotted path)."""
-    return import_string(settings.EVENT_CONSUMERS)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written by the consumers only: listed and shown, never added, edited or deleted here."""
-
-    show_full_result_count = False  # no COUNT(*) over a table that grows with every event
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+from apps.messaging.registry import consumers
+from apps.platform.admin import ReadOnlyAdmin
 
 
 @admin.register(InboxEntry)
 class InboxEntryAdmin(ReadOnlyAdmin):
+    show_full_result_count = False  # no COUNT(*) over a table that grows with every event
     list_display = ("event_type", "consumer", "event_id", "processed_at")
     list_filter = ("consumer", "event_type")
     search_fields = ("=event_id",)
@@ -55,6 +30,7 @@ class InboxEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(DeliveryFailure)
 class DeliveryFailureAdmin(ReadOnlyAdmin):
+    show_full_result_count = False
     list_display = ("event_type", "consumer", "status", "attempts", "last_failed_at", "requeued_at", "event_id")
     list_filter = ("status", "consumer", "event_type")
     search_fields = ("=event_id",)
@@ -77,7 +53,7 @@ class DeliveryFailureAdmin(ReadOnlyAdmin):
             if failure.status == DeliveryFailure.Status.DEAD and malformed(failure.envelope) is None
         ]
         try:
-            sent = requeue(chosen, event_consumers())
+            sent = requeue(chosen, consumers())
         except LookupError as exc:
             self.message_user(request, f"Nothing requeued: {exc}.", messages.ERROR)
             return

@@ -15,9 +15,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html_join
 
-from apps.core.admin import ReadOnlyAdmin
-from apps.core.composition import command_bus
-from apps.orders.models import OrderReadModel
+from apps.orders.models import OrderGroupObjectPermission, OrderReadModel, OrderUserObjectPermission
+from apps.platform.admin import ReadOnlyAdmin
+from apps.platform.buses import command_bus
+from apps.security.admin import GroupGrantAdmin, UserGrantAdmin
 from domain.kernel.messages import Command
 from domain.kernel.money import Money
 from domain.kernel.result import Err
@@ -133,3 +134,7 @@ def _describe(error: Exception) -> str:
     if errors:
         return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())
     return str(error)
+
+
+admin.site.register(OrderUserObjectPermission, UserGrantAdmin)
+admin.site.register(OrderGroupObjectPermission, GroupGrantAdmin)

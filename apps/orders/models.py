@@ -7,6 +7,7 @@ every ISO 4217 minor unit; the domain quantises them to the order's currency.
 from __future__ import annotations
 
 from django.db import models
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 STATUS_CHOICES = [
     ("pending_payment", "Pending payment"),
@@ -123,3 +124,24 @@ class OrderReadModel(models.Model):
 
     def __str__(self) -> str:
         return str(self.id)
+
+
+# Object grants on orders (django-guardian), for support agents' access to other customers' orders
+# (``manage.py grant_access``). Direct foreign keys, rather than guardian's generic text ``object_pk``, let a
+# list join the grants on the real key type with an index; guardian finds these tables by ``content_object``.
+
+
+class OrderUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="user_grants")
+
+    class Meta(UserObjectPermissionBase.Meta):
+        db_table = "order_user_grants"
+        verbose_name = "order grant to a user"
+
+
+class OrderGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="group_grants")
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        db_table = "order_group_grants"
+        verbose_name = "order grant to a group"

@@ -1,6 +1,6 @@
 """Orders' reactions to billing: a captured payment pays the order, a refunded invoice refunds it.
 
-How they run (and what a refusal means): ``apps.core.policies``.
+How they run (and what a refusal means): ``apps.platform.policies``.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
-from apps.core.policies import Dispatch, run_policy
+from apps.platform.policies import Dispatch, run_policy
 from domain.kernel.messages import Command
 from domain.orders.commands import MarkOrderPaid, MarkOrderRefunded
 

@@ -17,9 +17,8 @@ from uuid import UUID
 
 from django.db.models import QuerySet
 
-from apps.core.listing import list_rows
 from apps.orders.models import OrderReadModel
-from apps.security.access import NOTHING, Scope
+from apps.platform.listing import Scope, list_rows
 from domain.kernel.errors import ValidationError
 from domain.kernel.messages import Query
 from domain.kernel.money import Money
@@ -68,9 +67,8 @@ class GetOrder(Query):
 
 @dataclass(frozen=True)
 class ListOrders(Query):
-    """The orders in ``scope``, which the authorization middleware sets from the caller's roles and grants."""
+    """Orders filtered and ordered; which ones the caller may see is the handler's ``scope`` argument."""
 
-    scope: Scope = NOTHING
     status: str | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
@@ -203,10 +201,14 @@ def get_order(query: GetOrder) -> Result[OrderDTO, OrderNotFoundError]:
     return Ok(order_dto_from_row(row))
 
 
-def list_orders(query: ListOrders) -> Result[QuerySet[OrderReadModel, dict[str, Any]], ValidationError]:
-    """The orders in the query's scope, filtered and ordered (rows as ``values(*COLUMNS)``).
+def list_orders(
+    query: ListOrders, *, scope: Scope
+) -> Result[QuerySet[OrderReadModel, dict[str, Any]], ValidationError]:
+    """The orders in ``scope`` (decided by the authorization middleware), filtered, ordered, as ``values(*COLUMNS)``.
 
     Err: ``ValidationError`` naming ``status`` or ``ordering`` when the value is unknown,
     or ``created_to`` when it is before ``created_from``.
     """
-    return list_rows(OrderReadModel.objects.all(), query, statuses=STATUSES, orderings=ORDERINGS, columns=COLUMNS)
+    return list_rows(
+        OrderReadModel.objects.all(), query, scope=scope, statuses=STATUSES, orderings=ORDERINGS, columns=COLUMNS
+    )

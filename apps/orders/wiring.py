@@ -1,26 +1,116 @@
-"""The orders context's part of the composition root: its handlers on the buses."""
+"""Every use case of the orders context, bound once: the handler with its adapters, and who may send it.
+
+``grep PlaceOrder apps/orders/wiring.py`` shows all that is bound to placing an
+order. The composition root (``apps.composition``) puts these on the buses; the
+authorization middleware (``apps.security.authorization``) reads the rules.
+A customer reaches their own orders as their owner (``customer_of``); support
+agents reach others' through object grants (``SUPPORT_GRANTS``).
+"""
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.conf import settings
 
-from apps.core.unit_of_work import in_unit_of_work
-from apps.orders import queries
-from domain.kernel.bus import CommandBus, QueryBus
-from domain.kernel.ids import IdFactory
-from domain.kernel.ports import Clock
-from domain.orders import commands, handlers
+from apps.messaging.consumers import EventConsumer
+from apps.messaging.registry import Projection
+from apps.orders import policies, projections, queries
+from apps.orders.models import Order
+from apps.orders.repository import DjangoOrderRepository, customer_of
+from apps.platform.buses import dispatch
+from apps.platform.listing import scoped
+from apps.platform.unit_of_work import in_unit_of_work
+from apps.platform.wiring import Binding, Ports
+from apps.security.authorization import ForThemselves, Listed, Needs, OnObject, SystemOnly
+from domain.orders import handlers
+from domain.orders.commands import CancelOrder, MarkOrderPaid, MarkOrderRefunded, PlaceOrder, ShipOrder
+from domain.orders.errors import OrderNotFoundError
+
+REPOSITORIES = {"orders": DjangoOrderRepository}
+#: What ``manage.py grant_access`` gives a support agent on a customer's orders: reading only.
+SUPPORT_GRANTS = {Order: ("orders.view_order",)}
 
 
-def register(commands_bus: CommandBus, queries_bus: QueryBus, *, clock: Clock, ids: IdFactory) -> None:
-    commands_bus.register(
-        commands.PlaceOrder,
-        in_unit_of_work(handlers.place_order, clock=clock, ids=ids, max_lines=settings.ORDER_MAX_LINES),
+def _hidden() -> OrderNotFoundError:
+    return OrderNotFoundError("No order has this id.")
+
+
+def command_bindings(ports: Ports) -> tuple[Binding, ...]:
+    clock, ids = ports.clock, ports.ids
+    return (
+        Binding(
+            PlaceOrder,
+            in_unit_of_work(handlers.place_order, clock=clock, ids=ids, max_lines=settings.ORDER_MAX_LINES),
+            ForThemselves("orders.place_order", field="customer_id"),
+        ),
+        Binding(
+            CancelOrder,
+            in_unit_of_work(handlers.cancel_order, clock=clock),
+            OnObject(
+                "order_id",
+                owner=customer_of,
+                everything="orders.cancel_any_order",
+                own="orders.cancel_own_order",
+                hidden=_hidden,
+                by="requested_by",
+            ),
+        ),
+        Binding(
+            ShipOrder, in_unit_of_work(handlers.ship_order, clock=clock), Needs("orders.ship_order", by="shipped_by")
+        ),
+        Binding(MarkOrderPaid, in_unit_of_work(handlers.mark_order_paid, clock=clock), SystemOnly()),
+        Binding(MarkOrderRefunded, in_unit_of_work(handlers.mark_order_refunded, clock=clock), SystemOnly()),
     )
-    commands_bus.register(commands.CancelOrder, in_unit_of_work(handlers.cancel_order, clock=clock))
-    commands_bus.register(commands.ShipOrder, in_unit_of_work(handlers.ship_order, clock=clock))
-    commands_bus.register(commands.MarkOrderPaid, in_unit_of_work(handlers.mark_order_paid, clock=clock))
-    commands_bus.register(commands.MarkOrderRefunded, in_unit_of_work(handlers.mark_order_refunded, clock=clock))
 
-    queries_bus.register(queries.GetOrder, queries.get_order)
-    queries_bus.register(queries.ListOrders, queries.list_orders)
+
+def query_bindings() -> tuple[Binding, ...]:
+    return (
+        Binding(
+            queries.GetOrder,
+            queries.get_order,
+            OnObject(
+                "order_id",
+                owner=customer_of,
+                everything="orders.view_all_orders",
+                granted="orders.view_granted_orders",
+                grant="orders.view_order",
+                model=Order,
+                own="orders.view_own_orders",
+                hidden=_hidden,
+            ),
+        ),
+        Binding(
+            queries.ListOrders,
+            scoped(queries.list_orders),
+            Listed(
+                Order,
+                everything="orders.view_all_orders",
+                granted="orders.view_granted_orders",
+                own="orders.view_own_orders",
+                grant="orders.view_order",
+            ),
+        ),
+    )
+
+
+PROJECTIONS = (
+    Projection(
+        name="orders_read",
+        consumer=EventConsumer(
+            name="orders-read",
+            binding_keys=projections.BINDING_KEYS,
+            handle=projections.project,
+            handle_batch=projections.project_batch,
+        ),
+        event_type_prefixes=("orders.", "billing."),
+        reset=projections.reset,
+    ),
+)
+POLICIES = (
+    EventConsumer(
+        name=policies.CONSUMER_NAME,
+        binding_keys=policies.BINDING_KEYS,
+        handle=partial(policies.react, dispatch=dispatch),
+    ),
+)

@@ -9,8 +9,8 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
-from apps.core.admin import ReadOnlyAdmin
 from apps.outbox.models import OutboxEntry
+from apps.platform.admin import ReadOnlyAdmin
 
 # Dead entries, and pending ones waiting out a backoff after a failed publish.
 REQUEUEABLE = Q(status=OutboxEntry.Status.DEAD) | Q(status=OutboxEntry.Status.PENDING, next_attempt_at__isnull=False)

@@ -1,20 +1,11 @@
-"""Who holds which grant on which order or invoice, to look up in the back-office.
+"""Back-office screens of django-guardian's object grants, for the contexts to register on their grant tables.
 
-Grants change through their owners' orders and invoices being created and
-through ``manage.py grant_access`` (which audits the change), never by hand here.
+Grants change through ``manage.py grant_access`` (which audits the change), never by hand here.
 """
 
 from __future__ import annotations
 
-from django.contrib import admin
-
-from apps.core.admin import ReadOnlyAdmin
-from apps.security.models import (
-    InvoiceGroupObjectPermission,
-    InvoiceUserObjectPermission,
-    OrderGroupObjectPermission,
-    OrderUserObjectPermission,
-)
+from apps.platform.admin import ReadOnlyAdmin
 
 
 class UserGrantAdmin(ReadOnlyAdmin):
@@ -30,9 +21,3 @@ class GroupGrantAdmin(ReadOnlyAdmin):
     list_filter = ("permission", "group")
     search_fields = ("=content_object__id", "group__name")
     list_select_related = ("group", "permission", "permission__content_type")
-
-
-admin.site.register(OrderUserObjectPermission, UserGrantAdmin)
-admin.site.register(InvoiceUserObjectPermission, UserGrantAdmin)
-admin.site.register(OrderGroupObjectPermission, GroupGrantAdmin)
-admin.site.register(InvoiceGroupObjectPermission, GroupGrantAdmin)

@@ -7,4 +7,6 @@ class SecurityConfig(AppConfig):
     verbose_name = "Security"
 
     def ready(self) -> None:
-        from apps.security import checks  # noqa: F401  (registers the system checks)
+        from apps.security import actors, checks  # noqa: F401  (checks: registers the system checks)
+
+        actors.connect_celery_signals()

@@ -11,7 +11,7 @@ from django.contrib.admin.helpers import ActionForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from apps.core.composition import command_bus
+from apps.platform.buses import command_bus
 from apps.users.models import User
 from domain.kernel.messages import Command
 from domain.kernel.result import Err

@@ -41,6 +41,13 @@ class Repository(ABC, Generic[AggregateT]):
     @abstractmethod
     def _get(self, id: UUID) -> AggregateT | None: ...
 
+    @abstractmethod
+    def flush(self) -> None:
+        """Write every tracked aggregate that changed; the unit of work calls it on commit.
+
+        Raises ``ConflictError`` when an aggregate was changed by someone else since it was loaded.
+        """
+
 
 class UnitOfWork(ABC):
     """One atomic business transaction.

@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.idempotency import idempotent
+from apps.platform.idempotency import idempotent
 from config.urls import handler400, handler500
 from config.urls import urlpatterns as service_urlpatterns
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from apps.core.composition import command_bus
 from apps.outbox.models import OutboxEntry
+from apps.platform.buses import command_bus
 from apps.users.models import User as UserRow
 from domain.kernel.result import Ok
 from domain.users.commands import RegisterUser

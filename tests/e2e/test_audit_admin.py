@@ -6,7 +6,7 @@ import pytest
 
 from apps.audit import recorder
 from apps.audit.models import AuditEntry
-from apps.core.composition import command_bus
+from apps.platform.buses import command_bus
 from apps.users.models import User as UserRow
 from domain.kernel.result import Ok
 from domain.users.commands import RegisterUser

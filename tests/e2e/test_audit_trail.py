@@ -11,7 +11,7 @@ from django.contrib.auth.models import Permission
 from django.core.management import call_command
 
 from apps.audit.models import AuditEntry
-from apps.core.composition import command_bus
+from apps.platform.buses import command_bus
 from apps.users.models import User as UserRow
 from domain.billing.commands import CapturePayment, IssueInvoice
 from tests.e2e.http_api import PASSWORD, account, assert_problem, bearer, make_staff, register, sign_in, tokens

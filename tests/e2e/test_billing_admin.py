@@ -8,13 +8,15 @@ import pytest
 from django.utils import timezone
 
 from apps.billing.models import InvoiceReadModel, WebhookEvent
-from apps.core.composition import command_bus
-from apps.core.event_handlers import INVOICES_READ
+from apps.messaging.registry import projection
+from apps.platform.buses import command_bus
 from apps.users.models import User as UserRow
 from domain.billing.commands import CapturePayment, IssueInvoice
 from domain.kernel.result import Ok
 from domain.users.commands import RegisterUser
 from tests.events import deliver_events
+
+INVOICES_READ = projection("invoices_read")
 
 PASSWORD = "a sufficiently long passphrase"
 INVOICES = "/admin/billing/invoicereadmodel/"

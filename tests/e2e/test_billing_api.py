@@ -6,13 +6,15 @@ from decimal import Decimal
 import pytest
 
 from apps.billing.models import InvoiceReadModel
-from apps.core.composition import command_bus
-from apps.core.event_handlers import INVOICES_READ
-from apps.core.versioning import deprecation_headers
+from apps.messaging.registry import projection
+from apps.platform.buses import command_bus
+from apps.platform.versioning import deprecation_headers
 from domain.billing.commands import CapturePayment, IssueInvoice
 from domain.kernel.result import Ok
 from tests.e2e.http_api import assert_problem, bearer, make_staff, register, tokens
 from tests.events import deliver_events as deliver_all_events
+
+INVOICES_READ = projection("invoices_read")
 
 pytestmark = pytest.mark.django_db
 

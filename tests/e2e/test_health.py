@@ -24,7 +24,7 @@ def test_ready_checks_the_database(client):
 
 
 def test_ready_is_503_and_names_the_database_when_it_does_not_answer(client):
-    with mock.patch("apps.core.health.connection") as connection:
+    with mock.patch("apps.platform.health.connection") as connection:
         connection.cursor.side_effect = OperationalError("connection refused by 10.0.0.5")
         response = client.get("/health/ready")
 

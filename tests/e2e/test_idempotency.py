@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from apps.core.models import IdempotencyRecord
-from apps.core.tasks import purge_idempotency_keys as purge_expired_keys
+from apps.platform.models import IdempotencyRecord
+from apps.platform.tasks import purge_idempotency_keys as purge_expired_keys
 from tests.e2e.http_api import assert_problem, bearer, register, tokens
 from tests.e2e.idempotent_urls import Counter
 

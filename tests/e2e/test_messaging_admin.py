@@ -12,17 +12,19 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
 
-from apps.core.composition import command_bus
-from apps.core.event_handlers import CONSUMERS, USERS_READ
 from apps.messaging import broker
 from apps.messaging.consumers import ConsumerRunner
 from apps.messaging.models import DeliveryFailure, InboxEntry
+from apps.messaging.registry import consumers, projection
 from apps.outbox.dispatcher import envelope
 from apps.outbox.models import OutboxEntry
+from apps.platform.buses import command_bus
 from apps.users.models import User as UserRow
 from apps.users.models import UserReadModel
 from domain.kernel.result import Ok
 from domain.users.commands import RegisterUser
+
+USERS_READ = projection("users_read")
 
 PASSWORD = "a sufficiently long passphrase"
 FAILURES = "/admin/messaging/deliveryfailure/"
@@ -81,13 +83,13 @@ def admin_client(client):
 def empty_consumer_queues():
     """The consumers' queues declared and emptied: what they hold afterwards is this test's."""
     with broker.connection() as conn:
-        for queue in ConsumerRunner(CONSUMERS).declare(conn):
+        for queue in ConsumerRunner(consumers()).declare(conn):
             queue(conn.default_channel).purge()
 
 
 def run_consumers() -> int:
     with broker.connection() as conn:
-        return ConsumerRunner(CONSUMERS).run(conn, idle_timeout=0, poll=0.05)
+        return ConsumerRunner(consumers()).run(conn, idle_timeout=0, poll=0.05)
 
 
 @pytest.mark.django_db
@@ -142,7 +144,7 @@ def test_requeue_refuses_a_dead_letter_of_an_unknown_consumer_and_sends_nothing(
 
     response = requeue(admin_client, known, orphan)
 
-    known_names = ", ".join(consumer.name for consumer in CONSUMERS)
+    known_names = ", ".join(consumer.name for consumer in consumers())
     assert messages_of(response) == [
         f"Nothing requeued: no consumer is named 'retired-consumer'; known: {known_names}."
     ]

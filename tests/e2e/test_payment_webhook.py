@@ -21,12 +21,14 @@ from django.utils import timezone
 from apps.billing import tasks, webhooks
 from apps.billing.models import InvoiceReadModel, WebhookEvent
 from apps.billing.models import Payment as PaymentRow
-from apps.core.composition import command_bus
-from apps.core.event_handlers import INVOICES_READ
+from apps.messaging.registry import projection
+from apps.platform.buses import command_bus
 from domain.billing.commands import CapturePayment, IssueInvoice
 from domain.kernel.result import Ok
 from tests.e2e.http_api import assert_problem
 from tests.events import deliver_events as deliver_all_events
+
+INVOICES_READ = projection("invoices_read")
 
 pytestmark = pytest.mark.django_db
 

@@ -161,7 +161,7 @@ def test_an_unexpected_error_in_a_plain_django_view_under_api_is_a_bare_500(quie
 
 def test_an_unexpected_error_in_a_middleware_is_a_bare_500(quiet_client):
     with mock.patch(
-        "apps.core.middleware.ProblemDetailsMiddleware._too_large", side_effect=RuntimeError("secret detail")
+        "apps.platform.middleware.ProblemDetailsMiddleware._too_large", side_effect=RuntimeError("secret detail")
     ):
         response = quiet_client.post(REGISTER, registration("mid@example.com"), format="json")
 

@@ -10,9 +10,9 @@ from decimal import Decimal
 import pytest
 
 from apps.billing.models import Invoice as InvoiceRow
-from apps.core.composition import command_bus
 from apps.orders.models import Order as OrderRow
 from apps.orders.models import OrderReadModel
+from apps.platform.buses import command_bus
 from apps.users.models import User as UserRow
 from domain.billing.commands import CapturePayment, IssueInvoice
 from domain.kernel.result import Ok

@@ -15,8 +15,8 @@ from django.contrib.staticfiles import finders
 from django.test import Client, override_settings
 from rest_framework.test import APIClient
 
-from apps.core.pagination import OpaqueCursorPagination, PagePagination
 from apps.orders.models import Order as OrderRow
+from apps.platform.pagination import OpaqueCursorPagination, PagePagination
 from tests.e2e.http_api import assert_problem, bearer, register, tokens
 from tests.events import deliver_events
 

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.management import CommandError, call_command
 
-from apps.core.management.commands.sync_roles import Command as SyncRoles
+from apps.security.management.commands.sync_roles import Command as SyncRoles
 from apps.users.models import User as UserRow
 from domain.access.catalogue import ROLES
 from domain.access.roles import Role, RoleGraph

@@ -17,7 +17,7 @@ from django_celery_beat.models import PeriodicTask
 from apps.audit import chain, recorder
 from apps.audit.models import AppendOnlyError, AuditAnchor, AuditEntry
 from apps.audit.tasks import purge_expired_audit_entries
-from apps.core.composition import command_bus
+from apps.platform.buses import command_bus
 from domain.kernel.result import Ok
 from domain.users.commands import RegisterUser
 from tests.integration.threads import in_thread

@@ -20,8 +20,8 @@ from django_celery_beat.models import PeriodicTask
 from apps.billing.models import Invoice as InvoiceRow
 from apps.billing.models import InvoiceReadModel, WebhookEvent
 from apps.billing.models import Payment as PaymentRow
-from apps.core.event_handlers import INVOICES_READ, consumer_named
 from apps.messaging.consumers import deliver
+from apps.messaging.registry import consumer_named, projection
 from apps.outbox import store
 from apps.outbox.dispatcher import envelope
 from apps.outbox.models import OutboxEntry
@@ -30,6 +30,8 @@ from domain.kernel.events import IntegrationEvent
 from tests.commands import dispatch
 from tests.events import deliver_events
 from tests.integration.threads import in_thread
+
+INVOICES_READ = projection("invoices_read")
 
 SECRET = "whsec_integration"
 BILLING_POLICIES = consumer_named("billing-policies")

@@ -13,8 +13,9 @@ from django.db import transaction
 from apps.billing.models import Invoice as InvoiceRow
 from apps.billing.models import Payment as PaymentRow
 from apps.billing.repository import DjangoInvoiceRepository
-from apps.core.unit_of_work import DjangoUnitOfWork, UnitOfWorkMiddleware, in_unit_of_work
+from apps.composition.buses import unit_of_work
 from apps.outbox.models import OutboxEntry
+from apps.platform.unit_of_work import UnitOfWorkMiddleware, in_unit_of_work
 from domain.billing.commands import CapturePayment, IssueInvoice, RecordPaymentFailure
 from domain.billing.handlers import issue_invoice
 from domain.billing.model import InvoiceStatus, PaymentStatus
@@ -42,7 +43,7 @@ def test_a_saved_invoice_loads_back_equal_in_every_field_with_its_payments_in_or
     dispatch(CapturePayment(created.id, "pi_2", Decimal("1000"), "KWD"))
     dispatch(CapturePayment(created.id, "pi_1", Decimal("1234.567"), "KWD"))
 
-    with DjangoUnitOfWork() as uow:
+    with unit_of_work() as uow:
         loaded = uow.invoices.get(created.id)
         by_order = uow.invoices.get_by_order(created.order_id)
 
@@ -90,7 +91,7 @@ def test_two_simultaneous_issues_for_one_order_make_one_invoice_and_both_answer_
             return super().new()
 
     bus = CommandBus()
-    bus.add_middleware(UnitOfWorkMiddleware())
+    bus.add_middleware(UnitOfWorkMiddleware(unit_of_work))
     bus.register(IssueInvoice, in_unit_of_work(issue_invoice, clock=SystemClock(), ids=WaitingIds()))
     command = IssueInvoice(order_id=uuid.uuid4(), customer_id=uuid.uuid4(), amount=Decimal("10"), currency="EUR")
     results = []

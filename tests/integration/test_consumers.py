@@ -23,18 +23,20 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from kombu import Exchange, Producer, Queue, binding
 
-from apps.core.composition import command_bus
-from apps.core.event_handlers import CONSUMERS, USERS_READ
 from apps.messaging import broker
 from apps.messaging.consumers import ConsumerRunner, EventConsumer
 from apps.messaging.models import DeliveryFailure, InboxEntry
+from apps.messaging.registry import consumers, projection
 from apps.outbox.dispatcher import envelope
 from apps.outbox.models import OutboxEntry
+from apps.platform.buses import command_bus
 from apps.users import projections
 from apps.users.models import UserReadModel
 from domain.kernel.result import Ok
 from domain.users.commands import RegisterUser
 from tests.events import deliver_events
+
+USERS_READ = projection("users_read")
 
 PASSWORD = "a sufficiently long passphrase"
 Handler = Callable[[Mapping[str, Any]], None]
@@ -243,7 +245,7 @@ def test_a_poison_event_is_retried_then_dead_lettered_while_other_events_flow_an
     assert (death["reason"], death["queue"]) == ("rejected", consumer.queue_name)
 
     # The replay command knows the composition root's consumers; this test's consumer joins them.
-    monkeypatch.setattr("apps.core.management.commands.replay_dead_letters.CONSUMERS", (*CONSUMERS, consumer))
+    monkeypatch.setattr("apps.messaging.management.commands.replay_dead_letters.consumers()", (*consumers(), consumer))
     out = StringIO()
     call_command("replay_dead_letters", event_id=poison["event_id"], stdout=out)
 
@@ -303,7 +305,7 @@ def test_a_malformed_message_is_dead_lettered_at_once_and_the_consumer_goes_on(
 @pytest.mark.django_db
 def test_replaying_a_dead_letter_of_an_unknown_consumer_fails_in_one_line_and_sends_nothing(topic, monkeypatch):
     known = topic.consumer(Recorder())
-    monkeypatch.setattr("apps.core.management.commands.replay_dead_letters.CONSUMERS", (*CONSUMERS, known))
+    monkeypatch.setattr("apps.messaging.management.commands.replay_dead_letters.consumers()", (*consumers(), known))
     ours = topic.envelope(n=1)
     for name, item in ((known.name, ours), ("retired-consumer", topic.envelope(n=2))):
         DeliveryFailure.objects.create(
@@ -315,7 +317,7 @@ def test_replaying_a_dead_letter_of_an_unknown_consumer_fails_in_one_line_and_se
             status=DeliveryFailure.Status.DEAD,
         )
 
-    names = ", ".join(consumer.name for consumer in CONSUMERS)
+    names = ", ".join(consumer.name for consumer in consumers())
     with pytest.raises(CommandError, match=rf"^no consumer is named 'retired-consumer'; known: {names}, test-"):
         call_command("replay_dead_letters")
 

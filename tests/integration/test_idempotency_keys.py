@@ -7,8 +7,8 @@ import threading
 import pytest
 from rest_framework.test import APIClient
 
-from apps.core.models import IdempotencyRecord
 from apps.orders.models import Order as OrderRow
+from apps.platform.models import IdempotencyRecord
 from tests.e2e.http_api import bearer, register, tokens
 from tests.integration.threads import in_thread
 

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from apps.core.event_handlers import ORDERS_READ, consumer_named
 from apps.messaging.consumers import RetryLater, deliver_batch
 from apps.messaging.models import InboxEntry
+from apps.messaging.registry import consumer_named, projection
 from apps.orders import projections
 from apps.orders.models import Order as OrderRow
 from apps.orders.models import OrderReadModel
@@ -29,6 +29,8 @@ from domain.kernel.events import IntegrationEvent
 from domain.orders.commands import CancelOrder, OrderItem, PlaceOrder
 from tests.commands import dispatch
 from tests.events import deliver_events
+
+ORDERS_READ = projection("orders_read")
 
 CUSTOMER_ID = uuid.UUID("cccccccc-0000-4000-8000-000000000001")
 

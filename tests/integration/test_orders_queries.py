@@ -19,7 +19,7 @@ from apps.orders.queries import (
     order_dto,
     order_dto_from_row,
 )
-from apps.security.access import Scope
+from apps.platform.listing import Scope
 from domain.kernel.errors import ValidationError
 from domain.kernel.money import Money
 from domain.kernel.result import Err, Ok
@@ -28,6 +28,7 @@ from domain.orders.model import Order, OrderLine, Quantity, Sku
 
 CUSTOMER_ID = UUID(int=7)
 OTHER_ID = UUID(int=8)
+EVERYTHING = Scope.all()
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
 
@@ -129,8 +130,8 @@ def test_list_orders_filters_by_status_and_time_and_breaks_ties_by_id():
     read_row(2, total=Decimal("5.00"), status="paid")
     read_row(3, total=Decimal("1.00"), created_at=T0 + timedelta(days=1))
 
-    def ids(**filters):
-        result = list_orders(ListOrders(**({"scope": Scope.all()} | filters)))
+    def ids(scope=EVERYTHING, **filters):
+        result = list_orders(ListOrders(**filters), scope=scope)
         assert isinstance(result, Ok)
         return [row["id"].int for row in result.value]
 
@@ -142,8 +143,10 @@ def test_list_orders_filters_by_status_and_time_and_breaks_ties_by_id():
     assert ids(status="paid") == [2]
     assert ids(created_from=T0 + timedelta(hours=1)) == [3]
     assert ids(created_to=T0) == [2, 1]
-    assert ids(scope=Scope()) == []  # the scope a list has before the authorization middleware set it
+    assert ids(scope=Scope()) == []  # the scope of a list the authorization middleware decided nothing for
     assert ids(scope=Scope.granted_to(OTHER_ID, "orders.view_order", OrderRow)) == []
+    assert ids(scope=Scope.owned_by(OTHER_ID)) == []
+    assert ids(scope=Scope.owned_by(CUSTOMER_ID)) == [3, 2, 1]
 
 
 @pytest.mark.parametrize(
@@ -155,7 +158,7 @@ def test_list_orders_filters_by_status_and_time_and_breaks_ties_by_id():
     ],
 )
 def test_list_orders_refuses_unknown_values_naming_the_parameter(filters, field):
-    result = list_orders(ListOrders(scope=Scope.all(), **filters))
+    result = list_orders(ListOrders(**filters), scope=Scope.all())
 
     assert isinstance(result, Err)
     assert isinstance(result.error, ValidationError)

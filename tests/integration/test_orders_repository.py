@@ -6,11 +6,12 @@ from decimal import Decimal
 
 import pytest
 
-from apps.core.composition import command_bus
-from apps.core.unit_of_work import DjangoUnitOfWork, UnitOfWorkMiddleware, current_unit_of_work
+from apps.composition.buses import unit_of_work
 from apps.orders.models import Order as OrderRow
 from apps.orders.models import OrderLine as OrderLineRow
 from apps.outbox.models import OutboxEntry
+from apps.platform.buses import command_bus
+from apps.platform.unit_of_work import UnitOfWorkMiddleware, current_unit_of_work
 from domain.kernel.bus import CommandBus
 from domain.kernel.errors import ConflictError
 from domain.kernel.money import Money
@@ -48,7 +49,7 @@ def test_a_saved_order_loads_back_equal_in_every_field():
     dispatch(MarkOrderPaid(order_id=placed.id, invoice_id=invoice_id))
     dispatch(ShipOrder(order_id=placed.id, shipped_by=STAFF_ID))
 
-    with DjangoUnitOfWork() as uow:
+    with unit_of_work() as uow:
         loaded = uow.orders.get(placed.id)
 
     assert loaded.status is OrderStatus.SHIPPED
@@ -82,14 +83,14 @@ def test_a_saved_order_loads_back_equal_in_every_field():
 
 @pytest.mark.django_db
 def test_an_unknown_id_is_none():
-    with DjangoUnitOfWork() as uow:
+    with unit_of_work() as uow:
         assert uow.orders.get(uuid.uuid4()) is None
 
 
 @pytest.mark.django_db
 def test_saving_an_order_loaded_before_someone_else_changed_it_is_a_conflict():
     order = place()
-    with DjangoUnitOfWork() as uow:
+    with unit_of_work() as uow:
         stale = uow.orders.get(order.id)
         dispatch(CancelOrder(order_id=order.id, requested_by=STAFF_ID))  # commits version 2 meanwhile
         assert stale.mark_paid(invoice_id=uuid.uuid4(), now=SystemClock().now()) == Ok(None)
@@ -116,7 +117,7 @@ def stale_payment_race(order_id, *, attempts: int):
         return paid if isinstance(paid, Err) else Ok(order)
 
     slow_bus = CommandBus()
-    slow_bus.add_middleware(UnitOfWorkMiddleware(attempts=attempts))
+    slow_bus.add_middleware(UnitOfWorkMiddleware(unit_of_work, attempts=attempts))
     slow_bus.register(MarkOrderPaid, slow_payment)
     thread = in_thread(
         lambda: outcome.update(slow=slow_bus.dispatch(MarkOrderPaid(order_id=order_id, invoice_id=uuid.uuid4())))

@@ -21,8 +21,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from apps.core.composition import command_bus
 from apps.outbox.models import OutboxEntry
+from apps.platform.buses import command_bus
 from domain.kernel.result import Ok
 from domain.users.commands import RegisterUser, UpdateProfile
 

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
-from apps.core.event_handlers import CONSUMERS, PROJECTIONS, USERS_READ
 from apps.messaging import broker
 from apps.messaging.consumers import ConsumerRunner
 from apps.messaging.models import InboxEntry
+from apps.messaging.registry import consumers, projection, projections
 from apps.outbox.dispatcher import OutboxDispatcher
 from apps.outbox.models import OutboxEntry
 from apps.users.models import User as UserRow
@@ -23,6 +23,8 @@ from apps.users.models import UserReadModel
 from domain.users.commands import AuthenticateUser, DeactivateUser, RegisterUser, UpdateProfile
 from tests.commands import PASSWORD, dispatch
 from tests.events import deliver_events
+
+USERS_READ = projection("users_read")
 
 READ_FIELDS = ("email", "display_name", "is_active", "created_at", "last_login_at", "version")
 
@@ -118,7 +120,7 @@ def test_rebuild_read_models_refuses_an_unknown_projection_and_changes_nothing(h
     with pytest.raises(CommandError) as refused:
         call_command("rebuild_read_models", "--projection", "users_read", "--projection", "no_such_read")
 
-    assert str(refused.value) == f"unknown projection no_such_read; known: {', '.join(PROJECTIONS)}"
+    assert str(refused.value) == f"unknown projection no_such_read; known: {', '.join(projections())}"
     assert read_state(ada)["display_name"] == "kept as it is"
 
 
@@ -134,7 +136,7 @@ def restore_signal_handlers() -> Iterator[None]:
 @pytest.mark.django_db
 def test_consume_events_with_an_idle_timeout_consumes_what_is_queued_and_stops(restore_signal_handlers):
     with broker.connection() as conn:
-        for queue in ConsumerRunner(CONSUMERS).declare(conn):
+        for queue in ConsumerRunner(consumers()).declare(conn):
             queue(conn.default_channel).purge()  # leftovers of earlier runs are not this test's events
     user = dispatch(RegisterUser(email="dee@example.com", password=PASSWORD, display_name="Dee"))
     assert OutboxDispatcher().dispatch_pending() == 1
@@ -148,7 +150,7 @@ def test_consume_events_with_an_idle_timeout_consumes_what_is_queued_and_stops(r
 
 @pytest.mark.django_db
 def test_consume_events_refuses_an_unknown_consumer(restore_signal_handlers):
-    known = ", ".join(consumer.name for consumer in CONSUMERS)
+    known = ", ".join(consumer.name for consumer in consumers())
     with pytest.raises(CommandError, match=rf"^no consumer is named 'nobody'; known: {known}$"):
         call_command("consume_events", "--consumer", "nobody", "--idle-timeout", "0.1")
 

@@ -6,9 +6,10 @@ import uuid
 import pytest
 import structlog
 
-from apps.core.composition import command_bus
-from apps.core.unit_of_work import DjangoUnitOfWork, UnitOfWorkMiddleware, current_unit_of_work, in_unit_of_work
+from apps.composition.buses import unit_of_work
 from apps.outbox.models import OutboxEntry
+from apps.platform.buses import command_bus
+from apps.platform.unit_of_work import UnitOfWorkMiddleware, current_unit_of_work, in_unit_of_work
 from apps.users.models import User as UserRow
 from apps.users.passwords import DjangoArgon2PasswordHasher, DjangoPasswordPolicy
 from domain.kernel.bus import CommandBus
@@ -33,7 +34,7 @@ def register(email: str, name: str = "Ann") -> User:
 
 def bus_with(handler) -> CommandBus:
     bus = CommandBus()
-    bus.add_middleware(UnitOfWorkMiddleware())
+    bus.add_middleware(UnitOfWorkMiddleware(unit_of_work))
     bus.register(RegisterUser, handler)
     return bus
 
@@ -116,9 +117,9 @@ def test_a_nested_unit_of_work_rolls_back_to_its_savepoint_only():
         )
 
     outer_user, inner_user = new_user("outer@example.com"), new_user("inner@example.com")
-    with DjangoUnitOfWork() as outer:
+    with unit_of_work() as outer:
         outer.users.add(outer_user)
-        with DjangoUnitOfWork() as inner:
+        with unit_of_work() as inner:
             inner.users.add(inner_user)
             inner.commit()
             inner.rollback()
@@ -148,7 +149,7 @@ def stale_update_race(user_id, *, attempts: int):
         return Ok(user)
 
     slow_bus = CommandBus()
-    slow_bus.add_middleware(UnitOfWorkMiddleware(attempts=attempts))
+    slow_bus.add_middleware(UnitOfWorkMiddleware(unit_of_work, attempts=attempts))
     slow_bus.register(UpdateProfile, slow_update)
     thread = in_thread(
         lambda: outcome.update(slow=slow_bus.dispatch(UpdateProfile(user_id=user_id, display_name="Slow")))

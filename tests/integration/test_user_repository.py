@@ -2,7 +2,7 @@
 
 import pytest
 
-from apps.core.unit_of_work import DjangoUnitOfWork
+from apps.composition.buses import unit_of_work
 from apps.users.models import User as UserRow
 from domain.users.commands import AuthenticateUser, DeactivateUser, RegisterUser, UpdateProfile
 from domain.users.model import Email
@@ -17,7 +17,7 @@ def test_a_saved_user_loads_back_equal_in_every_field():
     dispatch(AuthenticateUser(email="eve@example.com", password=PASSWORD))
     dispatch(DeactivateUser(user_id=created.id, reason="left the company", requested_by=staff.id))
 
-    with DjangoUnitOfWork() as uow:
+    with unit_of_work() as uow:
         loaded = uow.users.get(created.id)
         by_email = uow.users.get_by_email(Email("EVE@example.COM"))
 
@@ -48,6 +48,6 @@ def test_saving_the_aggregate_keeps_the_back_office_flags_it_does_not_own():
 def test_an_unknown_id_or_email_is_none():
     import uuid
 
-    with DjangoUnitOfWork() as uow:
+    with unit_of_work() as uow:
         assert uow.users.get(uuid.uuid4()) is None
         assert uow.users.get_by_email(Email("nobody@example.com")) is None

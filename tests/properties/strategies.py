@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from hypothesis import strategies as st
 
-from apps.security.access import Scope
 from domain.kernel.errors import InvalidValueError
 from domain.users.events import UserDeactivated, UserLoggedIn, UserProfileUpdated, UserRegistered
 from domain.users.model import Email, PasswordHash, User, UserProfile
@@ -60,13 +59,6 @@ aware_datetimes = st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetim
 # real time zone has them (historical local mean times do have seconds).
 fixed_offsets = st.integers(min_value=-86_399, max_value=86_399).map(lambda seconds: timedelta(seconds=seconds))
 any_offset_datetimes = st.datetimes(timezones=st.builds(timezone, fixed_offsets))
-
-#: What the authorization middleware puts on a list query: nothing, everything, or one user's grants.
-scopes = st.one_of(
-    st.just(Scope()),
-    st.just(Scope.all()),
-    st.builds(Scope, user_id=st.uuids(), permission=st.text(), model=st.text()),
-)
 """Aware datetimes at any fixed UTC offset, including offsets with seconds."""
 
 _b64 = st.binary(min_size=8, max_size=32).map(lambda raw: base64.b64encode(raw).decode().rstrip("="))

@@ -11,10 +11,12 @@ import structlog
 from hypothesis import given
 from hypothesis import strategies as st
 
-from apps.audit import actors, chain, recorder
+from apps.audit import chain, recorder
 from apps.audit.models import AuditEntry
 from apps.audit.queries import ListAuditEntries, list_audit_entries
-from apps.core.unit_of_work import UnitOfWorkMiddleware
+from apps.composition.buses import unit_of_work
+from apps.platform.unit_of_work import UnitOfWorkMiddleware
+from apps.security import actors
 from domain.kernel.bus import CommandBus
 from domain.kernel.errors import BusinessRuleViolationError, EntityNotFoundError
 from domain.kernel.messages import Command
@@ -71,7 +73,7 @@ dispatches = st.lists(
 def audited_bus(planned: list[str]) -> CommandBus:
     """A bus as the composition root builds it, whose handler answers each dispatch as ``planned``."""
     bus = CommandBus()
-    bus.add_middleware(UnitOfWorkMiddleware(audit=recorder.record_command))
+    bus.add_middleware(UnitOfWorkMiddleware(unit_of_work, audit=recorder.record_command))
     answers = iter(planned)
 
     def handler(message: Any) -> Result[Any, Exception]:

@@ -18,13 +18,15 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from apps.billing.models import InvoiceReadModel
-from apps.core.event_handlers import INVOICES_READ
 from apps.messaging.consumers import EventConsumer
 from apps.messaging.models import InboxEntry
+from apps.messaging.registry import projection
 from domain.billing.model import Invoice
 from domain.kernel.events import to_integration_event
 from tests.properties.billing_strategies import invoices_with_history
 from tests.properties.delivery import counting, deliver_one_by_one, rolled_back, write_to_outbox
+
+INVOICES_READ = projection("invoices_read")
 
 
 def expected_state(invoice: Invoice) -> dict[str, Any]:
@@ -130,6 +132,9 @@ def test_invoices_read_reflects_the_history_whatever_the_order_and_duplicates_of
 
 def test_the_projection_is_registered_under_its_contract_names() -> None:
     """invoices_read is fed by every billing event through the invoices-read consumer."""
-    assert (INVOICES_READ.name, INVOICES_READ.consumer.name) == ("invoices_read", "invoices-read")
+    assert (INVOICES_READ.name, INVOICES_READ.consumer.name) == (
+        "invoices_read",
+        "invoices-read",
+    )
     assert INVOICES_READ.event_type_prefixes == ("billing.",)
     assert INVOICES_READ.consumer.binding_keys == ("billing.#",)

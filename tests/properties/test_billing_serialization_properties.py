@@ -20,7 +20,7 @@ from domain.billing.events import InvoiceIssued, InvoiceRefunded, InvoiceVoided,
 from domain.kernel.events import to_integration_event
 from tests.properties.billing_strategies import invoices_with_history
 from tests.properties.roundtrip import assert_survives_json
-from tests.properties.strategies import any_offset_datetimes, scopes
+from tests.properties.strategies import any_offset_datetimes
 
 decimals = st.decimals(allow_nan=False, allow_infinity=False)
 
@@ -48,7 +48,6 @@ queries = st.one_of(
     st.builds(GetInvoice, invoice_id=st.uuids()),
     st.builds(
         ListInvoices,
-        scope=scopes,
         status=st.none() | st.text(),
         created_from=st.none() | any_offset_datetimes,
         created_to=st.none() | any_offset_datetimes,

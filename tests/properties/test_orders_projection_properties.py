@@ -17,13 +17,15 @@ import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from apps.core.event_handlers import ORDERS_READ
 from apps.messaging.models import InboxEntry
+from apps.messaging.registry import projection
 from apps.orders.models import OrderReadModel
 from domain.kernel.events import IntegrationEvent, to_integration_event
 from domain.orders.model import Order
 from tests.properties.delivery import deliver_in_batches, deliver_one_by_one, rolled_back, write_to_outbox
 from tests.properties.test_orders_domain_properties import orders_with_history
+
+ORDERS_READ = projection("orders_read")
 
 BILLING_STEPS = ("payment_failed", "payment_captured", "invoice_voided", "invoice_refunded")
 

@@ -22,7 +22,7 @@ from domain.orders.commands import (
 from domain.orders.events import OrderCancelled, OrderPaid, OrderPlaced, OrderRefunded, OrderShipped, PlacedLine
 from domain.orders.model import Order
 from tests.properties.roundtrip import assert_survives_json
-from tests.properties.strategies import any_offset_datetimes, scopes
+from tests.properties.strategies import any_offset_datetimes
 from tests.properties.test_orders_domain_properties import orders_with_history, placed_orders
 
 decimals = st.decimals(allow_nan=False, allow_infinity=False)
@@ -47,7 +47,6 @@ queries = st.one_of(
     st.builds(GetOrder, order_id=st.uuids()),
     st.builds(
         ListOrders,
-        scope=scopes,
         status=st.none() | st.sampled_from(STATUSES),
         created_from=st.none() | any_offset_datetimes,
         created_to=st.none() | any_offset_datetimes,

@@ -19,9 +19,9 @@ import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from apps.core.event_handlers import USERS_READ
 from apps.messaging.consumers import EventConsumer
 from apps.messaging.models import InboxEntry
+from apps.messaging.registry import projection
 from apps.outbox import store
 from apps.outbox.dispatcher import envelope
 from apps.outbox.models import OutboxEntry
@@ -31,6 +31,8 @@ from domain.kernel.serialization import from_primitive
 from domain.users.model import User
 from tests.properties.delivery import counting, deliver_in_batches, deliver_one_by_one, rolled_back, write_to_outbox
 from tests.properties.strategies import users_with_history
+
+USERS_READ = projection("users_read")
 
 # The envelope of the event backbone issue, field for field.
 ENVELOPE_FIELDS = {

@@ -12,7 +12,7 @@ from django.test import RequestFactory
 from hypothesis import given
 from hypothesis import strategies as st
 
-from apps.core.ratelimit import consume
+from apps.platform.ratelimit import consume
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 

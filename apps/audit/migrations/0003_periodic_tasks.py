@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from apps.core.beat_schedule import schedule_periodic_tasks
+from apps.platform.beat_schedule import schedule_periodic_tasks
 
 SCHEDULE = (
     # (name, task, every, period, expire_seconds)

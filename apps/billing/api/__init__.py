@@ -14,9 +14,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.billing.queries import ORDERINGS, STATUSES, ListInvoices, invoice_dto, invoice_dto_from_row
-from apps.core.composition import command_bus, query_bus
-from apps.core.problems import problem_for_error
-from apps.core.responses import respond, validated
+from apps.platform.buses import command_bus, query_bus
+from apps.platform.problems import problem_for_error
+from apps.platform.responses import respond, validated
 from domain.billing.commands import RefundInvoice
 from domain.kernel.result import Err, Ok
 

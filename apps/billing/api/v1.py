@@ -21,13 +21,13 @@ from rest_framework.views import APIView
 from apps.billing import webhooks
 from apps.billing.api import COMMON_ERRORS, PAGE_PARAMETERS, InvoiceFilters, RefundInput, list_response, page_of, refund
 from apps.billing.queries import GetInvoice
-from apps.core.composition import query_bus
-from apps.core.openapi import problems
-from apps.core.pagination import PagePagination
-from apps.core.problems import problem, problem_response
-from apps.core.ratelimit import limit_writes
-from apps.core.responses import respond
-from apps.core.versioning import DeprecatedInV1
+from apps.platform.buses import query_bus
+from apps.platform.openapi import problems
+from apps.platform.pagination import PagePagination
+from apps.platform.problems import problem, problem_response
+from apps.platform.ratelimit import limit_writes
+from apps.platform.responses import respond
+from apps.platform.versioning import DeprecatedInV1
 
 log = structlog.get_logger(__name__)
 

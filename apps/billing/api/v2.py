@@ -21,12 +21,12 @@ from apps.billing.api import (
     refund,
 )
 from apps.billing.queries import GetInvoice
-from apps.core.composition import query_bus
-from apps.core.openapi import problems
-from apps.core.pagination import OpaqueCursorPagination
-from apps.core.ratelimit import limit_writes
-from apps.core.responses import respond
-from apps.core.serializers import MoneyOutput
+from apps.platform.buses import query_bus
+from apps.platform.openapi import problems
+from apps.platform.pagination import OpaqueCursorPagination
+from apps.platform.ratelimit import limit_writes
+from apps.platform.responses import respond
+from apps.platform.serializers import MoneyOutput
 
 INVOICE_EXAMPLE = {
     "id": "0b7c2f5e-3c1d-4f7a-9a55-0c6a2f1d9e10",

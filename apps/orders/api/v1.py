@@ -26,14 +26,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.composition import command_bus, query_bus
-from apps.core.idempotency import HEADER as IDEMPOTENCY_HEADER
-from apps.core.idempotency import idempotent
-from apps.core.openapi import problems
-from apps.core.pagination import PagePagination
-from apps.core.ratelimit import limit_writes
-from apps.core.responses import respond, validated
-from apps.core.versioning import DeprecatedInV1
 from apps.orders.queries import (
     DEFAULT_ORDERING,
     ORDERINGS,
@@ -43,6 +35,14 @@ from apps.orders.queries import (
     order_dto,
     order_dto_from_row,
 )
+from apps.platform.buses import command_bus, query_bus
+from apps.platform.idempotency import HEADER as IDEMPOTENCY_HEADER
+from apps.platform.idempotency import idempotent
+from apps.platform.openapi import problems
+from apps.platform.pagination import PagePagination
+from apps.platform.ratelimit import limit_writes
+from apps.platform.responses import respond, validated
+from apps.platform.versioning import DeprecatedInV1
 from domain.kernel.result import Err, Ok, Result
 from domain.orders.commands import CancelOrder, OrderItem, PlaceOrder, ShipOrder
 

@@ -14,13 +14,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.composition import command_bus, query_bus
-from apps.core.idempotency import idempotent
-from apps.core.openapi import problems
-from apps.core.pagination import OpaqueCursorPagination
-from apps.core.ratelimit import limit_writes
-from apps.core.responses import respond, validated
-from apps.core.serializers import MoneyOutput
 from apps.orders.api.v1 import (
     COMMON_ERRORS,
     IDEMPOTENCY_KEY,
@@ -36,6 +29,13 @@ from apps.orders.api.v1 import (
     query_filters,
 )
 from apps.orders.queries import GetOrder, ListOrders
+from apps.platform.buses import command_bus, query_bus
+from apps.platform.idempotency import idempotent
+from apps.platform.openapi import problems
+from apps.platform.pagination import OpaqueCursorPagination
+from apps.platform.ratelimit import limit_writes
+from apps.platform.responses import respond, validated
+from apps.platform.serializers import MoneyOutput
 from domain.orders.commands import CancelOrder, ShipOrder
 
 CURSOR_PARAMETERS = [

@@ -16,11 +16,11 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.views import TokenRefreshView
 
 from apps.audit import recorder as audit
-from apps.core.composition import command_bus, query_bus
-from apps.core.openapi import WholeBodyPatchSchema, problems
-from apps.core.problems import AUTHENTICATE_HEADER
-from apps.core.ratelimit import limit_writes, per_ip
-from apps.core.responses import respond, validated
+from apps.platform.buses import command_bus, query_bus
+from apps.platform.openapi import WholeBodyPatchSchema, problems
+from apps.platform.problems import AUTHENTICATE_HEADER
+from apps.platform.ratelimit import limit_writes, per_ip
+from apps.platform.responses import respond, validated
 from apps.security.tokens import AccessToken, RefreshToken, TokenBlacklistSerializer
 from apps.users.models import User as UserRow
 from apps.users.queries import GetUser, user_dto

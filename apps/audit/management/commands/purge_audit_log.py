@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from apps.audit import recorder
-from apps.core.commands import OrderflowCommand
+from apps.platform.commands import OrderflowCommand
 
 
 class Command(OrderflowCommand):

@@ -11,7 +11,7 @@ from django.db.models import Max
 
 from apps.audit import chain, recorder
 from apps.audit.models import AuditEntry
-from apps.core.commands import OrderflowCommand, progress_bar
+from apps.platform.commands import OrderflowCommand, progress_bar
 
 BATCH = 2000
 

@@ -13,9 +13,9 @@ from django.core.management.base import CommandError, CommandParser
 from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections
 from django.utils import timezone
 
-from apps.core.commands import OrderflowCommand, one_line, stop_on_signals
 from apps.messaging.publisher import BrokerUnavailable
 from apps.outbox.dispatcher import BatchResult, OutboxDispatcher
+from apps.platform.commands import OrderflowCommand, one_line, stop_on_signals
 
 PROGRESS_EVERY_SECONDS = 2.0
 

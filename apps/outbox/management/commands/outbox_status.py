@@ -11,8 +11,8 @@ from django.db import DatabaseError, InterfaceError, OperationalError
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
-from apps.core.commands import OrderflowCommand, one_line
 from apps.outbox.models import OutboxEntry
+from apps.platform.commands import OrderflowCommand, one_line
 
 PENDING = Q(status=OutboxEntry.Status.PENDING)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
-from apps.core.commands import OrderflowCommand
+from apps.platform.commands import OrderflowCommand
 from apps.security.keys import generate_private_key_pem
 from config.environment import BASE_DIR
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
-from apps.core.commands import OrderflowCommand
-from apps.core.composition import command_bus
+from apps.platform.buses import command_bus
+from apps.platform.commands import OrderflowCommand
 from apps.users.models import User as UserRow
 from domain.kernel.result import Err
 from domain.users.commands import RegisterUser

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from apps.audit import actors
+from apps.security import actors
 from config.celery import app
 
 seen: list[actors.Actor] = []

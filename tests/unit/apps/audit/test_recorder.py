@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from apps.audit import actors, recorder
+from apps.audit import recorder
+from apps.security import actors
 from domain.kernel.errors import ConflictError
 from domain.kernel.result import Err, Ok
 from domain.users.errors import InvalidCredentialsError

@@ -7,7 +7,7 @@ import pytest
 import structlog
 
 from apps.billing import policies
-from apps.core.policies import PolicyFailedError
+from apps.platform.policies import PolicyFailedError
 from domain.billing.commands import IssueInvoice, VoidInvoice
 from domain.billing.errors import InvoiceNotFoundError, InvoiceNotOpenError
 from domain.kernel.result import Err, Ok

@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from apps.core.policies import PolicyFailedError
 from apps.orders import policies
+from apps.platform.policies import PolicyFailedError
 from domain.kernel.errors import EntityNotFoundError, ValidationError
 from domain.kernel.result import Err, Ok
 from domain.orders.commands import MarkOrderPaid, MarkOrderRefunded

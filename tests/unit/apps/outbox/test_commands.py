@@ -4,10 +4,10 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from apps.core.commands import one_line
 from apps.outbox.dispatcher import BatchResult
 from apps.outbox.management.commands.drain_outbox import Drained
 from apps.outbox.management.commands.outbox_status import human_age
+from apps.platform.commands import one_line
 
 
 @pytest.mark.parametrize(

@@ -31,6 +31,9 @@ class InMemoryNotes(Repository[Note]):
         self.loads += 1
         return self.stored.get(id)
 
+    def flush(self) -> None:
+        self.stored.update(self.seen)
+
 
 class NotesUnitOfWork(UnitOfWork):
     def __init__(self, *repositories: InMemoryNotes) -> None:

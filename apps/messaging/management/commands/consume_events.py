@@ -1,0 +1,50 @@
+"""Run event consumers: projections (and, later, policies and webhooks) fed from the broker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
+from kombu.exceptions import OperationalError
+
+from apps.messaging import broker
+from apps.messaging.consumers import ConsumerRunner
+from apps.messaging.registry import consumer_named, consumers
+from apps.platform.commands import OrderflowCommand, one_line, stop_on_signals
+
+
+class Command(OrderflowCommand):
+    help = "Consume integration events from the broker until stopped (Ctrl-C or SIGTERM)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--consumer",
+            action="append",
+            dest="names",
+            metavar="NAME",
+            help=f"Run only this consumer (repeatable). Known: {', '.join(c.name for c in consumers())}.",
+        )
+        parser.add_argument(
+            "--idle-timeout", type=float, default=None, help="Stop after this many seconds without a message."
+        )
+
+    def handle(self, *args: Any, names: list[str] | None, idle_timeout: float | None, **options: Any) -> None:
+        try:
+            chosen = [consumer_named(name) for name in names] if names else list(consumers())
+        except LookupError as exc:
+            raise CommandError(str(exc)) from None
+        runner = ConsumerRunner(chosen)
+        self.stdout.write(f"consuming for {', '.join(c.name for c in chosen)} (Ctrl-C stops)")
+        with stop_on_signals() as stop:
+            while not stop.is_set():
+                try:
+                    with broker.connection(connect_timeout=3) as conn:
+                        conn.ensure_connection(max_retries=1, interval_start=0, timeout=3)
+                        runner.run(conn, should_stop=stop.is_set, idle_timeout=idle_timeout)
+                    break
+                except (OSError, OperationalError) as exc:
+                    if idle_timeout is not None:
+                        raise CommandError(f"events broker unavailable: {one_line(exc)}") from None
+                    self.stderr.write(f"events broker unavailable ({one_line(exc)}); retrying in 5 s")
+                    stop.wait(5)
+        self.stdout.write(f"stopped after {runner.handled} message(s)")
