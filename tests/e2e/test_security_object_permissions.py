@@ -1,6 +1,6 @@
-"""Roles, ownership and per-object grants over HTTP: owners reach what is theirs with no grant row, a support agent
-sees the customers granted to them and nobody else's, billing admins and auditors get what their roles say, and a list is filtered
-in the database however many objects it holds."""
+"""Roles, ownership and per-object grants over HTTP: owners reach what is theirs with no grant row, a support
+agent sees the customers granted to them and nobody else's, billing admins and auditors get what their roles
+say, and a list is filtered in the database however many objects it holds."""
 
 from __future__ import annotations
 

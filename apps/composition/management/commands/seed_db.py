@@ -19,10 +19,10 @@ from django.core.management.base import CommandError, CommandParser
 from django.db.models import Count
 
 from apps.billing.models import InvoiceReadModel
-from apps.platform.buses import command_bus
 from apps.composition.delivery import deliver_pending
 from apps.orders.models import Order as OrderRow
 from apps.orders.models import OrderReadModel
+from apps.platform.buses import command_bus
 from apps.platform.commands import OrderflowCommand, progress_bar
 from apps.users.models import User as UserRow
 from domain.billing.commands import CapturePayment, RecordPaymentFailure, RefundInvoice

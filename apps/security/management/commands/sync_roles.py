@@ -20,9 +20,7 @@ from domain.access.roles import RoleGraph
 
 
 class Command(OrderflowCommand):
-    help = (
-        "Create or update one group per role of the catalogue (domain.access), with its resolved permissions."
-    )
+    help = "Create or update one group per role of the catalogue (domain.access), with its resolved permissions."
 
     roles: RoleGraph = ROLES
 
