@@ -24,7 +24,7 @@ It creates (and drops at the end) its own database, ``orderflow_bench`` by defau
 its own exchanges (``orderflow-bench.*``) and queue (``orderflow.users-read-bench``), so a dev
 stack or a test run on the same broker neither disturbs it nor is disturbed.
 
-    .venv/bin/python scripts/bench_outbox.py [--users 10000] [--per-user 5] [--rate 200] [--seconds 20]
+    .venv/bin/python -m scripts.bench_outbox [--users 10000] [--per-user 5] [--rate 200] [--seconds 20]
 
 It prints where the time goes (dispatcher phases, SQL statements per batch and per message,
 CPU per process group) and, at the end, the figures beside the targets. Figures and their
@@ -59,7 +59,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/orderflow_bench"
@@ -507,7 +507,7 @@ class Child:
     def __init__(self, role: str, *, stdin: bool = False) -> None:
         env = {**os.environ, "BENCH_CHILD": "1", "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "--role", role],
+            [sys.executable, "-m", str(__package__), "--role", role],
             stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             text=True,
@@ -1147,7 +1147,7 @@ def verdict(ok: bool) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser = argparse.ArgumentParser(prog="python -m scripts.bench_outbox", description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--role", choices=["consumer", "dispatcher", "drain-once"], help=argparse.SUPPRESS)
     parser.add_argument("--users", type=int, default=10_000, help="aggregates in the drain phase (default 10,000)")
     parser.add_argument("--per-user", type=int, default=5, help="events per aggregate (default 5)")
