@@ -7,5 +7,6 @@ described in ``__main__``, which parses the arguments and runs the phases in ord
 - ``probes``: SQL statements by kind, the dispatcher's phases, CPU per process group;
 - ``roles``: the consumer and dispatcher child processes, and ``Child``, the parent's handle on one;
 - ``phases``: raw publish baseline, outbox drain (and its diagnostic), commit -> users_read lag;
-- ``report``: progress lines, where the time went, the figures beside the targets.
+- ``report``: progress lines, where the time went, the figures beside the targets;
+- ``project``: every import of orderflow's own code (``apps.*``, ``domain.*``), made on call.
 """

@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from . import project
 from .environment import (
     RAW_QUEUE,
     bench_consumer,
@@ -114,8 +115,8 @@ def main() -> int:
     from django.core.management import call_command
     from django.db import connection
 
-    from apps.outbox.dispatcher import envelope
-    from apps.outbox.models import OutboxEntry
+    envelope = project.envelope_function()
+    OutboxEntry = project.outbox_entry_model()
 
     call_command("migrate", verbosity=0, interactive=False)
     queues = [RAW_QUEUE, bench_consumer().queue_name]

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from . import project
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
@@ -75,9 +77,7 @@ def bench_consumer() -> Any:
     """The production users_read consumer (batch path included), under a queue name of its own."""
     import dataclasses
 
-    from apps.core.event_handlers import USERS_READ
-
-    return dataclasses.replace(USERS_READ.consumer, name=CONSUMER_NAME)
+    return dataclasses.replace(project.users_read_consumer(), name=CONSUMER_NAME)
 
 
 def admin_dsn(database_url: str) -> tuple[str, str]:
@@ -111,8 +111,7 @@ def clean_broker(queue_names: list[str]) -> None:
     """Delete the benchmark's queues and exchanges (leftovers of an earlier, interrupted run too)."""
     from amqp.exceptions import NotFound
 
-    from apps.messaging import broker
-
+    broker = project.broker_module()
     with broker.connection(connect_timeout=3) as conn:
         for name in queue_names:
             with suppress(NotFound):

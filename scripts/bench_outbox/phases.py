@@ -15,6 +15,7 @@ from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from . import project
 from .environment import CONSUMER_NAME, RAW_QUEUE, bench_consumer
 from .probes import CpuWindow
 from .report import percentile, say
@@ -68,8 +69,7 @@ def drain_in_parallel(
 
 def build_entries(users: int, per_user: int, seed: int = 7) -> list[Any]:
     """users x per_user outbox rows: users.user_registered then profile updates, interleaved across users."""
-    from apps.outbox.models import OutboxEntry
-
+    OutboxEntry = project.outbox_entry_model()
     rng = random.Random(seed)
     ids = [uuid.UUID(int=rng.getrandbits(128), version=4) for _ in range(users)]
     order = [index for index in range(users) for _ in range(per_user)]
@@ -109,7 +109,7 @@ def raw_publish(bodies: list[tuple[bytes, str, str]], batch_size: int) -> dict[s
     from amqp import spec
     from kombu import Queue
 
-    from apps.messaging import broker
+    broker = project.broker_module()
 
     with broker.connection(connect_timeout=3) as conn:
         channel = conn.default_channel
@@ -228,8 +228,7 @@ def drain_phase(entries: list[Any], consumer: Child, dispatchers: int, e2e_timeo
             "and the rest of the queue is purged so the lag phase starts clean"
         )
         watcher.join()
-        from apps.messaging import broker
-
+        broker = project.broker_module()
         with broker.connection(connect_timeout=3) as conn:
             bench_consumer().queue(dead_letters=True)(conn.default_channel).purge()
         previous = -1
@@ -277,7 +276,7 @@ def drain_alone_phase(dispatchers: int) -> dict[str, Any]:
     from django.db import connection
     from kombu import Queue
 
-    from apps.messaging import broker
+    broker = project.broker_module()
 
     consumer_queue = bench_consumer().queue_name
     exchange = broker.events_exchange()
@@ -321,12 +320,9 @@ def lag_phase(consumer: Child, *, rate: float, seconds: float, pool_size: int, w
     import structlog
     from django.db import connection
 
-    from apps.core.composition import command_bus
-    from domain.kernel.result import Ok
-    from domain.users.commands import RegisterUser, UpdateProfile
-
+    Ok, RegisterUser, UpdateProfile = project.user_commands()
     dispatcher = Child("dispatcher", stdin=True)
-    bus = command_bus()
+    bus = project.command_bus()
     lock = threading.Lock()
     outstanding: dict[uuid.UUID, list[tuple[int, float]]] = defaultdict(list)  # user -> [(version, commit time)]
     lags: list[tuple[uuid.UUID, int, float, float]] = []  # (user, version, committed, visible)
@@ -484,8 +480,8 @@ def lag_phase(consumer: Child, *, rate: float, seconds: float, pool_size: int, w
     dispatcher_stats = dispatcher.wait_for("STATS", 1)
 
     # Where the lag goes, per event: commit -> published (outbox.processed_at) -> consumed (inbox) -> visible.
-    from apps.messaging.models import InboxEntry
-    from apps.outbox.models import OutboxEntry
+    InboxEntry = project.inbox_entry_model()
+    OutboxEntry = project.outbox_entry_model()
 
     by_key = {(user_id, version): (committed, visible) for user_id, version, committed, visible in lags}
     rows = OutboxEntry.objects.filter(aggregate_id__in={u for u, _ in by_key}).values_list(

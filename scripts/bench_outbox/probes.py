@@ -12,6 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from . import project
+
 TABLE = re.compile(r'(?:FROM|INTO|UPDATE)\s+"?(\w+)"?', re.IGNORECASE)
 
 
@@ -73,7 +75,7 @@ class SqlTimer:
 
 def timed_dispatcher(**kwargs: Any) -> Any:
     """An OutboxDispatcher whose phases (claim, publish, the rest) are timed; behaviour unchanged."""
-    from apps.outbox.dispatcher import OutboxDispatcher
+    OutboxDispatcher = project.outbox_dispatcher_class()
 
     class TimedDispatcher(OutboxDispatcher):
         def __init__(self, **kw: Any) -> None:

@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from . import project
+
 TARGET_DRAIN_RATE = 2000.0
 TARGET_DRAIN_RATIO = 0.5
 TARGET_LAG_P99_MS = 500.0
@@ -57,7 +59,7 @@ def machine() -> dict[str, str]:
 def service_versions() -> dict[str, str]:
     from django.db import connection
 
-    from apps.messaging import broker
+    broker = project.broker_module()
 
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")

@@ -18,6 +18,7 @@ from collections import defaultdict
 from contextlib import suppress
 from typing import Any
 
+from . import project
 from .environment import BASE_DIR, bench_consumer, setup_django
 from .probes import SqlTimer, timed_dispatcher
 
@@ -30,9 +31,9 @@ def emit(tag: str, payload: Any) -> None:
 def consumer_role() -> int:
     """The users_read consumer in its own process; SIGUSR1 prints (and resets) its stats, SIGTERM stops it."""
     setup_django()
-    from apps.messaging import broker
-    from apps.messaging import consumers as consumers_module
-    from apps.messaging.consumers import ConsumerRunner
+    broker = project.broker_module()
+    consumers_module = project.consumers_module()
+    ConsumerRunner = consumers_module.ConsumerRunner
 
     flags = {"stop": False, "dump": False}
     signal.signal(signal.SIGTERM, lambda *_: flags.update(stop=True))
@@ -98,7 +99,7 @@ def dispatcher_role() -> int:
     setup_django()
     from django.db import close_old_connections
 
-    from apps.messaging.publisher import BrokerUnavailable
+    BrokerUnavailable = project.broker_unavailable_class()
 
     dispatcher = timed_dispatcher()
     timer = SqlTimer()
