@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import random
 import secrets
-import signal
 import threading
 import time
 import uuid
@@ -107,7 +106,6 @@ def raw_publish(bodies: list[tuple[bytes, str, str]], batch_size: int) -> dict[s
     """Publish persistent messages in batches, awaiting each batch's confirms together (py-amqp)."""
     import amqp
     from amqp import spec
-    from kombu import Queue
 
     broker = project.broker_module()
 
@@ -115,7 +113,7 @@ def raw_publish(bodies: list[tuple[bytes, str, str]], batch_size: int) -> dict[s
         channel = conn.default_channel
         exchange = broker.events_exchange()
         exchange(channel).declare()
-        queue = Queue(RAW_QUEUE, exchange=exchange, routing_key="users.#", durable=True)
+        queue = raw_queue(exchange)
         queue(channel).declare()
         queue(channel).purge()
         channel.confirm_select()
@@ -175,6 +173,22 @@ def count(sql: str, params: Any = ()) -> int:
         return int(cursor.fetchone()[0])
 
 
+def projected_count() -> int:
+    """Events the bench consumer has handled: its inbox rows."""
+    return count("SELECT count(*) FROM inbox WHERE consumer = %s", [CONSUMER_NAME])
+
+
+def pending_count() -> int:
+    return count("SELECT count(*) FROM outbox WHERE status = 'pending'")
+
+
+def raw_queue(exchange: Any) -> Any:
+    """The durable queue ``orderflow-bench.raw``, bound to the events exchange for every users.* event."""
+    from kombu import Queue
+
+    return Queue(RAW_QUEUE, exchange=exchange, routing_key="users.#", durable=True)
+
+
 def drain_phase(entries: list[Any], consumer: Child, dispatchers: int, e2e_timeout: float) -> dict[str, Any]:
     """``dispatchers`` processes drain the rows while the consumer projects them; then wait for the projection."""
     from django.db import connection
@@ -191,13 +205,13 @@ def drain_phase(entries: list[Any], consumer: Child, dispatchers: int, e2e_timeo
             while not done.is_set():
                 # Seldom: a count over the growing inbox costs PostgreSQL CPU the drain competes for.
                 time.sleep(1.0)
-                projected = count("SELECT count(*) FROM inbox WHERE consumer = %s", [CONSUMER_NAME])
+                projected = projected_count()
                 if projected >= total:
                     marks["all_projected_seen"] = time.time()
                     return
                 if time.monotonic() - last >= 2.0:
                     last = time.monotonic()
-                    pending = count("SELECT count(*) FROM outbox WHERE status = 'pending'")
+                    pending = pending_count()
                     elapsed = time.time() - marks["start"]
                     say(
                         f"  drain: {total - pending:,}/{total:,} published ({(total - pending) / elapsed:,.0f}/s), "
@@ -215,7 +229,7 @@ def drain_phase(entries: list[Any], consumer: Child, dispatchers: int, e2e_timeo
 
     drained = drain_in_parallel(dispatchers, {"consumer": consumer.proc.pid}, on_go=go)
     published, drain_seconds, drain_cpu = drained["published"], drained["seconds"], drained["cpu"]
-    if left := count("SELECT count(*) FROM outbox WHERE status = 'pending'"):
+    if left := pending_count():
         raise RuntimeError(f"{left:,} outbox rows are still pending after the drain")
     say(f"  drain: all {published:,} published in {drain_seconds:.2f} s; waiting for the projection")
     watcher.join(timeout=max(1.0, e2e_timeout - (time.time() - marks["start"])))
@@ -232,16 +246,15 @@ def drain_phase(entries: list[Any], consumer: Child, dispatchers: int, e2e_timeo
         with broker.connection(connect_timeout=3) as conn:
             bench_consumer().queue(dead_letters=True)(conn.default_channel).purge()
         previous = -1
-        while (now := count("SELECT count(*) FROM inbox WHERE consumer = %s", [CONSUMER_NAME])) != previous:
+        while (now := projected_count()) != previous:
             previous = now
             time.sleep(1.0)
-    consumer.proc.send_signal(signal.SIGUSR1)
-    consumer_stats = consumer.wait_for("STATS", 1)
+    consumer_stats = consumer.stats(1)
     with connection.cursor() as cursor:
         cursor.execute("SELECT extract(epoch FROM max(processed_at)) FROM inbox WHERE consumer = %s", [CONSUMER_NAME])
         last_projected = float(cursor.fetchone()[0])
     e2e_seconds = last_projected - marks["start"]
-    projected = count("SELECT count(*) FROM inbox WHERE consumer = %s", [CONSUMER_NAME])
+    projected = projected_count()
     full = count("SELECT count(*) FROM users_read WHERE version = %s", [max(e.aggregate_version for e in entries)])
     return {
         "events": total,
@@ -274,13 +287,12 @@ def drain_alone_phase(dispatchers: int) -> dict[str, Any]:
     published twice.
     """
     from django.db import connection
-    from kombu import Queue
 
     broker = project.broker_module()
 
     consumer_queue = bench_consumer().queue_name
     exchange = broker.events_exchange()
-    queue = Queue(RAW_QUEUE, exchange=exchange, routing_key="users.#", durable=True)
+    queue = raw_queue(exchange)
 
     def reset() -> None:
         with connection.cursor() as cursor:
@@ -342,6 +354,21 @@ def lag_phase(consumer: Child, *, rate: float, seconds: float, pool_size: int, w
         dispatcher.kick()
         return user
 
+    pool: list[uuid.UUID] = []  # the users the steady phase updates
+    pool_lock = threading.Lock()
+
+    def register(email: str, display_name: str) -> None:
+        user = run(RegisterUser(email=email, password=secrets.token_urlsafe(16), display_name=display_name))
+        if user is not None:
+            with pool_lock:
+                pool.append(user.id)
+
+    def until_projected() -> None:
+        """Until every event committed so far is visible in users_read, 60 s at the most."""
+        deadline = time.monotonic() + 60
+        while outstanding and time.monotonic() < deadline:
+            time.sleep(0.05)
+
     stop_observing = threading.Event()
 
     def observe() -> None:
@@ -378,24 +405,12 @@ def lag_phase(consumer: Child, *, rate: float, seconds: float, pool_size: int, w
     try:
         # Warm-up: the pool of users the steady phase updates (their events flow through the pipeline too).
         say(f"  lag: registering {pool_size} users for the steady phase (warm-up)")
-        pool: list[uuid.UUID] = []
         for index in range(pool_size):
-            user = run(
-                RegisterUser(
-                    email=f"pool{index}-{run_id}@example.com",
-                    password=secrets.token_urlsafe(16),
-                    display_name=f"Pool {index}",
-                )
-            )
-            if user is not None:
-                pool.append(user.id)
-        deadline = time.monotonic() + 60
-        while outstanding and time.monotonic() < deadline:
-            time.sleep(0.05)
+            register(f"pool{index}-{run_id}@example.com", f"Pool {index}")
+        until_projected()
         with lock:
             lags.clear()
-        consumer.proc.send_signal(signal.SIGUSR1)
-        consumer.wait_for("STATS", 2)
+        consumer.stats(2)
 
         say(
             f"  lag: steady phase, {rate:g} commands/s for {seconds:g} s "
@@ -412,7 +427,6 @@ def lag_phase(consumer: Child, *, rate: float, seconds: float, pool_size: int, w
         per_writer = rate / writers
         sent = [0] * writers
         behind = [0.0] * writers
-        pool_lock = threading.Lock()
 
         def writer(number: int) -> None:
             rng = random.Random(number)
@@ -428,16 +442,7 @@ def lag_phase(consumer: Child, *, rate: float, seconds: float, pool_size: int, w
                     else:
                         behind[number] = max(behind[number], -pause)
                     if rng.random() < 0.1:
-                        user = run(
-                            RegisterUser(
-                                email=f"w{number}-{i}-{run_id}@example.com",
-                                password=secrets.token_urlsafe(16),
-                                display_name=f"Writer {number}",
-                            )
-                        )
-                        if user is not None:
-                            with pool_lock:
-                                pool.append(user.id)
+                        register(f"w{number}-{i}-{run_id}@example.com", f"Writer {number}")
                     else:
                         with pool_lock:
                             target = rng.choice(pool)
@@ -464,9 +469,7 @@ def lag_phase(consumer: Child, *, rate: float, seconds: float, pool_size: int, w
                     f"p99 {percentile(recent, 0.99):.0f} ms"
                 )
         elapsed = time.monotonic() - start
-        deadline = time.monotonic() + 60
-        while outstanding and time.monotonic() < deadline:
-            time.sleep(0.05)
+        until_projected()
         cpu_window = cpu.finish()
     finally:
         stop_observing.set()
@@ -475,8 +478,7 @@ def lag_phase(consumer: Child, *, rate: float, seconds: float, pool_size: int, w
             outstanding.clear()
         observer.join(10)
         dispatcher.stop()
-    consumer.proc.send_signal(signal.SIGUSR1)
-    consumer_stats = consumer.wait_for("STATS", 3)
+    consumer_stats = consumer.stats(3)
     dispatcher_stats = dispatcher.wait_for("STATS", 1)
 
     # Where the lag goes, per event: commit -> published (outbox.processed_at) -> consumed (inbox) -> visible.

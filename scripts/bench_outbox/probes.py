@@ -16,6 +16,24 @@ from . import project
 
 TABLE = re.compile(r'(?:FROM|INTO|UPDATE)\s+"?(\w+)"?', re.IGNORECASE)
 
+# The dispatcher's phases, as timed by timed_dispatcher() and reported by report.print_breakdown().
+BATCH_TOTAL = "batch total"
+CLAIM = "claim (2 SELECT ... FOR UPDATE)"
+PUBLISH = "publish (json, send, await confirms)"
+
+
+def timed(function: Callable[..., Any], totals: dict[str, Any], key: str) -> Callable[..., Any]:
+    """``function``, adding the seconds each call takes to ``totals[key]``."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            totals[key] += time.perf_counter() - started
+
+    return wrapper
+
 
 def sql_kind(sql: str) -> str:
     head = sql.lstrip().split(None, 1)[0].upper()
@@ -39,9 +57,12 @@ class SqlTimer:
         try:
             return execute(sql, params, many, context)
         finally:
-            entry = self.stats[sql_kind(sql)]
-            entry[0] += 1
-            entry[1] += time.perf_counter() - started
+            self._tally(sql_kind(sql), started)
+
+    def _tally(self, kind: str, started: float) -> None:
+        entry = self.stats[kind]
+        entry[0] += 1
+        entry[1] += time.perf_counter() - started
 
     @contextmanager
     def installed(self) -> Iterator[None]:
@@ -55,9 +76,7 @@ class SqlTimer:
             try:
                 original()
             finally:
-                entry = self.stats["COMMIT"]
-                entry[0] += 1
-                entry[1] += time.perf_counter() - started
+                self._tally("COMMIT", started)
 
         conn.commit = commit  # type: ignore[method-assign]
         try:
@@ -83,21 +102,12 @@ def timed_dispatcher(**kwargs: Any) -> Any:
             self.times: dict[str, float] = defaultdict(float)
             self.batches = 0
             self.events = 0
-            publish = self.publisher.publish
-
-            def timed_publish(*args: Any, **kw2: Any) -> Any:
-                started = time.perf_counter()
-                try:
-                    return publish(*args, **kw2)
-                finally:
-                    self.times["publish (json, send, await confirms)"] += time.perf_counter() - started
-
-            self.publisher.publish = timed_publish  # type: ignore[method-assign]
+            self.publisher.publish = timed(self.publisher.publish, self.times, PUBLISH)  # type: ignore[method-assign]
 
         def dispatch_batch(self) -> Any:
             started = time.perf_counter()
             result = super().dispatch_batch()
-            self.times["batch total"] += time.perf_counter() - started
+            self.times[BATCH_TOTAL] += time.perf_counter() - started
             self.batches += 1
             self.events += result.published
             return result
@@ -107,7 +117,7 @@ def timed_dispatcher(**kwargs: Any) -> Any:
             try:
                 return super()._claim(now)
             finally:
-                self.times["claim (2 SELECT ... FOR UPDATE)"] += time.perf_counter() - started
+                self.times[CLAIM] += time.perf_counter() - started
 
     return TimedDispatcher(**kwargs)
 

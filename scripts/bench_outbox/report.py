@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from . import project
+from .probes import BATCH_TOTAL, CLAIM, PUBLISH
 
 TARGET_DRAIN_RATE = 2000.0
 TARGET_DRAIN_RATIO = 0.5
@@ -75,14 +76,14 @@ def service_versions() -> dict[str, str]:
 
 
 def print_breakdown(title: str, times: dict[str, float], batches: int, events: int) -> None:
-    total = times.get("batch total", 0.0)
+    total = times.get(BATCH_TOTAL, 0.0)
     say(f"  {title}: {batches} batches, {events:,} events, {total:.2f} s in dispatch_batch")
-    claim = times.get("claim (2 SELECT ... FOR UPDATE)", 0.0)
-    publish = times.get("publish (json, send, await confirms)", 0.0)
+    claim = times.get(CLAIM, 0.0)
+    publish = times.get(PUBLISH, 0.0)
     rest = total - claim - publish
     for name, value in (
-        ("claim (2 SELECT ... FOR UPDATE)", claim),
-        ("publish (json, send, await confirms)", publish),
+        (CLAIM, claim),
+        (PUBLISH, publish),
         ("envelopes, mark UPDATE, commit, exchange declare", rest),
     ):
         per_batch = value / max(1, batches) * 1000
@@ -109,6 +110,7 @@ def verdict(ok: bool) -> str:
 
 def report(results: dict[str, Any], args: argparse.Namespace) -> None:
     raw, drain, lag = results["raw"], results["drain"], results["lag"]
+    one, many = results["drain_alone"]["one"], results["drain_alone"]["many"]
     ratio = drain["drain_rate"] / raw["rate"]
     results["ratio"] = ratio
     print()
@@ -127,7 +129,6 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
     )
     print_sql("consumer SQL", c["sql"], c["handled"], "msg")
     say(f"  CPU while draining:   {format_cpu(drain['cpu_drain'])}")
-    one, many = results["drain_alone"]["one"], results["drain_alone"]["many"]
     print_breakdown("1 dispatcher, no consumer at work", one["times"], one["batches"], one["published"])
     say(f"  CPU, 1 dispatcher alone:    {format_cpu(one['cpu'])}")
     if many["dispatchers"] > 1:
@@ -172,7 +173,6 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
         f"{drain['drain_seconds']:.2f} s, {drain['dispatchers']} dispatcher(s) {drain['each']}, consumer running)"
     )
     print(f"  drain / raw          {ratio * 100:>9.1f} %")
-    one, many = results["drain_alone"]["one"], results["drain_alone"]["many"]
     alone = f"1 dispatcher {one['rate']:,.0f} events/s ({one['rate'] / raw['rate'] * 100:.1f} % of raw)"
     if many["dispatchers"] > 1:
         alone += (

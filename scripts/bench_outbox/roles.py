@@ -20,7 +20,7 @@ from typing import Any
 
 from . import project
 from .environment import BASE_DIR, bench_consumer, setup_django
-from .probes import SqlTimer, timed_dispatcher
+from .probes import SqlTimer, timed, timed_dispatcher
 
 
 def emit(tag: str, payload: Any) -> None:
@@ -42,18 +42,8 @@ def consumer_role() -> int:
 
     window: dict[str, Any] = {"handled": 0, "deliver": 0.0, "handle": 0.0, "first": None, "last": None}
 
-    def timed(function: Any) -> Any:
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                window["deliver"] += time.perf_counter() - started
-
-        return wrapper
-
-    consumers_module.deliver = timed(consumers_module.deliver)  # type: ignore[assignment]
-    consumers_module.deliver_batch = timed(consumers_module.deliver_batch)  # type: ignore[assignment]
+    consumers_module.deliver = timed(consumers_module.deliver, window, "deliver")  # type: ignore[assignment]
+    consumers_module.deliver_batch = timed(consumers_module.deliver_batch, window, "deliver")  # type: ignore[assignment]
 
     class TimedRunner(ConsumerRunner):
         def _flush(self) -> None:
@@ -121,19 +111,7 @@ def dispatcher_role() -> int:
             except BrokerUnavailable as exc:
                 print(f"dispatcher: broker unavailable: {exc}", file=sys.stderr, flush=True)
             drains += 1
-    dispatcher.publisher.close()
-    emit(
-        "STATS",
-        {
-            "drains": drains,
-            "kicks": kicks,
-            "ticks": ticks,
-            "batches": dispatcher.batches,
-            "events": dispatcher.events,
-            "times": dict(dispatcher.times),
-            "sql": timer.snapshot(),
-        },
-    )
+    close_and_emit_stats(dispatcher, timer, drains=drains, kicks=kicks, ticks=ticks, events=dispatcher.events)
     return 0
 
 
@@ -148,18 +126,17 @@ def drain_once_role() -> int:
     with timer.installed():
         published = dispatcher.dispatch_pending()
     finished = time.time()
+    close_and_emit_stats(dispatcher, timer, published=published, finished=finished)
+    return 0
+
+
+def close_and_emit_stats(dispatcher: Any, timer: SqlTimer, **figures: Any) -> None:
+    """A dispatcher role's end: its broker connection closed, its figures, batches, phase times and SQL emitted."""
     dispatcher.publisher.close()
     emit(
         "STATS",
-        {
-            "published": published,
-            "finished": finished,
-            "batches": dispatcher.batches,
-            "times": dict(dispatcher.times),
-            "sql": timer.snapshot(),
-        },
+        {**figures, "batches": dispatcher.batches, "times": dict(dispatcher.times), "sql": timer.snapshot()},
     )
-    return 0
 
 
 class Child:
@@ -206,6 +183,11 @@ class Child:
                     raise TimeoutError(f"no {tag} from a child within {timeout:g} s")
                 self._arrived.wait(min(left, 0.5))
             return self.messages[tag][count - 1]
+
+    def stats(self, count: int) -> Any:
+        """The consumer role's figures since it was last asked (SIGUSR1), its ``count``-th STATS line."""
+        self.proc.send_signal(signal.SIGUSR1)
+        return self.wait_for("STATS", count)
 
     def kick(self) -> None:
         with suppress(BlockingIOError):  # the pipe is full: the dispatcher has kicks enough waiting
