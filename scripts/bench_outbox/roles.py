@@ -111,7 +111,7 @@ def dispatcher_role() -> int:
             except BrokerUnavailable as exc:
                 print(f"dispatcher: broker unavailable: {exc}", file=sys.stderr, flush=True)
             drains += 1
-    close_and_emit_stats(dispatcher, timer, drains=drains, kicks=kicks, ticks=ticks, events=dispatcher.events)
+    close_and_emit_stats(dispatcher, timer, drains=drains, kicks=kicks, ticks=ticks)
     return 0
 
 
@@ -131,16 +131,22 @@ def drain_once_role() -> int:
 
 
 def close_and_emit_stats(dispatcher: Any, timer: SqlTimer, **figures: Any) -> None:
-    """A dispatcher role's end: its broker connection closed, its figures, batches, phase times and SQL emitted."""
+    """Close the dispatcher's connection and emit STATS: the role's figures, batches, events, phase times, SQL."""
     dispatcher.publisher.close()
     emit(
         "STATS",
-        {**figures, "batches": dispatcher.batches, "times": dict(dispatcher.times), "sql": timer.snapshot()},
+        {
+            **figures,
+            "batches": dispatcher.batches,
+            "events": dispatcher.events,
+            "times": dict(dispatcher.times),
+            "sql": timer.snapshot(),
+        },
     )
 
 
 class Child:
-    """A child process of this script in a role, speaking tagged JSON lines on stdout."""
+    """A child process of the benchmark in a role, speaking tagged JSON lines on stdout."""
 
     def __init__(self, role: str, *, stdin: bool = False) -> None:
         env = {**os.environ, "BENCH_CHILD": "1", "PYTHONUNBUFFERED": "1"}
