@@ -177,6 +177,31 @@ def retry_delay(attempts: int) -> float:
     return min(5.0, 0.1 * 2 ** (attempts - 1))
 
 
+def retry_or_dead_letter(
+    consumer: EventConsumer, envelope: Envelope, message: Message, error: str, *, max_attempts: int, hold: bool
+) -> float:
+    """Count one more failed attempt at ``envelope``, then dead-letter its message or requeue it.
+
+    Once the attempts run out the message is rejected (on RabbitMQ, onto the
+    dead-letter exchange) and 0 is returned. Before that it is requeued, and the
+    backoff (``retry_delay``) returned: with ``hold`` (one message at a time) the
+    backoff has been waited out before the requeue, the message held meanwhile,
+    and the retry logged; without it (a batch) the message goes back at once and
+    the caller waits, once, for the longest backoff of the batch.
+    """
+    failure = record_failure(consumer, envelope, error, max_attempts=max_attempts)
+    if failure.status == DeliveryFailure.Status.DEAD:
+        log.error("event dead-lettered", attempts=failure.attempts, error=failure.last_error)
+        message.reject(requeue=False)
+        return 0.0
+    delay = retry_delay(failure.attempts)
+    if hold:
+        log.warning("event failed; will retry", attempts=failure.attempts, error=failure.last_error)
+        time.sleep(delay)
+    message.requeue()
+    return delay
+
+
 class ConsumerRunner:
     """Runs consumers on one connection until told to stop."""
 
@@ -340,13 +365,10 @@ class ConsumerRunner:
             if position not in waiting:
                 self._ack(message)
                 continue
-            failure = record_failure(consumer, body, f"RetryLater: {waiting[position]}", max_attempts=self.max_attempts)
-            if failure.status == DeliveryFailure.Status.DEAD:
-                log.error("event dead-lettered", consumer=consumer.name, event_id=str(body["event_id"]))
-                message.reject(requeue=False)
-            else:
-                longest_wait = max(longest_wait, retry_delay(failure.attempts))
-                message.requeue()
+            error = f"RetryLater: {waiting[position]}"
+            with structlog.contextvars.bound_contextvars(consumer=consumer.name, event_id=str(body["event_id"])):
+                delay = retry_or_dead_letter(consumer, body, message, error, max_attempts=self.max_attempts, hold=False)
+            longest_wait = max(longest_wait, delay)
         if longest_wait:
             time.sleep(longest_wait)
 
@@ -367,14 +389,8 @@ class ConsumerRunner:
             try:
                 first_time = deliver(consumer, body)
             except Exception as exc:
-                failure = record_failure(consumer, body, f"{type(exc).__name__}: {exc}", max_attempts=self.max_attempts)
-                if failure.status == DeliveryFailure.Status.DEAD:
-                    log.error("event dead-lettered", attempts=failure.attempts, error=failure.last_error)
-                    message.reject(requeue=False)
-                else:
-                    log.warning("event failed; will retry", attempts=failure.attempts, error=failure.last_error)
-                    time.sleep(retry_delay(failure.attempts))
-                    message.requeue()
+                error = f"{type(exc).__name__}: {exc}"
+                retry_or_dead_letter(consumer, body, message, error, max_attempts=self.max_attempts, hold=True)
                 self.handled += 1
                 return
             self._ack(message)
