@@ -327,7 +327,7 @@ def consumer_role() -> int:
     setup_django()
     from apps.messaging import broker
     from apps.messaging import consumers as consumers_module
-    from apps.messaging.consumers import ConsumerRunner
+    from apps.messaging.runner import ConsumerRunner
 
     flags = {"stop": False, "dump": False}
     signal.signal(signal.SIGTERM, lambda *_: flags.update(stop=True))

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 
 from apps.core.event_handlers import CONSUMERS
 from apps.messaging import broker
-from apps.messaging.consumers import ConsumerRunner, EventConsumer
+from apps.messaging.consumers import EventConsumer
+from apps.messaging.runner import ConsumerRunner
 from apps.outbox.dispatcher import OutboxDispatcher
 
 

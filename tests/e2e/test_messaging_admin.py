@@ -15,8 +15,8 @@ from django.contrib.auth.models import Permission
 from apps.core.composition import command_bus
 from apps.core.event_handlers import CONSUMERS, USERS_READ
 from apps.messaging import broker
-from apps.messaging.consumers import ConsumerRunner
 from apps.messaging.models import DeliveryFailure, InboxEntry
+from apps.messaging.runner import ConsumerRunner
 from apps.outbox.dispatcher import envelope
 from apps.outbox.models import OutboxEntry
 from apps.users.models import User as UserRow

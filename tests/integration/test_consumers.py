@@ -26,8 +26,9 @@ from kombu import Exchange, Producer, Queue, binding
 from apps.core.composition import command_bus
 from apps.core.event_handlers import CONSUMERS, USERS_READ
 from apps.messaging import broker
-from apps.messaging.consumers import ConsumerRunner, EventConsumer
+from apps.messaging.consumers import EventConsumer
 from apps.messaging.models import DeliveryFailure, InboxEntry
+from apps.messaging.runner import ConsumerRunner
 from apps.outbox.dispatcher import envelope
 from apps.outbox.models import OutboxEntry
 from apps.users import projections

@@ -14,8 +14,8 @@ from django.core.management import CommandError, call_command
 
 from apps.core.event_handlers import CONSUMERS, PROJECTIONS, USERS_READ
 from apps.messaging import broker
-from apps.messaging.consumers import ConsumerRunner
 from apps.messaging.models import InboxEntry
+from apps.messaging.runner import ConsumerRunner
 from apps.outbox.dispatcher import OutboxDispatcher
 from apps.outbox.models import OutboxEntry
 from apps.users.models import User as UserRow

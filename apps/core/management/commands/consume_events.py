@@ -10,7 +10,7 @@ from kombu.exceptions import OperationalError
 from apps.core.commands import OrderflowCommand, one_line, stop_on_signals
 from apps.core.event_handlers import CONSUMERS, consumer_named
 from apps.messaging import broker
-from apps.messaging.consumers import ConsumerRunner
+from apps.messaging.runner import ConsumerRunner
 
 
 class Command(OrderflowCommand):

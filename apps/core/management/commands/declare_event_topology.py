@@ -14,7 +14,7 @@ from kombu.exceptions import OperationalError
 from apps.core.commands import OrderflowCommand
 from apps.core.event_handlers import CONSUMERS
 from apps.messaging import broker
-from apps.messaging.consumers import ConsumerRunner
+from apps.messaging.runner import ConsumerRunner
 
 
 class Command(OrderflowCommand):
