@@ -326,7 +326,7 @@ def consumer_role() -> int:
     """The users_read consumer in its own process; SIGUSR1 prints (and resets) its stats, SIGTERM stops it."""
     setup_django()
     from apps.messaging import broker
-    from apps.messaging import consumers as consumers_module
+    from apps.messaging import inbox as consumers_module
     from apps.messaging.runner import ConsumerRunner
 
     flags = {"stop": False, "dump": False}

@@ -18,7 +18,8 @@ import structlog
 from django.conf import settings
 from kombu import Connection, Consumer, Message, Queue
 
-from apps.messaging import broker, consumers
+# Called as ``inbox.deliver(...)``, looked up at each call: scripts/bench_outbox.py wraps them there to time them.
+from apps.messaging import broker, inbox
 from apps.messaging.consumers import EventConsumer, malformed, record_failure, retry_or_dead_letter
 
 log = structlog.get_logger(__name__)
@@ -176,7 +177,7 @@ class ConsumerRunner:
 
     def _handle_batch(self, consumer: EventConsumer, items: list[tuple[Any, Message]]) -> None:
         try:
-            waiting = consumers.deliver_batch(consumer, [body for body, _ in items])
+            waiting = inbox.deliver_batch(consumer, [body for body, _ in items])
         except Exception as exc:
             # Find the culprit: one by one, each message fails (and is retried or dead-lettered) on its own.
             log.warning("batch failed; handling its messages one by one", consumer=consumer.name, error=repr(exc))
@@ -211,7 +212,7 @@ class ConsumerRunner:
                 self.handled += 1
                 return
             try:
-                first_time = consumers.deliver(consumer, body)
+                first_time = inbox.deliver(consumer, body)
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
                 retry_or_dead_letter(consumer, body, message, error, max_attempts=self.max_attempts, hold=True)

@@ -21,7 +21,7 @@ from apps.billing.models import Invoice as InvoiceRow
 from apps.billing.models import InvoiceReadModel, WebhookEvent
 from apps.billing.models import Payment as PaymentRow
 from apps.core.event_handlers import INVOICES_READ, consumer_named
-from apps.messaging.consumers import deliver
+from apps.messaging.inbox import deliver
 from apps.outbox import store
 from apps.outbox.dispatcher import envelope
 from apps.outbox.models import OutboxEntry

@@ -17,7 +17,8 @@ import pytest
 from django.core.management import call_command
 
 from apps.core.event_handlers import ORDERS_READ, consumer_named
-from apps.messaging.consumers import RetryLater, deliver_batch
+from apps.messaging.consumers import RetryLater
+from apps.messaging.inbox import deliver_batch
 from apps.messaging.models import InboxEntry
 from apps.orders import projections
 from apps.orders.models import Order as OrderRow
