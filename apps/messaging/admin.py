@@ -20,7 +20,8 @@ from django.http import HttpRequest
 from django.utils.module_loading import import_string
 from kombu.exceptions import OperationalError
 
-from apps.messaging.consumers import EventConsumer, malformed, requeue
+from apps.messaging.consumers import EventConsumer, malformed
+from apps.messaging.failures import requeue
 from apps.messaging.models import DeliveryFailure, InboxEntry
 
 

@@ -20,7 +20,8 @@ from kombu import Connection, Consumer, Message, Queue
 
 # Called as ``inbox.deliver(...)``, looked up at each call: scripts/bench_outbox.py wraps them there to time them.
 from apps.messaging import broker, inbox
-from apps.messaging.consumers import EventConsumer, malformed, record_failure, retry_or_dead_letter
+from apps.messaging.consumers import EventConsumer, malformed
+from apps.messaging.failures import declare_dead_letters, record_failure, retry_or_dead_letter
 
 log = structlog.get_logger(__name__)
 
@@ -49,9 +50,7 @@ class ConsumerRunner:
         channel = conn.default_channel
         broker.events_exchange()(channel).declare()
         if amqp:
-            dead = broker.dead_letter_exchange()
-            dead(channel).declare()
-            Queue("orderflow.dead-letters", exchange=dead, routing_key="#", durable=True)(channel).declare()
+            declare_dead_letters(channel)
         queues = [consumer.queue(dead_letters=amqp) for consumer in self.consumers]
         for queue in queues:
             queue(channel).declare()

@@ -9,7 +9,7 @@ from kombu.exceptions import OperationalError
 
 from apps.core.commands import OrderflowCommand
 from apps.core.event_handlers import CONSUMERS, consumer_named
-from apps.messaging.consumers import requeue
+from apps.messaging.failures import requeue
 from apps.messaging.models import DeliveryFailure
 
 
