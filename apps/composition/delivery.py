@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from apps.messaging import broker, registry
-from apps.messaging.consumers import ConsumerRunner, EventConsumer
+from apps.messaging.consumers import EventConsumer
+from apps.messaging.runner import ConsumerRunner
 from apps.outbox.dispatcher import OutboxDispatcher
 
 

@@ -12,7 +12,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from kombu.exceptions import OperationalError
 
-from apps.messaging.consumers import malformed, requeue
+from apps.messaging.consumers import malformed
+from apps.messaging.failures import requeue
 from apps.messaging.models import DeliveryFailure, InboxEntry
 from apps.messaging.registry import consumers
 from apps.platform.admin import ReadOnlyAdmin

@@ -1,37 +1,30 @@
-"""Consumers of integration events: one durable queue each, an inbox for de-duplication.
+"""Consumers of integration events: each has its own durable queue, where the events it binds to wait for it.
 
 A consumer is a name, the event types it binds to (topic patterns such as
-``users.#``) and a handler. ``deliver`` runs the handler and records the event
-in the inbox in one transaction, so an event redelivered after a crash, a
-timeout or a replay has no second effect. A handler that cannot apply an event
-yet (an earlier event of the aggregate has not arrived) raises ``RetryLater``.
-Failures are retried with backoff; after ``CONSUMER_MAX_ATTEMPTS`` the event is
-dead: a ``DeliveryFailure`` row (visible and requeueable in the admin) and, on
-RabbitMQ, a message on the dead-letter exchange.
+``users.#``) and a handler, optionally with a batch handler for many events at
+once. Its queue, ``orderflow.<name>``, survives broker restarts and, on
+RabbitMQ, sends the messages it rejects to the dead-letter exchange. A handler
+that cannot apply an event yet (an earlier event of the aggregate has not
+arrived) raises ``RetryLater``. ``malformed`` says why a message body is not
+an envelope.
+
+Handling an event once is ``apps.messaging.inbox``; retries and dead letters,
+``apps.messaging.failures``; the consume loop, ``apps.messaging.runner``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import structlog
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
-from kombu import Connection, Consumer, Exchange, Message, Producer, Queue, binding
+from kombu import Queue, binding
 
 from apps.messaging import broker
-from apps.messaging.models import DeliveryFailure, InboxEntry
-
-log = structlog.get_logger(__name__)
 
 Envelope = Mapping[str, Any]
-GATHER_SECONDS = 0.005
 REQUIRED_FIELDS = ("event_id", "event_type", "aggregate_id", "aggregate_version", "payload")
 
 
@@ -64,77 +57,6 @@ class EventConsumer:
         )
 
 
-def deliver(consumer: EventConsumer, envelope: Envelope) -> bool:
-    """Handle ``envelope`` once: False when the inbox says it was handled before."""
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                InboxEntry.objects.create(
-                    consumer=consumer.name, event_id=envelope["event_id"], event_type=envelope["event_type"]
-                )
-        except IntegrityError:
-            return False
-        consumer.handle(envelope)
-    # Handled at last (a retry, or a requeued dead letter): nothing of this event is failing any more.
-    DeliveryFailure.objects.filter(consumer=consumer.name, event_id=envelope["event_id"]).delete()
-    return True
-
-
-def deliver_batch(consumer: EventConsumer, envelopes: Sequence[Envelope]) -> dict[int, str]:
-    """Handle well-formed envelopes with ``consumer.handle_batch`` in one transaction.
-
-    Returns the positions that must wait, with the reason; everything else was
-    handled now or before (the inbox says which). An exception rolls everything back.
-    """
-    assert consumer.handle_batch is not None
-    with transaction.atomic():
-        fresh = _claim_in_inbox(consumer.name, envelopes)
-        waiting_in_fresh = consumer.handle_batch([envelopes[i] for i in fresh]) if fresh else {}
-        waiting = {fresh[i]: reason for i, reason in waiting_in_fresh.items()}
-        if waiting:
-            # Not handled after all: they must find no inbox row when they come back.
-            InboxEntry.objects.filter(
-                consumer=consumer.name, event_id__in=[envelopes[i]["event_id"] for i in waiting]
-            ).delete()
-    handled = [envelopes[i]["event_id"] for i in fresh if i not in waiting]
-    if handled:
-        DeliveryFailure.objects.filter(consumer=consumer.name, event_id__in=handled).delete()
-    return waiting
-
-
-def _claim_in_inbox(consumer_name: str, envelopes: Sequence[Envelope]) -> list[int]:
-    """Insert inbox rows for the batch in one statement; the positions whose row is new (first seen)."""
-    first_position: dict[uuid.UUID, int] = {}
-    for position, envelope in enumerate(envelopes):
-        first_position.setdefault(uuid.UUID(str(envelope["event_id"])), position)
-    meta = InboxEntry._meta
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(name) for name in ("consumer", "event_id", "event_type", "processed_at"))
-    conflict = f"ON CONFLICT ({quote('consumer')}, {quote('event_id')}) DO NOTHING RETURNING {quote('event_id')}"
-    now = timezone.now()
-    event_types = [str(envelopes[position]["event_type"]) for position in first_position.values()]
-    if connection.vendor == "postgresql":
-        # Four array parameters, whatever the batch size: the statement stays small and cheap to prepare.
-        sql = (
-            f"INSERT INTO {quote(meta.db_table)} ({columns}) "
-            "SELECT %s, event_id, event_type, %s FROM unnest(%s::uuid[], %s::varchar[]) AS batch(event_id, event_type) "
-            f"{conflict}"
-        )
-        params: list[Any] = [consumer_name, now, list(first_position), event_types]
-    else:
-        event_id_field, processed_at_field = meta.get_field("event_id"), meta.get_field("processed_at")
-        prepared_now = processed_at_field.get_db_prep_value(now, connection)
-        params = []
-        for event_id, event_type in zip(first_position, event_types, strict=True):
-            params += [consumer_name, event_id_field.get_db_prep_value(event_id, connection), event_type, prepared_now]
-        rows = ", ".join(["(%s, %s, %s, %s)"] * len(first_position))
-        sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {rows} {conflict}"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        inserted = {uuid.UUID(str(value)) for (value,) in cursor.fetchall()}
-    return sorted(first_position[event_id] for event_id in inserted)
-
-
 def malformed(body: Any) -> str | None:
     """Why ``body`` is not an envelope, or None when it is one."""
     if not isinstance(body, Mapping):
@@ -147,264 +69,3 @@ def malformed(body: Any) -> str | None:
     except ValueError:
         return "the envelope's event_id is not a UUID"
     return None
-
-
-def record_failure(consumer: EventConsumer, envelope: Any, error: str, *, max_attempts: int) -> DeliveryFailure:
-    """Count one more failed attempt; the failure is dead once the attempts run out."""
-    valid = malformed(envelope) is None
-    event_id = envelope["event_id"] if valid else uuid.uuid4()
-    with transaction.atomic():
-        failure, _ = DeliveryFailure.objects.select_for_update().get_or_create(
-            consumer=consumer.name,
-            event_id=event_id,
-            defaults={
-                "event_type": str(envelope.get("event_type", ""))[:100] if valid else "",
-                "envelope": envelope if isinstance(envelope, Mapping) else {"body": repr(envelope)[:10_000]},
-            },
-        )
-        failure.attempts += 1
-        failure.last_error = error[:4000]
-        if failure.attempts >= max_attempts or not valid:
-            failure.status = DeliveryFailure.Status.DEAD
-        else:
-            failure.status = DeliveryFailure.Status.RETRYING
-        failure.save()
-    return failure
-
-
-def retry_delay(attempts: int) -> float:
-    """Seconds to wait before a redelivery: 0.1 s doubling, at most 5 s (the consumer waits in place)."""
-    return min(5.0, 0.1 * 2 ** (attempts - 1))
-
-
-class ConsumerRunner:
-    """Runs consumers on one connection until told to stop."""
-
-    def __init__(
-        self, consumers: Sequence[EventConsumer], *, max_attempts: int | None = None, batch_size: int = 200
-    ) -> None:
-        if not consumers:
-            raise ValueError("no consumers to run")
-        self.consumers = list(consumers)
-        self.max_attempts = max_attempts or settings.CONSUMER_MAX_ATTEMPTS
-        self.batch_size = batch_size
-        self.handled = 0
-        self._buffer: list[tuple[EventConsumer, Any, Message]] = []
-        #: Handled messages whose ack waits for the end of the flush (RabbitMQ only: see ``_settle``).
-        self._acks: list[Message] = []
-        self._defer_acks = False
-
-    def declare(self, conn: Connection) -> list[Queue]:
-        amqp = broker.is_amqp(conn)
-        channel = conn.default_channel
-        broker.events_exchange()(channel).declare()
-        if amqp:
-            dead = broker.dead_letter_exchange()
-            dead(channel).declare()
-            Queue("orderflow.dead-letters", exchange=dead, routing_key="#", durable=True)(channel).declare()
-        queues = [consumer.queue(dead_letters=amqp) for consumer in self.consumers]
-        for queue in queues:
-            queue(channel).declare()
-        return queues
-
-    def run(
-        self,
-        conn: Connection,
-        *,
-        should_stop: Callable[[], bool] = lambda: False,
-        idle_timeout: float | None = None,
-        poll: float = 1.0,
-    ) -> int:
-        """Consume until ``should_stop()`` or ``idle_timeout`` seconds without a message; return how many."""
-        queues = self.declare(conn)
-        self._defer_acks = broker.is_amqp(conn)
-        broker.read_ahead(conn)
-        by_queue = {consumer.queue_name: consumer for consumer in self.consumers}
-        idle_since = time.monotonic()
-        consumers = [
-            Consumer(
-                conn.default_channel,
-                queues=[queue],
-                callbacks=[self._callback(by_queue[queue.name])],
-                on_decode_error=self._decode_error(by_queue[queue.name]),
-                accept=["json"],
-                prefetch_count=self.batch_size,
-            )
-            for queue in queues
-        ]
-        for consumer in consumers:
-            consumer.consume()
-        try:
-            while not should_stop():
-                before = self.handled
-                with contextlib.suppress(TimeoutError):
-                    conn.drain_events(timeout=poll)
-                    # Gather what is already waiting (up to a batch), then handle it together.
-                    while len(self._buffer) < self.batch_size:
-                        conn.drain_events(timeout=GATHER_SECONDS)
-                self._flush()
-                if self.handled != before:
-                    idle_since = time.monotonic()
-                elif idle_timeout is not None and time.monotonic() - idle_since >= idle_timeout:
-                    break
-        finally:
-            self._flush()
-            for consumer in consumers:
-                consumer.cancel()
-        return self.handled
-
-    def _callback(self, consumer: EventConsumer) -> Callable[[Any, Message], None]:
-        def on_message(body: Any, message: Message) -> None:
-            self._buffer.append((consumer, body, message))
-
-        return on_message
-
-    def _decode_error(self, consumer: EventConsumer) -> Callable[[Message, Exception], None]:
-        def on_decode_error(message: Message, exc: Exception) -> None:
-            self.handle_undecodable(consumer, message, exc)
-
-        return on_decode_error
-
-    def handle_undecodable(self, consumer: EventConsumer, message: Message, exc: Exception) -> None:
-        """A body that is not JSON (or not sent as JSON) is malformed: dead at once, not raised out of the loop."""
-        problem = f"the message body cannot be decoded as JSON ({message.content_type}): {type(exc).__name__}: {exc}"
-        with structlog.contextvars.bound_contextvars(consumer=consumer.name):
-            record_failure(consumer, message.body, problem, max_attempts=self.max_attempts)
-            log.error("malformed message dead-lettered", error=problem)
-            message.reject(requeue=False)
-            self.handled += 1
-
-    def _flush(self) -> None:
-        """Handle the gathered messages: in batches where the consumer can, one by one otherwise."""
-        buffer, self._buffer = self._buffer, []
-        try:
-            self._handle_buffer(buffer)
-        except BaseException:
-            self._settle(all_settled=False)
-            raise
-        self._settle(all_settled=True)
-
-    def _ack(self, message: Message) -> None:
-        if self._defer_acks:
-            self._acks.append(message)
-        else:
-            message.ack()
-
-    def _settle(self, *, all_settled: bool) -> None:
-        """Send the deferred acks: one ``multiple`` ack when every earlier delivery is settled, else one each.
-
-        A flush that ran to the end has acked, rejected or requeued every message it
-        was given, and nothing delivered before it is outstanding, so one ack of the
-        highest tag with ``multiple=True`` covers exactly the handled messages: one
-        frame per batch instead of one per message, for the consumer and for RabbitMQ.
-        """
-        acks, self._acks = self._acks, []
-        if not acks:
-            return
-        if all_settled:
-            max(acks, key=lambda message: message.delivery_tag).ack(multiple=True)
-            return
-        for message in acks:
-            message.ack()
-
-    def _handle_buffer(self, buffer: list[tuple[EventConsumer, Any, Message]]) -> None:
-        by_consumer: dict[str, list[tuple[Any, Message]]] = {}
-        consumers: dict[str, EventConsumer] = {}
-        for consumer, body, message in buffer:
-            consumers[consumer.name] = consumer
-            by_consumer.setdefault(consumer.name, []).append((body, message))
-        for name, items in by_consumer.items():
-            consumer = consumers[name]
-            batchable = [(b, m) for b, m in items if malformed(b) is None]
-            if consumer.handle_batch is None or len(batchable) < 2:
-                for body, message in items:
-                    self.handle_message(consumer, body, message)
-                continue
-            for body, message in items:
-                if malformed(body) is not None:
-                    self.handle_message(consumer, body, message)
-            self._handle_batch(consumer, batchable)
-
-    def _handle_batch(self, consumer: EventConsumer, items: list[tuple[Any, Message]]) -> None:
-        try:
-            waiting = deliver_batch(consumer, [body for body, _ in items])
-        except Exception as exc:
-            # Find the culprit: one by one, each message fails (and is retried or dead-lettered) on its own.
-            log.warning("batch failed; handling its messages one by one", consumer=consumer.name, error=repr(exc))
-            for body, message in items:
-                self.handle_message(consumer, body, message)
-            return
-        longest_wait = 0.0
-        for position, (body, message) in enumerate(items):
-            self.handled += 1
-            if position not in waiting:
-                self._ack(message)
-                continue
-            failure = record_failure(consumer, body, f"RetryLater: {waiting[position]}", max_attempts=self.max_attempts)
-            if failure.status == DeliveryFailure.Status.DEAD:
-                log.error("event dead-lettered", consumer=consumer.name, event_id=str(body["event_id"]))
-                message.reject(requeue=False)
-            else:
-                longest_wait = max(longest_wait, retry_delay(failure.attempts))
-                message.requeue()
-        if longest_wait:
-            time.sleep(longest_wait)
-
-    def handle_message(self, consumer: EventConsumer, body: Any, message: Message) -> None:
-        problem = malformed(body)
-        context = {"consumer": consumer.name}
-        if problem is None:
-            context.update(
-                event_id=str(body["event_id"]), event_type=body["event_type"], correlation_id=body.get("correlation_id")
-            )
-        with structlog.contextvars.bound_contextvars(**context):
-            if problem is not None:
-                record_failure(consumer, body, problem, max_attempts=self.max_attempts)
-                log.error("malformed message dead-lettered", error=problem)
-                message.reject(requeue=False)
-                self.handled += 1
-                return
-            try:
-                first_time = deliver(consumer, body)
-            except Exception as exc:
-                failure = record_failure(consumer, body, f"{type(exc).__name__}: {exc}", max_attempts=self.max_attempts)
-                if failure.status == DeliveryFailure.Status.DEAD:
-                    log.error("event dead-lettered", attempts=failure.attempts, error=failure.last_error)
-                    message.reject(requeue=False)
-                else:
-                    log.warning("event failed; will retry", attempts=failure.attempts, error=failure.last_error)
-                    time.sleep(retry_delay(failure.attempts))
-                    message.requeue()
-                self.handled += 1
-                return
-            self._ack(message)
-            self.handled += 1
-            log.debug("event handled" if first_time else "duplicate event ignored")
-
-
-def requeue(failures: Sequence[DeliveryFailure], consumers: Sequence[EventConsumer]) -> int:
-    """Publish dead (or retrying) events again, to their consumer's queue only.
-
-    Raises LookupError, before anything is sent, when a failure names a consumer not in ``consumers``.
-    """
-    by_name = {consumer.name: consumer for consumer in consumers}
-    unknown = sorted({failure.consumer for failure in failures} - set(by_name))
-    if unknown:
-        raise LookupError(f"no consumer is named {', '.join(map(repr, unknown))}; known: {', '.join(by_name)}")
-    sent = 0
-    with broker.connection() as conn:
-        producer = Producer(conn.default_channel, exchange=Exchange(""))
-        for failure in failures:
-            consumer = by_name[failure.consumer]
-            producer.publish(
-                dict(failure.envelope),
-                routing_key=consumer.queue_name,
-                serializer="json",
-                delivery_mode=broker.DELIVERY_PERSISTENT,
-                declare=[consumer.queue(dead_letters=broker.is_amqp(conn))],
-            )
-            DeliveryFailure.objects.filter(pk=failure.pk).update(
-                status=DeliveryFailure.Status.REQUEUED, attempts=0, requeued_at=timezone.now()
-            )
-            sent += 1
-    return sent

@@ -38,11 +38,18 @@ def broker_module() -> ModuleType:
     return broker
 
 
-def consumers_module() -> ModuleType:
-    """``apps.messaging.consumers``: ``ConsumerRunner`` and the deliver functions it calls."""
-    from apps.messaging import consumers
+def inbox_module() -> ModuleType:
+    """``apps.messaging.inbox``: the deliver functions the runner calls (through the module, so they can be timed)."""
+    from apps.messaging import inbox
 
-    return consumers
+    return inbox
+
+
+def consumer_runner_class() -> type:
+    """``apps.messaging.runner.ConsumerRunner``."""
+    from apps.messaging.runner import ConsumerRunner
+
+    return ConsumerRunner
 
 
 def broker_unavailable_class() -> type[Exception]:

@@ -32,8 +32,8 @@ def consumer_role() -> int:
     """The users_read consumer in its own process; SIGUSR1 prints (and resets) its stats, SIGTERM stops it."""
     setup_django()
     broker = project.broker_module()
-    consumers_module = project.consumers_module()
-    ConsumerRunner = consumers_module.ConsumerRunner
+    inbox = project.inbox_module()
+    ConsumerRunner = project.consumer_runner_class()
 
     flags = {"stop": False, "dump": False}
     signal.signal(signal.SIGTERM, lambda *_: flags.update(stop=True))
@@ -42,8 +42,8 @@ def consumer_role() -> int:
 
     window: dict[str, Any] = {"handled": 0, "deliver": 0.0, "handle": 0.0, "first": None, "last": None}
 
-    consumers_module.deliver = timed(consumers_module.deliver, window, "deliver")  # type: ignore[assignment]
-    consumers_module.deliver_batch = timed(consumers_module.deliver_batch, window, "deliver")  # type: ignore[assignment]
+    inbox.deliver = timed(inbox.deliver, window, "deliver")  # type: ignore[assignment]
+    inbox.deliver_batch = timed(inbox.deliver_batch, window, "deliver")  # type: ignore[assignment]
 
     class TimedRunner(ConsumerRunner):
         def _flush(self) -> None:

@@ -13,9 +13,9 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
 
 from apps.messaging import broker
-from apps.messaging.consumers import ConsumerRunner
 from apps.messaging.models import DeliveryFailure, InboxEntry
 from apps.messaging.registry import consumers, projection
+from apps.messaging.runner import ConsumerRunner
 from apps.outbox.dispatcher import envelope
 from apps.outbox.models import OutboxEntry
 from apps.platform.buses import command_bus

@@ -20,7 +20,7 @@ from django_celery_beat.models import PeriodicTask
 from apps.billing.models import Invoice as InvoiceRow
 from apps.billing.models import InvoiceReadModel, WebhookEvent
 from apps.billing.models import Payment as PaymentRow
-from apps.messaging.consumers import deliver
+from apps.messaging.inbox import deliver
 from apps.messaging.registry import consumer_named, projection
 from apps.outbox import store
 from apps.outbox.dispatcher import envelope

@@ -24,9 +24,10 @@ from django.core.management import CommandError, call_command
 from kombu import Exchange, Producer, Queue, binding
 
 from apps.messaging import broker
-from apps.messaging.consumers import ConsumerRunner, EventConsumer
+from apps.messaging.consumers import EventConsumer
 from apps.messaging.models import DeliveryFailure, InboxEntry
 from apps.messaging.registry import consumers, projection
+from apps.messaging.runner import ConsumerRunner
 from apps.outbox.dispatcher import envelope
 from apps.outbox.models import OutboxEntry
 from apps.platform.buses import command_bus

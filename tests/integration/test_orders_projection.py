@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from apps.messaging.consumers import RetryLater, deliver_batch
+from apps.messaging.consumers import RetryLater
+from apps.messaging.inbox import deliver_batch
 from apps.messaging.models import InboxEntry
 from apps.messaging.registry import consumer_named, projection
 from apps.orders import projections

@@ -13,9 +13,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from apps.messaging import broker
-from apps.messaging.consumers import ConsumerRunner
 from apps.messaging.models import InboxEntry
 from apps.messaging.registry import consumers, projection, projections
+from apps.messaging.runner import ConsumerRunner
 from apps.outbox.dispatcher import OutboxDispatcher
 from apps.outbox.models import OutboxEntry
 from apps.users.models import User as UserRow

@@ -15,7 +15,8 @@ from typing import Any
 
 from django.db import transaction
 
-from apps.messaging.consumers import EventConsumer, RetryLater, deliver, deliver_batch
+from apps.messaging.consumers import EventConsumer, RetryLater
+from apps.messaging.inbox import deliver, deliver_batch
 from apps.outbox import store
 from apps.outbox.dispatcher import envelope
 from apps.outbox.models import OutboxEntry

@@ -1,7 +1,7 @@
 """Property 7: the invoices_read projection ends in the state of the history, however the broker delivers it.
 
 Events take the production path: aggregate -> integration event -> outbox row ->
-the dispatcher's ``envelope(entry)`` -> JSON -> ``apps.messaging.consumers.deliver``
+the dispatcher's ``envelope(entry)`` -> JSON -> ``apps.messaging.inbox.deliver``
 (inbox + projection). Each Hypothesis example runs in a savepoint that is
 rolled back, so examples never see each other's rows.
 """

@@ -3,7 +3,7 @@ Property 17 (envelopes): what the dispatcher publishes survives JSON and is the 
 
 Events take the production path: aggregate -> integration event -> outbox row
 (``apps.outbox.store.append``) -> the dispatcher's ``envelope(entry)`` -> JSON ->
-``apps.messaging.consumers.deliver`` (inbox + projection). Each Hypothesis
+``apps.messaging.inbox.deliver`` (inbox + projection). Each Hypothesis
 example runs in a savepoint that is rolled back, so examples never see each
 other's rows.
 """

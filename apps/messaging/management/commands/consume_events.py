@@ -8,8 +8,8 @@ from django.core.management.base import CommandError, CommandParser
 from kombu.exceptions import OperationalError
 
 from apps.messaging import broker
-from apps.messaging.consumers import ConsumerRunner
 from apps.messaging.registry import consumer_named, consumers
+from apps.messaging.runner import ConsumerRunner
 from apps.platform.commands import OrderflowCommand, one_line, stop_on_signals
 
 

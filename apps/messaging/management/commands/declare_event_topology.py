@@ -12,8 +12,8 @@ from django.core.management.base import CommandError
 from kombu.exceptions import OperationalError
 
 from apps.messaging import broker
-from apps.messaging.consumers import ConsumerRunner
 from apps.messaging.registry import consumers
+from apps.messaging.runner import ConsumerRunner
 from apps.platform.commands import OrderflowCommand
 
 

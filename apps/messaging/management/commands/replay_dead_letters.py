@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 from kombu.exceptions import OperationalError
 
-from apps.messaging.consumers import requeue
+from apps.messaging.failures import requeue
 from apps.messaging.models import DeliveryFailure
 from apps.messaging.registry import consumer_named, consumers
 from apps.platform.commands import OrderflowCommand

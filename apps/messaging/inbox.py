@@ -1,0 +1,92 @@
+"""Each event has its effect once per consumer: the handler's work and its inbox row commit together.
+
+``deliver`` runs the consumer's handler and records the event in the inbox in
+one transaction, so an event redelivered after a crash, a timeout or a replay
+has no second effect. ``deliver_batch`` does the same for many events at once
+with the consumer's batch handler; the events it must leave for later get no
+inbox row. An event handled at last (a retry, a requeued dead letter) leaves
+no ``DeliveryFailure`` behind.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from apps.messaging.consumers import Envelope, EventConsumer
+from apps.messaging.models import DeliveryFailure, InboxEntry
+
+
+def deliver(consumer: EventConsumer, envelope: Envelope) -> bool:
+    """Handle ``envelope`` once: False when the inbox says it was handled before."""
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                InboxEntry.objects.create(
+                    consumer=consumer.name, event_id=envelope["event_id"], event_type=envelope["event_type"]
+                )
+        except IntegrityError:
+            return False
+        consumer.handle(envelope)
+    # Handled at last (a retry, or a requeued dead letter): nothing of this event is failing any more.
+    DeliveryFailure.objects.filter(consumer=consumer.name, event_id=envelope["event_id"]).delete()
+    return True
+
+
+def deliver_batch(consumer: EventConsumer, envelopes: Sequence[Envelope]) -> dict[int, str]:
+    """Handle well-formed envelopes with ``consumer.handle_batch`` in one transaction.
+
+    Returns the positions that must wait, with the reason; everything else was
+    handled now or before (the inbox says which). An exception rolls everything back.
+    """
+    assert consumer.handle_batch is not None
+    with transaction.atomic():
+        fresh = _claim_in_inbox(consumer.name, envelopes)
+        waiting_in_fresh = consumer.handle_batch([envelopes[i] for i in fresh]) if fresh else {}
+        waiting = {fresh[i]: reason for i, reason in waiting_in_fresh.items()}
+        if waiting:
+            # Not handled after all: they must find no inbox row when they come back.
+            InboxEntry.objects.filter(
+                consumer=consumer.name, event_id__in=[envelopes[i]["event_id"] for i in waiting]
+            ).delete()
+    handled = [envelopes[i]["event_id"] for i in fresh if i not in waiting]
+    if handled:
+        DeliveryFailure.objects.filter(consumer=consumer.name, event_id__in=handled).delete()
+    return waiting
+
+
+def _claim_in_inbox(consumer_name: str, envelopes: Sequence[Envelope]) -> list[int]:
+    """Insert inbox rows for the batch in one statement; the positions whose row is new (first seen)."""
+    first_position: dict[uuid.UUID, int] = {}
+    for position, envelope in enumerate(envelopes):
+        first_position.setdefault(uuid.UUID(str(envelope["event_id"])), position)
+    meta = InboxEntry._meta
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(name) for name in ("consumer", "event_id", "event_type", "processed_at"))
+    conflict = f"ON CONFLICT ({quote('consumer')}, {quote('event_id')}) DO NOTHING RETURNING {quote('event_id')}"
+    now = timezone.now()
+    event_types = [str(envelopes[position]["event_type"]) for position in first_position.values()]
+    if connection.vendor == "postgresql":
+        # Four array parameters, whatever the batch size: the statement stays small and cheap to prepare.
+        sql = (
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) "
+            "SELECT %s, event_id, event_type, %s FROM unnest(%s::uuid[], %s::varchar[]) AS batch(event_id, event_type) "
+            f"{conflict}"
+        )
+        params: list[Any] = [consumer_name, now, list(first_position), event_types]
+    else:
+        event_id_field, processed_at_field = meta.get_field("event_id"), meta.get_field("processed_at")
+        prepared_now = processed_at_field.get_db_prep_value(now, connection)
+        params = []
+        for event_id, event_type in zip(first_position, event_types, strict=True):
+            params += [consumer_name, event_id_field.get_db_prep_value(event_id, connection), event_type, prepared_now]
+        rows = ", ".join(["(%s, %s, %s, %s)"] * len(first_position))
+        sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {rows} {conflict}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        inserted = {uuid.UUID(str(value)) for (value,) in cursor.fetchall()}
+    return sorted(first_position[event_id] for event_id in inserted)

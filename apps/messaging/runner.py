@@ -1,0 +1,222 @@
+"""A message is acknowledged only after its event's effect has committed; a failing one is retried or dead-lettered.
+
+``ConsumerRunner`` declares the consumers' queues (on RabbitMQ, the dead-letter
+exchange too) and consumes them on one connection. What is waiting is gathered,
+up to a batch, and handled together by the consumers that have a batch handler,
+one by one otherwise. A runner that dies before the acknowledgement leaves the
+message to be delivered again: at least once, and once in effect (the inbox).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import structlog
+from django.conf import settings
+from kombu import Connection, Consumer, Message, Queue
+
+# inbox.deliver and inbox.deliver_batch are looked up at each call: scripts/bench_outbox.py wraps them to time them.
+from apps.messaging import broker, inbox
+from apps.messaging.consumers import EventConsumer, malformed
+from apps.messaging.failures import declare_dead_letters, record_failure, retry_or_dead_letter
+
+log = structlog.get_logger(__name__)
+
+GATHER_SECONDS = 0.005
+
+
+class ConsumerRunner:
+    """Runs consumers on one connection until told to stop."""
+
+    def __init__(
+        self, consumers: Sequence[EventConsumer], *, max_attempts: int | None = None, batch_size: int = 200
+    ) -> None:
+        if not consumers:
+            raise ValueError("no consumers to run")
+        self.consumers = list(consumers)
+        self.max_attempts = max_attempts or settings.CONSUMER_MAX_ATTEMPTS
+        self.batch_size = batch_size
+        self.handled = 0
+        self._buffer: list[tuple[EventConsumer, Any, Message]] = []
+        #: Handled messages whose ack waits for the end of the flush (RabbitMQ only: see ``_settle``).
+        self._acks: list[Message] = []
+        self._defer_acks = False
+
+    def declare(self, conn: Connection) -> list[Queue]:
+        amqp = broker.is_amqp(conn)
+        channel = conn.default_channel
+        broker.events_exchange()(channel).declare()
+        if amqp:
+            declare_dead_letters(channel)
+        queues = [consumer.queue(dead_letters=amqp) for consumer in self.consumers]
+        for queue in queues:
+            queue(channel).declare()
+        return queues
+
+    def run(
+        self,
+        conn: Connection,
+        *,
+        should_stop: Callable[[], bool] = lambda: False,
+        idle_timeout: float | None = None,
+        poll: float = 1.0,
+    ) -> int:
+        """Consume until ``should_stop()`` or ``idle_timeout`` seconds without a message; return how many."""
+        queues = self.declare(conn)
+        self._defer_acks = broker.is_amqp(conn)
+        broker.read_ahead(conn)
+        by_queue = {consumer.queue_name: consumer for consumer in self.consumers}
+        idle_since = time.monotonic()
+        consumers = [
+            Consumer(
+                conn.default_channel,
+                queues=[queue],
+                callbacks=[self._callback(by_queue[queue.name])],
+                on_decode_error=self._decode_error(by_queue[queue.name]),
+                accept=["json"],
+                prefetch_count=self.batch_size,
+            )
+            for queue in queues
+        ]
+        for consumer in consumers:
+            consumer.consume()
+        try:
+            while not should_stop():
+                before = self.handled
+                with contextlib.suppress(TimeoutError):
+                    conn.drain_events(timeout=poll)
+                    # Gather what is already waiting (up to a batch), then handle it together.
+                    while len(self._buffer) < self.batch_size:
+                        conn.drain_events(timeout=GATHER_SECONDS)
+                self._flush()
+                if self.handled != before:
+                    idle_since = time.monotonic()
+                elif idle_timeout is not None and time.monotonic() - idle_since >= idle_timeout:
+                    break
+        finally:
+            self._flush()
+            for consumer in consumers:
+                consumer.cancel()
+        return self.handled
+
+    def _callback(self, consumer: EventConsumer) -> Callable[[Any, Message], None]:
+        def on_message(body: Any, message: Message) -> None:
+            self._buffer.append((consumer, body, message))
+
+        return on_message
+
+    def _decode_error(self, consumer: EventConsumer) -> Callable[[Message, Exception], None]:
+        def on_decode_error(message: Message, exc: Exception) -> None:
+            self.handle_undecodable(consumer, message, exc)
+
+        return on_decode_error
+
+    def handle_undecodable(self, consumer: EventConsumer, message: Message, exc: Exception) -> None:
+        """A body that is not JSON (or not sent as JSON) is malformed: dead at once, not raised out of the loop."""
+        problem = f"the message body cannot be decoded as JSON ({message.content_type}): {type(exc).__name__}: {exc}"
+        with structlog.contextvars.bound_contextvars(consumer=consumer.name):
+            record_failure(consumer, message.body, problem, max_attempts=self.max_attempts)
+            log.error("malformed message dead-lettered", error=problem)
+            message.reject(requeue=False)
+            self.handled += 1
+
+    def _flush(self) -> None:
+        """Handle the gathered messages: in batches where the consumer can, one by one otherwise."""
+        buffer, self._buffer = self._buffer, []
+        try:
+            self._handle_buffer(buffer)
+        except BaseException:
+            self._settle(all_settled=False)
+            raise
+        self._settle(all_settled=True)
+
+    def _ack(self, message: Message) -> None:
+        if self._defer_acks:
+            self._acks.append(message)
+        else:
+            message.ack()
+
+    def _settle(self, *, all_settled: bool) -> None:
+        """Send the deferred acks: one ``multiple`` ack when every earlier delivery is settled, else one each.
+
+        A flush that ran to the end has acked, rejected or requeued every message it
+        was given, and nothing delivered before it is outstanding, so one ack of the
+        highest tag with ``multiple=True`` covers exactly the handled messages: one
+        frame per batch instead of one per message, for the consumer and for RabbitMQ.
+        """
+        acks, self._acks = self._acks, []
+        if not acks:
+            return
+        if all_settled:
+            max(acks, key=lambda message: message.delivery_tag).ack(multiple=True)
+            return
+        for message in acks:
+            message.ack()
+
+    def _handle_buffer(self, buffer: list[tuple[EventConsumer, Any, Message]]) -> None:
+        by_consumer: dict[str, list[tuple[Any, Message]]] = {}
+        consumers: dict[str, EventConsumer] = {}
+        for consumer, body, message in buffer:
+            consumers[consumer.name] = consumer
+            by_consumer.setdefault(consumer.name, []).append((body, message))
+        for name, items in by_consumer.items():
+            consumer = consumers[name]
+            batchable = [(b, m) for b, m in items if malformed(b) is None]
+            if consumer.handle_batch is None or len(batchable) < 2:
+                for body, message in items:
+                    self.handle_message(consumer, body, message)
+                continue
+            for body, message in items:
+                if malformed(body) is not None:
+                    self.handle_message(consumer, body, message)
+            self._handle_batch(consumer, batchable)
+
+    def _handle_batch(self, consumer: EventConsumer, items: list[tuple[Any, Message]]) -> None:
+        try:
+            waiting = inbox.deliver_batch(consumer, [body for body, _ in items])
+        except Exception as exc:
+            # Find the culprit: one by one, each message fails (and is retried or dead-lettered) on its own.
+            log.warning("batch failed; handling its messages one by one", consumer=consumer.name, error=repr(exc))
+            for body, message in items:
+                self.handle_message(consumer, body, message)
+            return
+        longest_wait = 0.0
+        for position, (body, message) in enumerate(items):
+            self.handled += 1
+            if position not in waiting:
+                self._ack(message)
+                continue
+            error = f"RetryLater: {waiting[position]}"
+            with structlog.contextvars.bound_contextvars(consumer=consumer.name, event_id=str(body["event_id"])):
+                delay = retry_or_dead_letter(consumer, body, message, error, max_attempts=self.max_attempts, hold=False)
+            longest_wait = max(longest_wait, delay)
+        if longest_wait:
+            time.sleep(longest_wait)
+
+    def handle_message(self, consumer: EventConsumer, body: Any, message: Message) -> None:
+        problem = malformed(body)
+        context = {"consumer": consumer.name}
+        if problem is None:
+            context.update(
+                event_id=str(body["event_id"]), event_type=body["event_type"], correlation_id=body.get("correlation_id")
+            )
+        with structlog.contextvars.bound_contextvars(**context):
+            if problem is not None:
+                record_failure(consumer, body, problem, max_attempts=self.max_attempts)
+                log.error("malformed message dead-lettered", error=problem)
+                message.reject(requeue=False)
+                self.handled += 1
+                return
+            try:
+                first_time = inbox.deliver(consumer, body)
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                retry_or_dead_letter(consumer, body, message, error, max_attempts=self.max_attempts, hold=True)
+                self.handled += 1
+                return
+            self._ack(message)
+            self.handled += 1
+            log.debug("event handled" if first_time else "duplicate event ignored")
