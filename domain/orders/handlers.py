@@ -17,7 +17,7 @@ from domain.kernel.ports import Clock
 from domain.kernel.result import Err, Ok, Result, attempt
 from domain.orders.commands import CancelOrder, MarkOrderPaid, MarkOrderRefunded, PlaceOrder, ShipOrder
 from domain.orders.errors import OrderNotFoundError
-from domain.orders.model import DEFAULT_MAX_LINES, Order, OrderLine, Quantity, Sku, unit_price
+from domain.orders.model import DEFAULT_MAX_LINES, Order, OrderLine, Quantity, Sku, line_count, unit_price
 from domain.orders.ports import OrdersUnitOfWork
 
 T = TypeVar("T")
@@ -41,10 +41,9 @@ def place_order(
         return code
     currency = code.value
     problems: dict[str, list[str]] = {}
-    if not cmd.items:
-        problems["items"] = ["An order needs at least one line."]
-    elif len(cmd.items) > max_lines:
-        problems["items"] = [f"An order has at most {max_lines} lines."]
+    counted = attempt(lambda: line_count(len(cmd.items), max_lines))
+    if isinstance(counted, Err):
+        problems.update(counted.error.errors)
     lines: list[OrderLine] = []
     for position, item in enumerate(cmd.items[:max_lines]):
         prefix = f"items[{position}]"
