@@ -24,12 +24,12 @@ from domain.billing.commands import (
 from domain.billing.errors import InvoiceNotFoundError, PaymentProviderError
 from domain.billing.model import Invoice, InvoiceStatus, reason_text
 from domain.billing.ports import BillingUnitOfWork, PaymentProvider
-from domain.kernel.errors import DomainError, InvalidValueError, ValidationError
+from domain.kernel.errors import DomainError, ValidationError
 from domain.kernel.ids import IdFactory
 from domain.kernel.messages import Command
 from domain.kernel.money import Money
 from domain.kernel.ports import Clock
-from domain.kernel.result import Err, Ok, Result
+from domain.kernel.result import Err, Ok, Result, attempt
 
 InvoiceResult = Result[Invoice, DomainError | ValidationError]
 
@@ -39,20 +39,21 @@ def issue_invoice(cmd: IssueInvoice, *, uow: BillingUnitOfWork, clock: Clock, id
 
     Err: ``ValidationError`` (amount, currency).
     """
-    money = _money(cmd.amount, cmd.currency)
+    money = attempt(lambda: Money(cmd.amount, cmd.currency))
     if isinstance(money, Err):
         return money
     existing = uow.invoices.get_by_order(cmd.order_id)
     if existing is not None:
         return Ok(existing)
-    try:
-        invoice = Invoice.issue(
+    invoice = attempt(
+        lambda: Invoice.issue(
             id=ids.new(), order_id=cmd.order_id, customer_id=cmd.customer_id, amount=money.value, now=clock.now()
         )
-    except InvalidValueError as exc:
-        return Err(ValidationError.for_field(exc.field, exc.message))
-    uow.invoices.add(invoice)
-    return Ok(invoice)
+    )
+    if isinstance(invoice, Err):
+        return invoice
+    uow.invoices.add(invoice.value)
+    return invoice
 
 
 def void_invoice(cmd: VoidInvoice, *, uow: BillingUnitOfWork, clock: Clock) -> InvoiceResult:
@@ -64,12 +65,11 @@ def void_invoice(cmd: VoidInvoice, *, uow: BillingUnitOfWork, clock: Clock) -> I
     invoice = uow.invoices.get_by_order(cmd.order_id)
     if invoice is None:
         return Err(InvoiceNotFoundError("This order has no invoice."))
-    try:
-        voided = invoice.void(reason=cmd.reason, now=clock.now())
-    except InvalidValueError as exc:
-        return Err(ValidationError.for_field(exc.field, exc.message))
+    voided = attempt(lambda: invoice.void(reason=cmd.reason, now=clock.now()))
     if isinstance(voided, Err):
         return voided
+    if isinstance(voided.value, Err):
+        return voided.value
     return Ok(invoice)
 
 
@@ -82,12 +82,13 @@ def capture_payment(cmd: CapturePayment, *, uow: BillingUnitOfWork, clock: Clock
     if isinstance(found, Err):
         return found
     invoice, money = found.value
-    try:
-        invoice.capture(
+    captured = attempt(
+        lambda: invoice.capture(
             payment_id=ids.new(), provider_payment_id=cmd.provider_payment_id, amount=money, now=clock.now()
         )
-    except InvalidValueError as exc:
-        return Err(ValidationError.for_field(exc.field, exc.message))
+    )
+    if isinstance(captured, Err):
+        return captured
     return Ok(invoice)
 
 
@@ -102,16 +103,17 @@ def record_payment_failure(
     if isinstance(found, Err):
         return found
     invoice, money = found.value
-    try:
-        invoice.record_failure(
+    recorded = attempt(
+        lambda: invoice.record_failure(
             payment_id=ids.new(),
             provider_payment_id=cmd.provider_payment_id,
             amount=money,
             reason=cmd.reason,
             now=clock.now(),
         )
-    except InvalidValueError as exc:
-        return Err(ValidationError.for_field(exc.field, exc.message))
+    )
+    if isinstance(recorded, Err):
+        return recorded
     return Ok(invoice)
 
 
@@ -139,10 +141,9 @@ def refund_invoice(
     Err: ``ValidationError`` (reason), ``InvoiceNotFoundError``, ``InvoiceNotPaidError``, ``PaymentProviderError``
     (``PaymentProviderUnavailableError`` when it could not be reached).
     """
-    try:
-        reason = reason_text(cmd.reason)
-    except InvalidValueError as exc:
-        return Err(ValidationError.for_field(exc.field, exc.message))
+    reason = attempt(lambda: reason_text(cmd.reason))
+    if isinstance(reason, Err):
+        return reason
     invoice = load(cmd.invoice_id)
     if invoice is None:
         return Err(InvoiceNotFoundError("No invoice has this id."))
@@ -165,7 +166,7 @@ def refund_invoice(
             provider_refund_id=refund_id,
             amount=invoice.amount.amount,
             currency=invoice.amount.currency,
-            reason=reason,
+            reason=reason.value,
         )
     )
 
@@ -180,17 +181,18 @@ def record_provider_refund(cmd: RecordProviderRefund, *, uow: BillingUnitOfWork,
     if isinstance(found, Err):
         return found
     invoice, money = found.value
-    try:
-        refunded = invoice.refund(
+    refunded = attempt(
+        lambda: invoice.refund(
             provider_refund_id=cmd.provider_refund_id,
             amount=money,
             now=clock.now(),
             reason=cmd.reason or "Refunded at the payment provider.",
         )
-    except InvalidValueError as exc:
-        return Err(ValidationError.for_field(exc.field, exc.message))
+    )
     if isinstance(refunded, Err):
         return refunded
+    if isinstance(refunded.value, Err):
+        return refunded.value
     return Ok(invoice)
 
 
@@ -198,17 +200,10 @@ def _invoice_and_money(
     uow: BillingUnitOfWork, invoice_id: UUID, amount: Decimal, currency: str
 ) -> Result[tuple[Invoice, Money], ValidationError | InvoiceNotFoundError]:
     """The invoice a provider's report is about, and the amount it reports (checked first)."""
-    money = _money(amount, currency)
+    money = attempt(lambda: Money(amount, currency))
     if isinstance(money, Err):
         return money
     invoice = uow.invoices.get(invoice_id)
     if invoice is None:
         return Err(InvoiceNotFoundError("No invoice has this id."))
     return Ok((invoice, money.value))
-
-
-def _money(amount: Decimal, currency: str) -> Result[Money, ValidationError]:
-    try:
-        return Ok(Money(amount, currency))
-    except InvalidValueError as exc:
-        return Err(ValidationError.for_field(exc.field, exc.message))

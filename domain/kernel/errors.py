@@ -9,6 +9,7 @@ verbatim.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import ClassVar
 
 
 class DomainError(Exception):
@@ -62,13 +63,16 @@ class ApplicationError(Exception):
 class ValidationError(ApplicationError):
     """Input validation failed; ``errors`` maps field names to messages."""
 
+    #: The message of an error that has nothing more particular to say than its fields.
+    DEFAULT_MESSAGE: ClassVar[str] = "The request is not valid."
+
     def __init__(self, message: str, errors: Mapping[str, Sequence[str]] | None = None) -> None:
         super().__init__(message)
         self.errors: dict[str, list[str]] = {k: list(v) for k, v in (errors or {}).items()}
 
     @classmethod
     def for_field(cls, field: str, message: str) -> ValidationError:
-        return cls("The request is not valid.", {field: [message]})
+        return cls(cls.DEFAULT_MESSAGE, {field: [message]})
 
 
 class AuthenticationError(ApplicationError):

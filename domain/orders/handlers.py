@@ -14,15 +14,17 @@ from domain.kernel.errors import DomainError, InvalidValueError, ValidationError
 from domain.kernel.ids import IdFactory
 from domain.kernel.money import currency_code
 from domain.kernel.ports import Clock
-from domain.kernel.result import Err, Ok, Result
+from domain.kernel.result import Err, Ok, Result, attempt
 from domain.orders.commands import CancelOrder, MarkOrderPaid, MarkOrderRefunded, PlaceOrder, ShipOrder
 from domain.orders.errors import OrderNotFoundError
-from domain.orders.model import DEFAULT_MAX_LINES, Order, OrderLine, Quantity, Sku, unit_price
+from domain.orders.model import DEFAULT_MAX_LINES, Order, OrderLine, Quantity, Sku, line_count, unit_price
 from domain.orders.ports import OrdersUnitOfWork
 
 T = TypeVar("T")
 
 OrderResult = Result[Order, DomainError | ValidationError]
+
+_NOT_VALID = "The order is not valid."
 
 
 def place_order(
@@ -34,15 +36,14 @@ def place_order(
     ``items`` (none, more than ``max_lines``), ``items[i].sku`` / ``.quantity`` /
     ``.unit_price`` (invalid, duplicate SKU, more decimal places than the currency has).
     """
+    code = attempt(lambda: currency_code(cmd.currency), message=_NOT_VALID)
+    if isinstance(code, Err):
+        return code
+    currency = code.value
     problems: dict[str, list[str]] = {}
-    try:
-        currency = currency_code(cmd.currency)
-    except InvalidValueError as exc:
-        return Err(ValidationError("The order is not valid.", {exc.field: [exc.message]}))
-    if not cmd.items:
-        problems["items"] = ["An order needs at least one line."]
-    elif len(cmd.items) > max_lines:
-        problems["items"] = [f"An order has at most {max_lines} lines."]
+    counted = attempt(lambda: line_count(len(cmd.items), max_lines))
+    if isinstance(counted, Err):
+        problems.update(counted.error.errors)
     lines: list[OrderLine] = []
     for position, item in enumerate(cmd.items[:max_lines]):
         prefix = f"items[{position}]"
@@ -52,9 +53,9 @@ def place_order(
         if sku is not None and quantity is not None and price is not None:
             lines.append(OrderLine(sku=sku, quantity=quantity, unit_price=price))
     if problems:
-        return Err(ValidationError("The order is not valid.", problems))
-    try:
-        order = Order.place(
+        return Err(ValidationError(_NOT_VALID, problems))
+    order = attempt(
+        lambda: Order.place(
             id=ids.new(),
             customer_id=cmd.customer_id,
             customer_email=cmd.customer_email,
@@ -62,11 +63,13 @@ def place_order(
             lines=lines,
             now=clock.now(),
             max_lines=max_lines,
-        )
-    except InvalidValueError as exc:
-        return Err(ValidationError("The order is not valid.", {exc.field: [exc.message]}))
-    uow.orders.add(order)
-    return Ok(order)
+        ),
+        message=_NOT_VALID,
+    )
+    if isinstance(order, Err):
+        return order
+    uow.orders.add(order.value)
+    return order
 
 
 def cancel_order(cmd: CancelOrder, *, uow: OrdersUnitOfWork, clock: Clock) -> OrderResult:
@@ -75,12 +78,11 @@ def cancel_order(cmd: CancelOrder, *, uow: OrdersUnitOfWork, clock: Clock) -> Or
     order = uow.orders.get(cmd.order_id)
     if order is None:
         return Err(OrderNotFoundError("No order has this id."))
-    try:
-        cancelled = order.cancel(reason=cmd.reason, by=cmd.requested_by, now=clock.now())
-    except InvalidValueError as exc:
-        return Err(ValidationError.for_field(exc.field, exc.message))
+    cancelled = attempt(lambda: order.cancel(reason=cmd.reason, by=cmd.requested_by, now=clock.now()))
     if isinstance(cancelled, Err):
         return cancelled
+    if isinstance(cancelled.value, Err):
+        return cancelled.value
     return Ok(order)
 
 

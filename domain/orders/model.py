@@ -128,6 +128,15 @@ def unit_price(amount: Decimal | int, currency: str) -> Money:
     return price
 
 
+def line_count(count: int, max_lines: int = DEFAULT_MAX_LINES) -> int:
+    """``count`` as the number of lines of an order; InvalidValueError (``items``) unless 1 to ``max_lines``."""
+    if not count:
+        raise InvalidValueError("items", "An order needs at least one line.")
+    if count > max_lines:
+        raise InvalidValueError("items", f"An order has at most {max_lines} lines.")
+    return count
+
+
 @dataclass(frozen=True, slots=True)
 class OrderLine(ValueObject):
     sku: Sku
@@ -231,10 +240,7 @@ class Order(AggregateRoot[UUID]):
         a SKU that appears twice, a total too large to represent.
         """
         code = currency_code(currency)
-        if not lines:
-            raise InvalidValueError("items", "An order needs at least one line.")
-        if len(lines) > max_lines:
-            raise InvalidValueError("items", f"An order has at most {max_lines} lines.")
+        line_count(len(lines), max_lines)
         first_of: dict[Sku, int] = {}
         for position, line in enumerate(lines):
             if line.currency != code:

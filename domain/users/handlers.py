@@ -13,7 +13,7 @@ from typing import TypeVar
 from domain.kernel.errors import DomainError, InvalidValueError, ValidationError
 from domain.kernel.ids import IdFactory
 from domain.kernel.ports import Clock
-from domain.kernel.result import Err, Ok, Result
+from domain.kernel.result import Err, Ok, Result, attempt
 from domain.users.commands import AuthenticateUser, DeactivateUser, RegisterUser, UpdateProfile
 from domain.users.errors import EmailAlreadyRegisteredError, InvalidCredentialsError, UserNotFoundError
 from domain.users.model import Email, User, UserProfile
@@ -57,14 +57,13 @@ def register_user(
 
 def update_profile(cmd: UpdateProfile, *, uow: UsersUnitOfWork, clock: Clock) -> UserResult:
     """Err: ``ValidationError`` (display name), ``UserNotFoundError``, ``UserInactiveError``."""
-    try:
-        profile = UserProfile(cmd.display_name)
-    except InvalidValueError as exc:
-        return Err(ValidationError.for_field(exc.field, exc.message))
+    profile = attempt(lambda: UserProfile(cmd.display_name))
+    if isinstance(profile, Err):
+        return profile
     user = uow.users.get(cmd.user_id)
     if user is None:
         return Err(UserNotFoundError("No user has this id."))
-    changed = user.update_profile(profile, now=clock.now())
+    changed = user.update_profile(profile.value, now=clock.now())
     if isinstance(changed, Err):
         return changed
     return Ok(user)
@@ -76,12 +75,11 @@ def deactivate_user(cmd: DeactivateUser, *, uow: UsersUnitOfWork, clock: Clock) 
     user = uow.users.get(cmd.user_id)
     if user is None:
         return Err(UserNotFoundError("No user has this id."))
-    try:
-        deactivated = user.deactivate(reason=cmd.reason, by=cmd.requested_by, now=clock.now())
-    except InvalidValueError as exc:
-        return Err(ValidationError.for_field(exc.field, exc.message))
+    deactivated = attempt(lambda: user.deactivate(reason=cmd.reason, by=cmd.requested_by, now=clock.now()))
     if isinstance(deactivated, Err):
         return deactivated
+    if isinstance(deactivated.value, Err):
+        return deactivated.value
     return Ok(user)
 
 

@@ -123,6 +123,20 @@ def test_place_order_honours_the_configured_maximum_number_of_lines():
     assert result.error.errors == {"items": ["An order has at most 3 lines."]}
 
 
+def test_place_order_reports_too_many_lines_with_the_problems_of_the_lines_it_checked():
+    items = [item("A"), item("bad sku"), item("C"), item("D", 0)]
+
+    result, uow = place(items, max_lines=3)
+
+    assert isinstance(result, Err)
+    assert result.error.message == "The order is not valid."
+    assert list(result.error.errors.items()) == [
+        ("items", ["An order has at most 3 lines."]),
+        ("items[1].sku", ["A SKU may contain only letters, digits, '.', '_' and '-'."]),
+    ]
+    assert uow.orders.seen == {}
+
+
 # --- CancelOrder ------------------------------------------------------------------------------------------------
 
 

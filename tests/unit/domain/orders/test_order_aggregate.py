@@ -11,7 +11,7 @@ from domain.kernel.money import Money
 from domain.kernel.result import Err, Ok
 from domain.orders.errors import IllegalOrderTransitionError, InvoiceMismatchError
 from domain.orders.events import OrderCancelled, OrderPaid, OrderPlaced, OrderRefunded, OrderShipped, PlacedLine
-from domain.orders.model import Order, OrderLine, OrderStatus, Quantity, Sku
+from domain.orders.model import Order, OrderLine, OrderStatus, Quantity, Sku, line_count
 
 ORDER_ID = UUID(int=1)
 CUSTOMER_ID = UUID(int=2)
@@ -105,6 +105,16 @@ def test_an_order_may_have_max_lines_but_not_one_more():
     with pytest.raises(InvalidValueError) as caught:
         placed(*lines, max_lines=3)
     assert (caught.value.field, caught.value.message) == ("items", "An order has at most 3 lines.")
+
+
+@pytest.mark.parametrize(
+    ("count", "message"), [(0, "An order needs at least one line."), (4, "An order has at most 3 lines.")]
+)
+def test_the_line_count_rule_refuses_none_and_more_than_max_lines(count, message):
+    assert [line_count(n, 3) for n in (1, 3)] == [1, 3]
+    with pytest.raises(InvalidValueError) as caught:
+        line_count(count, 3)
+    assert (caught.value.field, caught.value.message) == ("items", message)
 
 
 def test_a_line_in_another_currency_is_refused_naming_the_line():
