@@ -57,6 +57,10 @@ def projections() -> Mapping[str, Projection]:
     return _installed.projections
 
 
+def policies() -> tuple[EventConsumer, ...]:
+    return _installed.policies
+
+
 def projection(name: str) -> Projection:
     return _installed.projections[name]
 

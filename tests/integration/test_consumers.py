@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from kombu import Exchange, Producer, Queue, binding
 
-from apps.messaging import broker
+from apps.messaging import broker, registry
 from apps.messaging.consumers import EventConsumer
 from apps.messaging.models import DeliveryFailure, InboxEntry
 from apps.messaging.registry import consumers, projection
@@ -148,6 +148,12 @@ def dead_letters(topic: Topic) -> Iterator[Callable[[], list[Any]]]:
     conn.release()
 
 
+def joining(monkeypatch, consumer: EventConsumer) -> None:
+    """``consumer`` installed beside the composition root's consumers until the test ends."""
+    installed = registry.Consumers(registry.projections(), (*registry.policies(), consumer))
+    monkeypatch.setattr(registry, "_installed", installed)
+
+
 def run_until(consumers: list[EventConsumer], done: Callable[[ConsumerRunner], bool], *, within: float = 15.0) -> int:
     """Run the consumers on a fresh connection until ``done(runner)``; fail after ``within`` idle seconds."""
     runner = ConsumerRunner(consumers)
@@ -245,8 +251,8 @@ def test_a_poison_event_is_retried_then_dead_lettered_while_other_events_flow_an
     death = dead.headers["x-death"][0]
     assert (death["reason"], death["queue"]) == ("rejected", consumer.queue_name)
 
-    # The replay command knows the composition root's consumers; this test's consumer joins them.
-    monkeypatch.setattr("apps.messaging.management.commands.replay_dead_letters.consumers()", (*consumers(), consumer))
+    # The replay command knows the consumers the composition root installed; this test's consumer joins them.
+    joining(monkeypatch, consumer)
     out = StringIO()
     call_command("replay_dead_letters", event_id=poison["event_id"], stdout=out)
 
@@ -306,7 +312,7 @@ def test_a_malformed_message_is_dead_lettered_at_once_and_the_consumer_goes_on(
 @pytest.mark.django_db
 def test_replaying_a_dead_letter_of_an_unknown_consumer_fails_in_one_line_and_sends_nothing(topic, monkeypatch):
     known = topic.consumer(Recorder())
-    monkeypatch.setattr("apps.messaging.management.commands.replay_dead_letters.consumers()", (*consumers(), known))
+    joining(monkeypatch, known)
     ours = topic.envelope(n=1)
     for name, item in ((known.name, ours), ("retired-consumer", topic.envelope(n=2))):
         DeliveryFailure.objects.create(
