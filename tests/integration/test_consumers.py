@@ -324,7 +324,7 @@ def test_replaying_a_dead_letter_of_an_unknown_consumer_fails_in_one_line_and_se
             status=DeliveryFailure.Status.DEAD,
         )
 
-    names = ", ".join(consumer.name for consumer in consumers())
+    names = ", ".join(consumer.name for consumer in consumers() if consumer is not known)
     with pytest.raises(CommandError, match=rf"^no consumer is named 'retired-consumer'; known: {names}, test-"):
         call_command("replay_dead_letters")
 
