@@ -16,22 +16,13 @@ from apps.billing import policies, projections, queries
 from apps.billing.models import Invoice as InvoiceRow
 from apps.billing.provider import as_provider_report, payment_provider
 from apps.billing.repository import DjangoInvoiceRepository, customer_of
-from apps.messaging.consumers import EventConsumer
-from apps.messaging.registry import Projection
+from apps.messaging.registry import Projection, policy
 from apps.platform.buses import dispatch
 from apps.platform.listing import scoped
 from apps.platform.unit_of_work import in_unit_of_work
 from apps.platform.wiring import Binding, Ports
 from apps.security.authorization import Listed, Needs, OnObject, SystemOnly
-from domain.billing import handlers
-from domain.billing.commands import (
-    CapturePayment,
-    IssueInvoice,
-    RecordPaymentFailure,
-    RecordProviderRefund,
-    RefundInvoice,
-    VoidInvoice,
-)
+from domain.billing import commands, handlers
 from domain.billing.errors import InvoiceNotFoundError
 from domain.billing.model import Invoice
 
@@ -52,16 +43,18 @@ def _load_invoice(invoice_id: UUID) -> Invoice | None:
 def command_bindings(ports: Ports) -> tuple[Binding, ...]:
     clock, ids = ports.clock, ports.ids
     return (
-        Binding(IssueInvoice, in_unit_of_work(handlers.issue_invoice, clock=clock, ids=ids), SystemOnly()),
-        Binding(VoidInvoice, in_unit_of_work(handlers.void_invoice, clock=clock), SystemOnly()),
-        Binding(CapturePayment, in_unit_of_work(handlers.capture_payment, clock=clock, ids=ids), SystemOnly()),
+        Binding(commands.IssueInvoice, in_unit_of_work(handlers.issue_invoice, clock=clock, ids=ids), SystemOnly()),
+        Binding(commands.VoidInvoice, in_unit_of_work(handlers.void_invoice, clock=clock), SystemOnly()),
+        Binding(commands.CapturePayment, in_unit_of_work(handlers.capture_payment, clock=clock, ids=ids), SystemOnly()),
         Binding(
-            RecordPaymentFailure, in_unit_of_work(handlers.record_payment_failure, clock=clock, ids=ids), SystemOnly()
+            commands.RecordPaymentFailure,
+            in_unit_of_work(handlers.record_payment_failure, clock=clock, ids=ids),
+            SystemOnly(),
         ),
         # A refund is not one transaction: it reads, calls the provider, then records (RecordProviderRefund)
         # what the provider answered, as the provider: the caller was authorized for RefundInvoice.
         Binding(
-            RefundInvoice,
+            commands.RefundInvoice,
             partial(
                 handlers.refund_invoice,
                 load=_load_invoice,
@@ -71,7 +64,9 @@ def command_bindings(ports: Ports) -> tuple[Binding, ...]:
             Needs("billing.refund_invoice", by="requested_by"),
         ),
         # What the provider reported: its webhook, or its answer to RefundInvoice (recorded as the provider).
-        Binding(RecordProviderRefund, in_unit_of_work(handlers.record_provider_refund, clock=clock), SystemOnly()),
+        Binding(
+            commands.RecordProviderRefund, in_unit_of_work(handlers.record_provider_refund, clock=clock), SystemOnly()
+        ),
     )
 
 
@@ -105,18 +100,5 @@ def query_bindings() -> tuple[Binding, ...]:
     )
 
 
-PROJECTIONS = (
-    Projection(
-        name="invoices_read",
-        consumer=EventConsumer(name="invoices-read", binding_keys=projections.BINDING_KEYS, handle=projections.project),
-        event_type_prefixes=("billing.",),
-        reset=projections.reset,
-    ),
-)
-POLICIES = (
-    EventConsumer(
-        name=policies.CONSUMER_NAME,
-        binding_keys=policies.BINDING_KEYS,
-        handle=partial(policies.react, dispatch=dispatch),
-    ),
-)
+PROJECTIONS = (Projection.of(projections, name="invoices_read", consumer="invoices-read", fed_by=("billing.",)),)
+POLICIES = (policy(policies, dispatch=dispatch),)

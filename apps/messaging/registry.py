@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
+from types import ModuleType
 from typing import Any
 
 from apps.messaging.consumers import EventConsumer
@@ -27,6 +29,30 @@ class Projection:
 
     def apply(self, envelope: Mapping[str, Any]) -> None:
         self.consumer.handle(envelope)
+
+    @classmethod
+    def of(cls, module: ModuleType, *, name: str, consumer: str, fed_by: tuple[str, ...]) -> Projection:
+        """The projection a context's ``projections`` module implements: ``BINDING_KEYS``, ``project``,
+        ``reset`` and, where it has one, ``project_batch``; ``fed_by`` are the event-type prefixes it replays."""
+        return cls(
+            name=name,
+            consumer=EventConsumer(
+                name=consumer,
+                binding_keys=module.BINDING_KEYS,
+                handle=module.project,
+                handle_batch=getattr(module, "project_batch", None),
+            ),
+            event_type_prefixes=fed_by,
+            reset=module.reset,
+        )
+
+
+def policy(module: ModuleType, *, dispatch: Callable[[Any], Any]) -> EventConsumer:
+    """The consumer of a context's ``policies`` module (``CONSUMER_NAME``, ``BINDING_KEYS``, ``react``),
+    whose commands go through ``dispatch``."""
+    return EventConsumer(
+        name=module.CONSUMER_NAME, binding_keys=module.BINDING_KEYS, handle=partial(module.react, dispatch=dispatch)
+    )
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,9 @@ agents reach others' through object grants (``SUPPORT_GRANTS``).
 
 from __future__ import annotations
 
-from functools import partial
-
 from django.conf import settings
 
-from apps.messaging.consumers import EventConsumer
-from apps.messaging.registry import Projection
+from apps.messaging.registry import Projection, policy
 from apps.orders import policies, projections, queries
 from apps.orders.models import Order
 from apps.orders.repository import DjangoOrderRepository, customer_of
@@ -94,23 +91,5 @@ def query_bindings() -> tuple[Binding, ...]:
     )
 
 
-PROJECTIONS = (
-    Projection(
-        name="orders_read",
-        consumer=EventConsumer(
-            name="orders-read",
-            binding_keys=projections.BINDING_KEYS,
-            handle=projections.project,
-            handle_batch=projections.project_batch,
-        ),
-        event_type_prefixes=("orders.", "billing."),
-        reset=projections.reset,
-    ),
-)
-POLICIES = (
-    EventConsumer(
-        name=policies.CONSUMER_NAME,
-        binding_keys=policies.BINDING_KEYS,
-        handle=partial(policies.react, dispatch=dispatch),
-    ),
-)
+PROJECTIONS = (Projection.of(projections, name="orders_read", consumer="orders-read", fed_by=("orders.", "billing.")),)
+POLICIES = (policy(policies, dispatch=dispatch),)

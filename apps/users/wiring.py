@@ -6,7 +6,6 @@ authorization middleware (``apps.security.authorization``) reads the rules.
 
 from __future__ import annotations
 
-from apps.messaging.consumers import EventConsumer
 from apps.messaging.registry import Projection
 from apps.platform.unit_of_work import in_unit_of_work
 from apps.platform.wiring import Binding, Ports
@@ -47,16 +46,4 @@ def query_bindings() -> tuple[Binding, ...]:
     return (Binding(queries.GetUser, queries.get_user, OwnAccount("user_id", otherwise="users.view_user")),)
 
 
-PROJECTIONS = (
-    Projection(
-        name="users_read",
-        consumer=EventConsumer(
-            name="users-read",
-            binding_keys=projections.BINDING_KEYS,
-            handle=projections.project,
-            handle_batch=projections.project_batch,
-        ),
-        event_type_prefixes=("users.",),
-        reset=projections.reset,
-    ),
-)
+PROJECTIONS = (Projection.of(projections, name="users_read", consumer="users-read", fed_by=("users.",)),)

@@ -1,53 +1,22 @@
 """The invoice grant tables become the billing app's (they were the security app's): state only, the tables stay."""
 
-import django.db.models.deletion
 from django.conf import settings
-from django.db import migrations, models
+from django.db import migrations
+
+from apps.security.grant_tables import grant_table_state
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('security', '0002_owner_grants'),
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('billing', '0003_role_permissions'),
+        ("security", "0002_owner_grants"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("billing", "0003_role_permissions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.SeparateDatabaseAndState(
-            state_operations=[
-            migrations.CreateModel(
-                name='InvoiceGroupObjectPermission',
-                fields=[
-                    ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                    ('content_object', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='group_grants', to='billing.invoice')),
-                    ('group', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='auth.group')),
-                    ('permission', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='auth.permission')),
-                ],
-                options={
-                    'verbose_name': 'invoice grant to a group',
-                    'db_table': 'invoice_group_grants',
-                    'abstract': False,
-                    'unique_together': {('group', 'permission', 'content_object')},
-                },
-            ),
-            migrations.CreateModel(
-                name='InvoiceUserObjectPermission',
-                fields=[
-                    ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                    ('content_object', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='user_grants', to='billing.invoice')),
-                    ('permission', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='auth.permission')),
-                    ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL)),
-                ],
-                options={
-                    'verbose_name': 'invoice grant to a user',
-                    'db_table': 'invoice_user_grants',
-                    'abstract': False,
-                    'unique_together': {('user', 'permission', 'content_object')},
-                },
-            ),
-            ],
+            state_operations=grant_table_state("Invoice", "billing.invoice", table_prefix="invoice", noun="invoice"),
             database_operations=[],
         ),
     ]
