@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.billing import webhooks
-from apps.billing.api import COMMON_ERRORS, PAGE_PARAMETERS, InvoiceFilters, RefundInput, list_response, page_of, refund
+from apps.billing.api.common import COMMON_ERRORS, InvoiceFilters, RefundInput, list_response, page_of, refund
 from apps.billing.queries import GetInvoice
 from apps.platform.buses import query_bus
 from apps.platform.openapi import problems
@@ -30,6 +30,11 @@ from apps.platform.responses import respond
 from apps.platform.versioning import DeprecatedInV1
 
 log = structlog.get_logger(__name__)
+
+PAGE_PARAMETERS = [
+    OpenApiParameter("page", OpenApiTypes.INT, OpenApiParameter.QUERY, description="Page number, from 1."),
+    OpenApiParameter("page_size", OpenApiTypes.INT, OpenApiParameter.QUERY, description="Up to 100; default 20."),
+]
 
 INVOICE_EXAMPLE = {
     "id": "0b7c2f5e-3c1d-4f7a-9a55-0c6a2f1d9e10",

@@ -5,21 +5,14 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.billing.api import (
-    COMMON_ERRORS,
-    CURSOR_PARAMETERS,
-    InvoiceFilters,
-    RefundInput,
-    list_response,
-    page_of,
-    refund,
-)
+from apps.billing.api.common import COMMON_ERRORS, InvoiceFilters, RefundInput, list_response, page_of, refund
 from apps.billing.queries import GetInvoice
 from apps.platform.buses import query_bus
 from apps.platform.openapi import problems
@@ -27,6 +20,13 @@ from apps.platform.pagination import OpaqueCursorPagination
 from apps.platform.ratelimit import limit_writes
 from apps.platform.responses import respond
 from apps.platform.serializers import MoneyOutput
+
+CURSOR_PARAMETERS = [
+    OpenApiParameter(
+        "cursor", OpenApiTypes.STR, OpenApiParameter.QUERY, description="Taken from a page's next/previous link."
+    ),
+    OpenApiParameter("page_size", OpenApiTypes.INT, OpenApiParameter.QUERY, description="Up to 100; default 20."),
+]
 
 INVOICE_EXAMPLE = {
     "id": "0b7c2f5e-3c1d-4f7a-9a55-0c6a2f1d9e10",

@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.orders.api.v1 import (
+from apps.orders.api.common import (
     COMMON_ERRORS,
     IDEMPOTENCY_KEY,
     ORDER_EXAMPLE,
