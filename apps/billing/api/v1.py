@@ -99,7 +99,6 @@ class InvoiceListApi(DeprecatedInV1, APIView):
         parameters=[InvoiceFilters, *PAGE_PARAMETERS],
         responses={200: InvoicePage, **problems(400, 401, 404, *COMMON_ERRORS)},
         summary="The invoices the caller may see, a page at a time (own, granted, or all with view_all_invoices)",
-        deprecated=True,
         examples=[
             OpenApiExample(
                 "A page",
@@ -121,7 +120,6 @@ class InvoiceDetailApi(DeprecatedInV1, APIView):
         responses={200: InvoiceOutput, **problems(401, 404, *COMMON_ERRORS)},
         summary="One invoice with its payments",
         description="Another customer's invoice is answered with 404, as an unknown id is.",
-        deprecated=True,
         examples=[OpenApiExample("Paid invoice", value=INVOICE_EXAMPLE, response_only=True)],
     )
     def get(self, request: Request, version: str, invoice_id: UUID) -> Response:
@@ -142,7 +140,6 @@ class InvoiceRefundApi(DeprecatedInV1, APIView):
             "409 when the invoice is not paid; 422 when the payment provider refuses the refund; "
             "502 when the provider cannot be reached (nothing changed: try again)."
         ),
-        deprecated=True,
         examples=[
             OpenApiExample("A reason for the books", value={"reason": "Damaged in transit"}, request_only=True),
             OpenApiExample("Refunded", value={**INVOICE_EXAMPLE, "status": "refunded"}, response_only=True),
