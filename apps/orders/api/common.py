@@ -64,13 +64,11 @@ class DecimalAmountField(serializers.Field):
         return str(value)
 
 
+@extend_schema_serializer(component_name="OrderItemInput")
 class OrderItemInput(serializers.Serializer):
     sku = serializers.CharField(max_length=100, help_text="1-64 of A-Z 0-9 . _ - (trimmed, upper-cased).")
     quantity = serializers.IntegerField(help_text="1 to 10000.")
     unit_price = DecimalAmountField(help_text="A decimal string (or number) > 0, at most the currency's decimals.")
-
-    class Meta:
-        ref_name = "OrderItemInput"
 
 
 @extend_schema_serializer(
@@ -101,7 +99,7 @@ class CancelOrderInput(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-class OrderListFilter(serializers.Serializer):
+class OrderFilters(serializers.Serializer):
     status = serializers.ChoiceField(choices=STATUSES, required=False, help_text="Only orders in this status.")
     created_from = serializers.DateTimeField(
         required=False, help_text="Only orders placed at or after this ISO 8601 date or date-time (UTC if naive)."
@@ -114,16 +112,15 @@ class OrderListFilter(serializers.Serializer):
     )
 
 
+@extend_schema_serializer(component_name="OrderLine")
 class OrderLineOutput(serializers.Serializer):
     sku = serializers.CharField()
     quantity = serializers.IntegerField()
     unit_price = serializers.CharField(source="unit_price.amount", help_text="Decimal string in the order currency.")
     line_total = serializers.CharField(source="line_total.amount", help_text="quantity x unit_price.")
 
-    class Meta:
-        ref_name = "OrderLine"
 
-
+@extend_schema_serializer(component_name="OrderPayment")
 class PaymentOutput(serializers.Serializer):
     payment_id = serializers.CharField()
     provider_payment_id = serializers.CharField()
@@ -132,9 +129,6 @@ class PaymentOutput(serializers.Serializer):
     status = serializers.CharField(help_text="captured, failed or rejected.")
     reason = serializers.CharField()
     at = serializers.DateTimeField()
-
-    class Meta:
-        ref_name = "OrderPayment"
 
 
 ORDER_EXAMPLE = {

@@ -20,7 +20,7 @@ from apps.orders.api.common import (
     IDEMPOTENCY_KEY,
     ORDER_EXAMPLE,
     CancelOrderInput,
-    OrderListFilter,
+    OrderFilters,
     OrderOutput,
     PlaceOrderInput,
     as_dto,
@@ -53,14 +53,14 @@ class OrdersApi(DeprecatedInV1, APIView):
     @extend_schema(
         operation_id="orders_list",
         tags=["orders"],
-        parameters=[OrderListFilter, *PAGE_PARAMETERS],
+        parameters=[OrderFilters, *PAGE_PARAMETERS],
         responses={200: OrderOutput(many=True), **problems(400, 401, 404, *COMMON_ERRORS)},
         summary="List the orders the caller may see (own, granted, or all with orders.view_all_orders)",
         description="Page-numbered (?page=&page_size=, at most 100). Ordering: created_at, -created_at (default), "
         "total, -total, status; ties broken by id. An unknown status or ordering, or an unparsable date, is 400.",
     )
     def get(self, request: Request, version: str) -> Response:
-        filters = query_filters(OrderListFilter, request)
+        filters = query_filters(OrderFilters, request)
         result = query_bus().dispatch(ListOrders(**filters))
         return list_response(self, request, result, OrderOutput)
 
