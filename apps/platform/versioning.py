@@ -38,7 +38,11 @@ class DeprecatedSchema(AutoSchema):
 
 
 class DeprecatedInV1:
-    """Mixin for a v1 view whose successor lives at the same path under /api/v2/; errors carry the headers too."""
+    """Mixin for a v1 view whose successor lives at the same path under /api/v2/; errors carry the headers too.
+
+    The one place a view is declared deprecated: the headers come from here, and so does ``deprecated: true``
+    on its operations in the schema (no ``extend_schema(deprecated=True)`` beside it).
+    """
 
     schema = DeprecatedSchema()
 

@@ -19,7 +19,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.billing import webhooks
-from apps.billing.api import COMMON_ERRORS, PAGE_PARAMETERS, InvoiceFilters, RefundInput, list_response, page_of, refund
+from apps.billing.api.common import (
+    COMMON_ERRORS,
+    INVOICE_EXAMPLE,
+    InvoiceFilters,
+    RefundInput,
+    list_response,
+    page_of,
+    refund,
+)
 from apps.billing.queries import GetInvoice
 from apps.platform.buses import query_bus
 from apps.platform.openapi import problems
@@ -31,29 +39,10 @@ from apps.platform.versioning import DeprecatedInV1
 
 log = structlog.get_logger(__name__)
 
-INVOICE_EXAMPLE = {
-    "id": "0b7c2f5e-3c1d-4f7a-9a55-0c6a2f1d9e10",
-    "order_id": "5d0e8a4b-77e1-4c5b-8f0e-2a9d6c3b1f42",
-    "customer_id": "9a1f3c2e-5b6d-4e7f-8a9b-0c1d2e3f4a5b",
-    "status": "paid",
-    "amount": "42.50",
-    "currency": "EUR",
-    "payments": [
-        {
-            "id": "7e6d5c4b-3a29-4817-9605-f4e3d2c1b0a9",
-            "provider_payment_id": "pi_3PqL2a2eZvKYlo2C1x2y3z4w",
-            "amount": "42.50",
-            "currency": "EUR",
-            "status": "captured",
-            "reason": "",
-            "at": "2026-11-29T10:15:00Z",
-        }
-    ],
-    "issued_at": "2026-11-29T10:00:00Z",
-    "paid_at": "2026-11-29T10:15:00Z",
-    "voided_at": None,
-    "refunded_at": None,
-}
+PAGE_PARAMETERS = [
+    OpenApiParameter("page", OpenApiTypes.INT, OpenApiParameter.QUERY, description="Page number, from 1."),
+    OpenApiParameter("page_size", OpenApiTypes.INT, OpenApiParameter.QUERY, description="Up to 100; default 20."),
+]
 
 
 class PaymentOutput(serializers.Serializer):
@@ -94,7 +83,6 @@ class InvoiceListApi(DeprecatedInV1, APIView):
         parameters=[InvoiceFilters, *PAGE_PARAMETERS],
         responses={200: InvoicePage, **problems(400, 401, 404, *COMMON_ERRORS)},
         summary="The invoices the caller may see, a page at a time (own, granted, or all with view_all_invoices)",
-        deprecated=True,
         examples=[
             OpenApiExample(
                 "A page",
@@ -116,7 +104,6 @@ class InvoiceDetailApi(DeprecatedInV1, APIView):
         responses={200: InvoiceOutput, **problems(401, 404, *COMMON_ERRORS)},
         summary="One invoice with its payments",
         description="Another customer's invoice is answered with 404, as an unknown id is.",
-        deprecated=True,
         examples=[OpenApiExample("Paid invoice", value=INVOICE_EXAMPLE, response_only=True)],
     )
     def get(self, request: Request, version: str, invoice_id: UUID) -> Response:
@@ -137,7 +124,6 @@ class InvoiceRefundApi(DeprecatedInV1, APIView):
             "409 when the invoice is not paid; 422 when the payment provider refuses the refund; "
             "502 when the provider cannot be reached (nothing changed: try again)."
         ),
-        deprecated=True,
         examples=[
             OpenApiExample("A reason for the books", value={"reason": "Damaged in transit"}, request_only=True),
             OpenApiExample("Refunded", value={**INVOICE_EXAMPLE, "status": "refunded"}, response_only=True),

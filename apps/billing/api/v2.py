@@ -3,17 +3,19 @@ and lists paged with opaque cursors."""
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.billing.api import (
+from apps.billing.api.common import (
     COMMON_ERRORS,
-    CURSOR_PARAMETERS,
+    INVOICE_EXAMPLE,
     InvoiceFilters,
     RefundInput,
     list_response,
@@ -28,26 +30,24 @@ from apps.platform.ratelimit import limit_writes
 from apps.platform.responses import respond
 from apps.platform.serializers import MoneyOutput
 
-INVOICE_EXAMPLE = {
-    "id": "0b7c2f5e-3c1d-4f7a-9a55-0c6a2f1d9e10",
-    "order_id": "5d0e8a4b-77e1-4c5b-8f0e-2a9d6c3b1f42",
-    "customer_id": "9a1f3c2e-5b6d-4e7f-8a9b-0c1d2e3f4a5b",
-    "status": "paid",
-    "amount": {"amount": "42.50", "currency": "EUR"},
-    "payments": [
-        {
-            "id": "7e6d5c4b-3a29-4817-9605-f4e3d2c1b0a9",
-            "provider_payment_id": "pi_3PqL2a2eZvKYlo2C1x2y3z4w",
-            "amount": {"amount": "42.50", "currency": "EUR"},
-            "status": "captured",
-            "reason": "",
-            "at": "2026-11-29T10:15:00Z",
-        }
-    ],
-    "issued_at": "2026-11-29T10:00:00Z",
-    "paid_at": "2026-11-29T10:15:00Z",
-    "voided_at": None,
-    "refunded_at": None,
+CURSOR_PARAMETERS = [
+    OpenApiParameter(
+        "cursor", OpenApiTypes.STR, OpenApiParameter.QUERY, description="Taken from a page's next/previous link."
+    ),
+    OpenApiParameter("page_size", OpenApiTypes.INT, OpenApiParameter.QUERY, description="Up to 100; default 20."),
+]
+
+
+def _money_object(item: dict[str, Any]) -> dict[str, Any]:
+    """v1's ``"amount": "42.50", "currency": "EUR"`` as v2 writes it: ``"amount": {"amount": "42.50", ...}``."""
+    shaped = {key: value for key, value in item.items() if key != "currency"}
+    shaped["amount"] = {"amount": item["amount"], "currency": item["currency"]}
+    return shaped
+
+
+INVOICE_EXAMPLE_V2 = {
+    **_money_object(INVOICE_EXAMPLE),
+    "payments": [_money_object(payment) for payment in INVOICE_EXAMPLE["payments"]],
 }
 
 
@@ -89,7 +89,7 @@ class InvoiceListApi(APIView):
         summary="The invoices the caller may see, a page at a time (own, granted, or all with view_all_invoices)",
         examples=[
             OpenApiExample(
-                "A page", value={"next": None, "previous": None, "results": [INVOICE_EXAMPLE]}, response_only=True
+                "A page", value={"next": None, "previous": None, "results": [INVOICE_EXAMPLE_V2]}, response_only=True
             )
         ],
     )
@@ -106,7 +106,7 @@ class InvoiceDetailApi(APIView):
         responses={200: InvoiceOutputV2, **problems(401, 404, *COMMON_ERRORS)},
         summary="One invoice with its payments",
         description="Another customer's invoice is answered with 404, as an unknown id is.",
-        examples=[OpenApiExample("Paid invoice", value=INVOICE_EXAMPLE, response_only=True)],
+        examples=[OpenApiExample("Paid invoice", value=INVOICE_EXAMPLE_V2, response_only=True)],
     )
     def get(self, request: Request, version: str, invoice_id: UUID) -> Response:
         result = query_bus().dispatch(GetInvoice(invoice_id=invoice_id))
@@ -128,7 +128,7 @@ class InvoiceRefundApi(APIView):
         ),
         examples=[
             OpenApiExample("A reason for the books", value={"reason": "Damaged in transit"}, request_only=True),
-            OpenApiExample("Refunded", value={**INVOICE_EXAMPLE, "status": "refunded"}, response_only=True),
+            OpenApiExample("Refunded", value={**INVOICE_EXAMPLE_V2, "status": "refunded"}, response_only=True),
         ],
     )
     @limit_writes

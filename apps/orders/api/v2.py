@@ -14,12 +14,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.orders.api.v1 import (
+from apps.orders.api.common import (
     COMMON_ERRORS,
     IDEMPOTENCY_KEY,
     ORDER_EXAMPLE,
     CancelOrderInput,
-    OrderListFilter,
+    OrderFilters,
     OrderOutput,
     PlaceOrderInput,
     as_dto,
@@ -44,16 +44,15 @@ CURSOR_PARAMETERS = [
 ]
 
 
+@extend_schema_serializer(component_name="OrderLineV2")
 class OrderLineOutputV2(serializers.Serializer):
     sku = serializers.CharField()
     quantity = serializers.IntegerField()
     unit_price = MoneyOutput()
     line_total = MoneyOutput()
 
-    class Meta:
-        ref_name = "OrderLineV2"
 
-
+@extend_schema_serializer(component_name="OrderPaymentV2")
 class PaymentOutputV2(serializers.Serializer):
     payment_id = serializers.CharField()
     provider_payment_id = serializers.CharField()
@@ -61,9 +60,6 @@ class PaymentOutputV2(serializers.Serializer):
     status = serializers.CharField(help_text="captured, failed or rejected.")
     reason = serializers.CharField()
     at = serializers.DateTimeField()
-
-    class Meta:
-        ref_name = "OrderPaymentV2"
 
 
 def _money(amount: str) -> dict[str, str]:
@@ -100,7 +96,7 @@ class OrdersApi(APIView):
     @extend_schema(
         operation_id="orders_v2_list",
         tags=["orders"],
-        parameters=[OrderListFilter, *CURSOR_PARAMETERS],
+        parameters=[OrderFilters, *CURSOR_PARAMETERS],
         responses={200: OrderOutputV2(many=True), **problems(400, 401, 404, *COMMON_ERRORS)},
         summary="List the orders the caller may see (own, granted, or all with orders.view_all_orders), newest first",
         description=(
@@ -109,7 +105,7 @@ class OrdersApi(APIView):
         ),
     )
     def get(self, request: Request, version: str) -> Response:
-        filters = query_filters(OrderListFilter, request)
+        filters = query_filters(OrderFilters, request)
         result = query_bus().dispatch(ListOrders(**filters))
         return list_response(self, request, result, OrderOutputV2, ordering=filters["ordering"])
 

@@ -68,20 +68,42 @@ class TokenPairOutput(serializers.Serializer):
     refresh = serializers.CharField()
 
 
+@extend_schema_serializer(component_name="RegisterInput")
+class RegisterInput(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+    display_name = serializers.CharField(max_length=100)
+
+
+@extend_schema_serializer(component_name="TokenObtainInput")
+class TokenObtainInput(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+
+
+@extend_schema_serializer(component_name="LogoutInput")
+class LogoutInput(serializers.Serializer):
+    refresh = serializers.CharField()
+
+
+@extend_schema_serializer(component_name="UpdateProfileInput")
+class UpdateProfileInput(serializers.Serializer):
+    display_name = serializers.CharField(max_length=100)
+
+
+@extend_schema_serializer(component_name="DeactivateUserInput")
+class DeactivateUserInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
 class RegisterApi(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
 
-    @extend_schema_serializer(component_name="RegisterInput")
-    class InputSerializer(serializers.Serializer):
-        email = serializers.EmailField(max_length=254)
-        password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
-        display_name = serializers.CharField(max_length=100)
-
     @extend_schema(
         operation_id="auth_register",
         tags=["auth"],
-        request=InputSerializer,
+        request=RegisterInput,
         responses={201: UserOutput, **problems(400, 409, *COMMON_ERRORS, 503)},
         summary="Create an account",
         description=RATE_LIMITED_PER_IP.format(setting="RATE_LIMIT_REGISTER", default="3/m"),
@@ -94,7 +116,7 @@ class RegisterApi(APIView):
     )
     @per_ip("auth.register", "RATE_LIMIT_REGISTER")
     def post(self, request: Request, version: str) -> Response:
-        data = validated(self.InputSerializer, request)
+        data = validated(RegisterInput, request)
         result = command_bus().dispatch(RegisterUser(**data))
         return respond(_as_dto(result), request, output=UserOutput, status=201)
 
@@ -103,15 +125,10 @@ class TokenObtainApi(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
 
-    @extend_schema_serializer(component_name="TokenObtainInput")
-    class InputSerializer(serializers.Serializer):
-        email = serializers.CharField(max_length=254)
-        password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
-
     @extend_schema(
         operation_id="auth_token",
         tags=["auth"],
-        request=InputSerializer,
+        request=TokenObtainInput,
         responses={200: TokenPairOutput, **problems(400, 401, *COMMON_ERRORS, 503)},
         summary="Sign in: exchange e-mail and password for an access and a refresh token",
         description=RATE_LIMITED_PER_IP.format(setting="RATE_LIMIT_TOKEN", default="5/m"),
@@ -119,7 +136,7 @@ class TokenObtainApi(APIView):
     )
     @per_ip("auth.token", "RATE_LIMIT_TOKEN")
     def post(self, request: Request, version: str) -> Response:
-        data = validated(self.InputSerializer, request)
+        data = validated(TokenObtainInput, request)
         result = command_bus().dispatch(AuthenticateUser(**data))
         if not isinstance(result, Ok):
             return respond(result, request)
@@ -151,10 +168,6 @@ class LogoutApi(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
 
-    @extend_schema_serializer(component_name="LogoutInput")
-    class InputSerializer(serializers.Serializer):
-        refresh = serializers.CharField()
-
     def get_authenticate_header(self, request: Request) -> str:
         # Without it DRF turns the 401 of a bad refresh token into a 403 (it has no scheme to name).
         return AUTHENTICATE_HEADER
@@ -162,13 +175,13 @@ class LogoutApi(APIView):
     @extend_schema(
         operation_id="auth_logout",
         tags=["auth"],
-        request=InputSerializer,
+        request=LogoutInput,
         responses={204: None, **problems(400, 401, *COMMON_ERRORS)},
         summary="Sign out: the refresh token is blacklisted",
         examples=[request_example("The refresh token to retire", {"refresh": TOKEN_PAIR_EXAMPLE["refresh"]})],
     )
     def post(self, request: Request, version: str) -> Response:
-        serializer = TokenBlacklistSerializer(data=validated(self.InputSerializer, request))
+        serializer = TokenBlacklistSerializer(data=validated(LogoutInput, request))
         try:
             serializer.is_valid(raise_exception=True)
         except TokenError as exc:
@@ -183,10 +196,6 @@ class LogoutApi(APIView):
 class MeApi(APIView):
     schema = WholeBodyPatchSchema()
 
-    @extend_schema_serializer(component_name="UpdateProfileInput")
-    class UpdateSerializer(serializers.Serializer):
-        display_name = serializers.CharField(max_length=100)
-
     @extend_schema(
         operation_id="users_me",
         tags=["users"],
@@ -199,14 +208,14 @@ class MeApi(APIView):
     @extend_schema(
         operation_id="users_me_update",
         tags=["users"],
-        request=UpdateSerializer,
+        request=UpdateProfileInput,
         responses={200: UserOutput, **problems(400, 401, 409, *COMMON_ERRORS)},
         summary="Change the signed-in user's profile",
         examples=[request_example("A new display name", {"display_name": "Ada Lovelace"})],
     )
     @limit_writes
     def patch(self, request: Request, version: str) -> Response:
-        data = validated(self.UpdateSerializer, request)
+        data = validated(UpdateProfileInput, request)
         result = command_bus().dispatch(UpdateProfile(user_id=request.user.id, **data))
         return respond(_as_dto(result), request, output=UserOutput)
 
@@ -214,20 +223,16 @@ class MeApi(APIView):
 class DeactivateUserApi(APIView):
     """Deactivating an account: for a role with ``users.deactivate_user`` (admin)."""
 
-    @extend_schema_serializer(component_name="DeactivateUserInput")
-    class InputSerializer(serializers.Serializer):
-        reason = serializers.CharField(max_length=500)
-
     @extend_schema(
         operation_id="users_deactivate",
         tags=["users"],
-        request=InputSerializer,
+        request=DeactivateUserInput,
         responses={200: UserOutput, **problems(400, 401, 403, 404, 409, *COMMON_ERRORS)},
         summary="Deactivate a user (needs users.deactivate_user)",
         examples=[request_example("A reason for the record", {"reason": "Requested by the account holder"})],
     )
     def post(self, request: Request, version: str, user_id: UUID) -> Response:
-        data = validated(self.InputSerializer, request)
+        data = validated(DeactivateUserInput, request)
         result = command_bus().dispatch(DeactivateUser(user_id=user_id, requested_by=request.user.id, **data))
         return respond(_as_dto(result), request, output=UserOutput)
 

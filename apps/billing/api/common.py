@@ -1,0 +1,98 @@
+"""Billing API: what both versions share (request shapes, filters, the page shape, the list and refund flows)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
+from rest_framework import serializers
+from rest_framework.pagination import BasePagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.billing.queries import ORDERINGS, STATUSES, ListInvoices, invoice_dto, invoice_dto_from_row
+from apps.platform.buses import command_bus, query_bus
+from apps.platform.problems import problem_for_error
+from apps.platform.responses import respond, validated
+from domain.billing.commands import RefundInvoice
+from domain.kernel.result import Err, Ok
+
+COMMON_ERRORS = (406, 413, 415, 429, 500)
+
+#: An invoice as v1 writes it (money as a decimal string beside its currency); v2 derives its own from it.
+INVOICE_EXAMPLE = {
+    "id": "0b7c2f5e-3c1d-4f7a-9a55-0c6a2f1d9e10",
+    "order_id": "5d0e8a4b-77e1-4c5b-8f0e-2a9d6c3b1f42",
+    "customer_id": "9a1f3c2e-5b6d-4e7f-8a9b-0c1d2e3f4a5b",
+    "status": "paid",
+    "amount": "42.50",
+    "currency": "EUR",
+    "payments": [
+        {
+            "id": "7e6d5c4b-3a29-4817-9605-f4e3d2c1b0a9",
+            "provider_payment_id": "pi_3PqL2a2eZvKYlo2C1x2y3z4w",
+            "amount": "42.50",
+            "currency": "EUR",
+            "status": "captured",
+            "reason": "",
+            "at": "2026-11-29T10:15:00Z",
+        }
+    ],
+    "issued_at": "2026-11-29T10:00:00Z",
+    "paid_at": "2026-11-29T10:15:00Z",
+    "voided_at": None,
+    "refunded_at": None,
+}
+
+
+def page_of(item: type[serializers.Serializer], name: str, *, counted: bool) -> type[serializers.Serializer]:
+    """The documented shape of one page of ``item``: page numbers with a count (v1) or cursors (v2)."""
+    fields: dict[str, Any] = {
+        "next": serializers.URLField(allow_null=True),
+        "previous": serializers.URLField(allow_null=True),
+        "results": item(many=True),
+    }
+    if counted:
+        fields = {"count": serializers.IntegerField(), **fields}
+    return type(name, (serializers.Serializer,), fields)
+
+
+class InvoiceFilters(serializers.Serializer):
+    status = serializers.ChoiceField(choices=STATUSES, required=False, help_text="Only invoices in this status.")
+    created_from = serializers.DateTimeField(required=False, help_text="Issued at or after this time.")
+    created_to = serializers.DateTimeField(required=False, help_text="Issued at or before this time.")
+    ordering = serializers.ChoiceField(
+        choices=tuple(ORDERINGS), required=False, default="-created_at", help_text="Newest first by default."
+    )
+
+
+@extend_schema_serializer(
+    component_name="RefundInvoiceInput",
+    examples=[OpenApiExample("Refund", value={"reason": "The customer returned the goods."}, request_only=True)],
+)
+class RefundInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
+def list_response(view: APIView, request: Request, paginator: BasePagination, output: type[Any]) -> Response:
+    """One page of the caller's invoices (the ones they may see), filtered by the query string."""
+    filters = InvoiceFilters(data=request.query_params)
+    filters.is_valid(raise_exception=True)
+    result = query_bus().dispatch(ListInvoices(**filters.validated_data))
+    if isinstance(result, Err):
+        return problem_for_error(result.error, request)
+    if hasattr(paginator, "ordering"):
+        paginator.ordering = ORDERINGS[filters.validated_data["ordering"]]
+    page = paginator.paginate_queryset(result.value, request, view=view) or []
+    return paginator.get_paginated_response(output([invoice_dto_from_row(row) for row in page], many=True).data)
+
+
+def refund(request: Request, invoice_id: UUID, output: type[serializers.Serializer]) -> Response:
+    """Refund as the signed-in caller (the bus checks billing.refund_invoice); answers the refunded invoice."""
+    data = validated(RefundInput, request)
+    result = command_bus().dispatch(
+        RefundInvoice(invoice_id=invoice_id, requested_by=request.user.id, reason=data["reason"])
+    )
+    return respond(Ok(invoice_dto(result.value)) if isinstance(result, Ok) else result, request, output=output)
