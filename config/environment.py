@@ -52,7 +52,6 @@ class Environment:
     jwt_access_token_lifetime: int
     jwt_refresh_token_lifetime: int
     api_max_body_size: int
-    login_rate_limit: str
     rate_limit_token: str
     rate_limit_register: str
     rate_limit_writes: str
@@ -109,7 +108,6 @@ def load(environ_: Mapping[str, str], *, base_dir: Path = BASE_DIR) -> Environme
             "or simulated where no money moves (a staging system, the tests)."
         )
     provider = _choice(env, "PAYMENT_PROVIDER", ("simulated", "stripe"), "simulated")
-    token_rate = _rate(env, ("RATE_LIMIT_TOKEN", "LOGIN_RATE_LIMIT"), "5/m")
     provider_api_key = env.str("PAYMENT_PROVIDER_API_KEY", "")
     if provider == "stripe" and not provider_api_key:
         raise ImproperlyConfigured("PAYMENT_PROVIDER=stripe needs PAYMENT_PROVIDER_API_KEY (a secret key, sk_...).")
@@ -127,8 +125,7 @@ def load(environ_: Mapping[str, str], *, base_dir: Path = BASE_DIR) -> Environme
         jwt_access_token_lifetime=_whole_number(env, "JWT_ACCESS_TOKEN_LIFETIME", 900),
         jwt_refresh_token_lifetime=_whole_number(env, "JWT_REFRESH_TOKEN_LIFETIME", 7 * 24 * 3600),
         api_max_body_size=_whole_number(env, "API_MAX_BODY_SIZE", 1024 * 1024),
-        login_rate_limit=token_rate,
-        rate_limit_token=token_rate,
+        rate_limit_token=_rate(env, ("RATE_LIMIT_TOKEN", "LOGIN_RATE_LIMIT"), "5/m"),
         rate_limit_register=_rate(env, ("RATE_LIMIT_REGISTER",), "3/m"),
         rate_limit_writes=_rate(env, ("RATE_LIMIT_WRITES",), "60/m"),
         rate_limit_admin_login=_rate(env, ("RATE_LIMIT_ADMIN_LOGIN",), "5/m"),

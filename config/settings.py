@@ -168,8 +168,7 @@ SIMPLE_JWT = {
 }
 
 # Rate limits (apps.core.ratelimit): count/period, per client IP on the auth endpoints and the admin's
-# sign-in form, per user on writes. LOGIN_RATE_LIMIT is the older name of RATE_LIMIT_TOKEN.
-LOGIN_RATE_LIMIT = ENV.login_rate_limit
+# sign-in form, per user on writes.
 RATE_LIMIT_TOKEN = ENV.rate_limit_token
 RATE_LIMIT_REGISTER = ENV.rate_limit_register
 RATE_LIMIT_WRITES = ENV.rate_limit_writes
