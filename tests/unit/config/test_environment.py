@@ -169,6 +169,15 @@ def test_rs256_reads_the_key_file_named_by_jwt_private_key_file(base_dir, tmp_pa
     assert env.jwt_signing_key == RSA_PEM
 
 
+def test_the_key_file_defaults_to_var_keys_under_the_project_directory(base_dir, tmp_path_factory):
+    elsewhere = tmp_path_factory.mktemp("elsewhere") / "signing.pem"
+
+    assert load(PRODUCTION, base_dir=base_dir).jwt_private_key_file == base_dir / "var" / "keys" / "jwt-private.pem"
+    assert load({**PRODUCTION, "JWT_PRIVATE_KEY_FILE": str(elsewhere)}, base_dir=base_dir).jwt_private_key_file == (
+        elsewhere
+    )
+
+
 def test_rs256_without_any_key_is_refused_when_debug_is_off_and_says_where_to_put_it(base_dir):
     with pytest.raises(ImproperlyConfigured, match="No JWT signing key") as raised:
         load({"SECRET_KEY": SECRET, "PAYMENT_PROVIDER": "simulated"}, base_dir=base_dir)
