@@ -151,6 +151,9 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
 }
 
+# Where `manage.py generate_jwt_keys` writes the RS256 signing key, and where it is read when
+# JWT_PRIVATE_KEY is not set.
+JWT_PRIVATE_KEY_FILE = ENV.jwt_private_key_file
 SIMPLE_JWT = {
     "ALGORITHM": ENV.jwt_algorithm,
     "SIGNING_KEY": ENV.jwt_signing_key,
