@@ -15,6 +15,7 @@ Django-style name exists too (``DJANGO_DEBUG``, ``DJANGO_SECRET_KEY``), that one
 from __future__ import annotations
 
 import copy
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -301,6 +302,16 @@ def load(environ_: Mapping[str, str], *, base_dir: Path = BASE_DIR) -> Environme
     return replace(
         loaded, database=_database(env, base_dir), jwt_signing_key=signing_key, jwt_verifying_key=verifying_key
     )
+
+
+def read_dotenv(base_dir: Path = BASE_DIR) -> str:
+    """Fill in the variables the process environment leaves unset from the .env file that DOTENV_FILE
+    names (default: .env in the project; empty: none), and answer that file's name. Unlike ``load``,
+    this reads and changes ``os.environ``: the settings module calls it once, before ``load``."""
+    dotenv_file = os.environ.get("DOTENV_FILE", str(base_dir / ".env"))
+    if dotenv_file and os.path.isfile(dotenv_file):
+        environ.Env.read_env(dotenv_file)
+    return dotenv_file
 
 
 # Seconds a PostgreSQL connection stays open; part of ``database``, so read there.

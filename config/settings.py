@@ -5,16 +5,13 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
-import environ
 from csp.constants import NONCE, NONE, SELF
 
 from apps.observability.logging import logging_config
 from config import environment
 
 # A .env file (see .env.example) fills in variables the real environment leaves unset.
-DOTENV_FILE = os.environ.get("DOTENV_FILE", str(environment.BASE_DIR / ".env"))
-if DOTENV_FILE and os.path.isfile(DOTENV_FILE):
-    environ.Env.read_env(DOTENV_FILE)
+DOTENV_FILE = environment.read_dotenv()
 
 ENV = environment.load(os.environ)
 BASE_DIR = environment.BASE_DIR

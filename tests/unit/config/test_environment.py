@@ -1,5 +1,6 @@
 """config.environment.load: a pure function of the mapping it is given (and the project directory)."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.core.exceptions import ImproperlyConfigured
 
 from apps.security.keys import generate_private_key_pem
-from config.environment import DEVELOPMENT_SECRET_KEY, load
+from config.environment import DEVELOPMENT_SECRET_KEY, load, read_dotenv
 
 RSA_PEM = generate_private_key_pem(bits=2048).decode()
 SECRET = "s3cr3t-" * 8
@@ -321,3 +322,27 @@ def test_cors_allows_no_origin_unless_listed(base_dir):
 def test_no_proxy_is_trusted_unless_configured(base_dir):
     assert load(PRODUCTION, base_dir=base_dir).trusted_proxy_count == 0
     assert load({**PRODUCTION, "TRUSTED_PROXY_COUNT": "2"}, base_dir=base_dir).trusted_proxy_count == 2
+
+
+# --- the .env file -----------------------------------------------------------------------------------
+
+
+def test_a_dotenv_file_fills_in_only_what_the_environment_leaves_unset(tmp_path, monkeypatch):
+    dotenv = tmp_path / "orderflow.env"
+    dotenv.write_text("ORDERFLOW_TEST_SET=from-the-file\nORDERFLOW_TEST_UNSET=from-the-file\n")
+    monkeypatch.setenv("DOTENV_FILE", str(dotenv))
+    monkeypatch.setenv("ORDERFLOW_TEST_SET", "from-the-environment")
+    monkeypatch.setenv("ORDERFLOW_TEST_UNSET", "")
+    monkeypatch.delenv("ORDERFLOW_TEST_UNSET")  # unset now; undone (deleted) after the test
+
+    assert read_dotenv() == str(dotenv)
+    assert os.environ["ORDERFLOW_TEST_SET"] == "from-the-environment"
+    assert os.environ["ORDERFLOW_TEST_UNSET"] == "from-the-file"
+
+
+def test_the_dotenv_file_is_dot_env_in_the_project_unless_dotenv_file_says_otherwise(tmp_path, monkeypatch):
+    monkeypatch.delenv("DOTENV_FILE", raising=False)
+    assert read_dotenv(tmp_path) == str(tmp_path / ".env")
+
+    monkeypatch.setenv("DOTENV_FILE", "")
+    assert read_dotenv(tmp_path) == ""
