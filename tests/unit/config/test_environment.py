@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.core.exceptions import ImproperlyConfigured
 
 from apps.security.keys import generate_private_key_pem
-from config.environment import DEVELOPMENT_SECRET_KEY, load, read_dotenv
+from config.environment import BASE_DIR, DEVELOPMENT_SECRET_KEY, VARIABLES, load, read_dotenv
 
 RSA_PEM = generate_private_key_pem(bits=2048).decode()
 SECRET = "s3cr3t-" * 8
@@ -324,7 +324,7 @@ def test_no_proxy_is_trusted_unless_configured(base_dir):
     assert load({**PRODUCTION, "TRUSTED_PROXY_COUNT": "2"}, base_dir=base_dir).trusted_proxy_count == 2
 
 
-# --- the .env file -----------------------------------------------------------------------------------
+# --- the .env file and .env.example -----------------------------------------------------------------
 
 
 def test_a_dotenv_file_fills_in_only_what_the_environment_leaves_unset(tmp_path, monkeypatch):
@@ -346,3 +346,25 @@ def test_the_dotenv_file_is_dot_env_in_the_project_unless_dotenv_file_says_other
 
     monkeypatch.setenv("DOTENV_FILE", "")
     assert read_dotenv(tmp_path) == ""
+
+
+def example_variables() -> dict[str, str]:
+    lines = (BASE_DIR / ".env.example").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+
+def test_env_example_lists_every_variable_and_names_its_other_names():
+    example, text = example_variables(), (BASE_DIR / ".env.example").read_text()
+    derived = ("DATABASE_URL", "DATABASE_CONN_MAX_AGE", "JWT_PRIVATE_KEY", "JWT_SECRET")
+
+    assert sorted(example) == sorted([*VARIABLES, *derived])
+    for variable in VARIABLES.values():
+        for name in (*variable.preferred, *variable.older):
+            assert f" {name}" in text, name
+    assert "# DOTENV_FILE" in text
+
+
+def test_the_values_in_env_example_are_the_defaults(base_dir):
+    written = {name: value for name, value in example_variables().items() if value}
+
+    assert load({**written, **PRODUCTION}, base_dir=base_dir) == load(PRODUCTION, base_dir=base_dir)
