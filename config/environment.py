@@ -1,20 +1,26 @@
 """Everything orderflow reads from environment variables, in one typed place.
 
-``load(environ)`` is a pure function of the mapping it is given, so the
-settings module stays declarative and the mapping can be tested on its own.
-The seed's variable names (``APP_NAME``, ``DEBUG``, ``DATABASE_URL``,
-``REDIS_URL``, ``JWT_SECRET``, ``JWT_ALGORITHM``) keep working; where a
-Django-style name exists too (``DJANGO_DEBUG``, ``DJANGO_SECRET_KEY``), that one
-wins when both are set.
+Each field of ``Environment`` is one variable, named by the field in capitals: ``rate_limit_writes``
+is read from ``RATE_LIMIT_WRITES``. Its parser, its default and any other names it answers to are
+declared on the field, so a variable is named once, here, and ``config.settings`` takes each field
+over in one line. A few fields are worked out from several variables (``database``, the JWT keys);
+``load`` derives those after reading the others.
+
+``load(environ)`` is a pure function of the mapping it is given, so the settings module stays
+declarative and the mapping can be tested on its own. The seed's variable names (``APP_NAME``,
+``DEBUG``, ``DATABASE_URL``, ``REDIS_URL``, ``JWT_SECRET``, ``JWT_ALGORITHM``) keep working; where a
+Django-style name exists too (``DJANGO_DEBUG``, ``DJANGO_SECRET_KEY``), that one wins when both are set.
 """
 
 from __future__ import annotations
 
+import copy
+import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, get_type_hints
 
 import environ
 from cryptography.hazmat.primitives import serialization
@@ -23,6 +29,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEVELOPMENT_SECRET_KEY = "django-insecure-orderflow-development-only-key-never-use-in-production"
+DEVELOPMENT_HOSTS = ["localhost", "127.0.0.1", "[::1]", "testserver"]
 SUPPORTED_JWT_ALGORITHMS = ("RS256", "HS256")
 MIN_JWT_SECRET_LENGTH = 32
 DEFAULT_PAYMENT_PROVIDER_API_BASE = "https://api.stripe.com"
@@ -37,47 +44,243 @@ TRUE_STRINGS = frozenset({"true", "on", "ok", "y", "yes", "1", "t"})
 FALSE_STRINGS = frozenset({"false", "off", "n", "no", "0", "f"})
 
 
+# --- How a field is read ------------------------------------------------------------------------------
+
+Parse = Callable[[environ.Env, str], Any]
+"""Reads the variable of the given name, which is set; answers None when its value holds nothing."""
+
+
 @dataclass(frozen=True)
+class ByDebug:
+    """A default that depends on DEBUG: ``on`` with DEBUG on, ``off`` with it off."""
+
+    on: Any
+    off: Any
+
+
+@dataclass(frozen=True)
+class Required:
+    """No default: an unset variable stops the start with this message (``{name}`` is the variable)."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class InProject:
+    """A default path under the project directory (``load``'s ``base_dir``)."""
+
+    path: str
+
+
+@dataclass(frozen=True)
+class Variable:
+    """How one field is read: the parser, the default, and the other names the variable answers to."""
+
+    parse: Parse
+    default: Any
+    preferred: tuple[str, ...] = ()  # read before the field's own name: DJANGO_DEBUG wins over DEBUG
+    older: tuple[str, ...] = ()  # read after it: LOGIN_RATE_LIMIT, the older name of RATE_LIMIT_TOKEN
+
+    def read(self, env: environ.Env, name: str, *, debug: bool | None, base_dir: Path) -> Any:
+        for candidate in (*self.preferred, name, *self.older):
+            if candidate in env.ENVIRON:
+                value = self.parse(env, candidate)
+                if value is not None:
+                    return value
+        default = self.default
+        if isinstance(default, ByDebug):
+            if debug is None:
+                raise TypeError(f"{name}'s default depends on DEBUG, which must be declared before it.")
+            default = default.on if debug else default.off
+        if isinstance(default, Required):
+            raise ImproperlyConfigured(default.message.format(name=name))
+        if isinstance(default, InProject):
+            return base_dir / default.path
+        return copy.deepcopy(default)  # a list default is the caller's to change
+
+
+def text(default: Any, *, case: Callable[[str], str] | None = None, preferred: tuple[str, ...] = ()) -> Variable:
+    def parse(env: environ.Env, name: str) -> str:
+        value = str(env.str(name))
+        return case(value) if case else value
+
+    return Variable(parse, default, preferred=preferred)
+
+
+def flag(default: Any, *, preferred: tuple[str, ...] = ()) -> Variable:
+    """A boolean, in any spelling the seed's settings accepted."""
+
+    def parse(env: environ.Env, name: str) -> bool:
+        raw = _literal(env, name)
+        if raw.strip().lower() in TRUE_STRINGS:
+            return True
+        if raw.strip().lower() in FALSE_STRINGS:
+            return False
+        raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}.")
+
+    return Variable(parse, default, preferred=preferred)
+
+
+def whole_number(default: Any, *, minimum: int = 1) -> Variable:
+    return Variable(_whole_number(minimum), default)
+
+
+def _whole_number(minimum: int) -> Parse:
+    def parse(env: environ.Env, name: str) -> int:
+        try:
+            value = int(env.int(name))
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} must be a whole number.") from None
+        if value < minimum:
+            raise ImproperlyConfigured(f"{name} must be at least {minimum}.")
+        return value
+
+    return parse
+
+
+def rate(default: str, *, older: tuple[str, ...] = ()) -> Variable:
+    """A django-ratelimit rate ("5/m")."""
+
+    def parse(env: environ.Env, name: str) -> str:
+        raw = _literal(env, name).strip()
+        if not RATE_PATTERN.fullmatch(raw):
+            raise ImproperlyConfigured(
+                f"{name} must be a rate like 5/m: a count, a slash, an optional multiplier and s, m, h or d."
+            )
+        return raw
+
+    return Variable(parse, default, older=older)
+
+
+def choice(options: tuple[str, ...], default: Any, *, case: Callable[[str], str] = str.lower) -> Variable:
+    def parse(env: environ.Env, name: str) -> str:
+        value = case(str(env.str(name)))
+        if value not in options:
+            raise ImproperlyConfigured(f"{name} must be one of {', '.join(options)}; {value!r} is not supported.")
+        return value
+
+    return Variable(parse, default)
+
+
+def listing(default: Any) -> Variable:
+    """Comma-separated values."""
+    return Variable(lambda env, name: list(env.list(name)), default)
+
+
+def secret_list(default: Any, *, older: tuple[str, ...] = ()) -> Variable:
+    """Comma-separated secrets; a list of blanks counts as unset."""
+    return Variable(lambda env, name: [s.strip() for s in env.list(name) if s.strip()] or None, default, older=older)
+
+
+def path(default: Any) -> Variable:
+    return Variable(lambda env, name: Path(env.str(name)), default)
+
+
+def _literal(env: environ.Env, name: str) -> str:
+    """The value as it was written (``load`` escapes every "$")."""
+    return str(env.ENVIRON[name]).replace(r"\$", "$")
+
+
+# --- The variables -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
 class Environment:
-    app_name: str
-    debug: bool
-    secret_key: str
-    allowed_hosts: list[str]
-    csrf_trusted_origins: list[str]
-    database: dict[str, Any]
-    redis_url: str | None
-    jwt_algorithm: str
-    jwt_signing_key: str | None
-    jwt_verifying_key: str | None
-    jwt_access_token_lifetime: int
-    jwt_refresh_token_lifetime: int
-    api_max_body_size: int
-    login_rate_limit: str
-    rate_limit_token: str
-    rate_limit_register: str
-    rate_limit_writes: str
-    rate_limit_admin_login: str
-    cors_allowed_origins: list[str]
-    celery_broker_url: str
-    events_broker_url: str
-    outbox_batch_size: int
-    outbox_max_attempts: int
-    outbox_retention_days: int
-    audit_retention_days: int
-    consumer_max_attempts: int
-    order_max_lines: int
-    log_level: str
-    log_format: str
-    secure_ssl_redirect: bool
-    secure_hsts_seconds: int
-    behind_tls_proxy: bool
-    trusted_proxy_count: int
-    payment_provider: str
-    payment_provider_api_key: str
-    payment_provider_api_base: str
-    payment_provider_timeout_seconds: int
-    payment_provider_max_retries: int
-    payment_webhook_secrets: list[str]
+    """The configuration: one field per variable (``rate_limit_writes`` from ``RATE_LIMIT_WRITES``).
+
+    A field annotated with a ``Variable`` is read by it; the others ``load`` derives afterwards.
+    """
+
+    # Core Django. DEBUG comes first: other defaults depend on it.
+    debug: Annotated[bool, flag(False, preferred=("DJANGO_DEBUG",))]
+    secret_key: Annotated[
+        str,
+        text(
+            ByDebug(on=DEVELOPMENT_SECRET_KEY, off=Required("{name} is not set; it is required when DEBUG is off.")),
+            preferred=("DJANGO_SECRET_KEY",),
+        ),
+    ]
+    app_name: Annotated[str, text("orderflow")]
+    allowed_hosts: Annotated[list[str], listing(ByDebug(on=DEVELOPMENT_HOSTS, off=[]))]
+    csrf_trusted_origins: Annotated[list[str], listing([])]
+    # Database, from DATABASE_URL and DATABASE_CONN_MAX_AGE (derived: _database).
+    database: dict[str, Any] = field(default_factory=dict)
+    # Cache and rate-limit counters; none: an in-process cache.
+    redis_url: Annotated[str | None, text(None)]
+    # API.
+    api_max_body_size: Annotated[int, whole_number(1024 * 1024)]
+    order_max_lines: Annotated[int, whole_number(50)]
+    # Tokens (JWT). The keys are derived (_jwt_keys): JWT_SECRET (HS256), or JWT_PRIVATE_KEY or the key file (RS256).
+    jwt_algorithm: Annotated[str, choice(SUPPORTED_JWT_ALGORITHMS, "RS256", case=str.upper)]
+    jwt_private_key_file: Annotated[Path, path(InProject("var/keys/jwt-private.pem"))]
+    jwt_signing_key: str | None = None
+    jwt_verifying_key: str | None = None
+    jwt_access_token_lifetime: Annotated[int, whole_number(900)]
+    jwt_refresh_token_lifetime: Annotated[int, whole_number(7 * 24 * 3600)]
+    # Security headers and CORS.
+    secure_ssl_redirect: Annotated[bool, flag(ByDebug(on=False, off=True))]
+    secure_hsts_seconds: Annotated[int, whole_number(ByDebug(on=0, off=31_536_000), minimum=0)]
+    behind_tls_proxy: Annotated[bool, flag(False)]
+    cors_allowed_origins: Annotated[list[str], listing([])]
+    # Rate limits, and the proxies in front of the service (for the client's address).
+    rate_limit_token: Annotated[str, rate("5/m", older=("LOGIN_RATE_LIMIT",))]
+    rate_limit_register: Annotated[str, rate("3/m")]
+    rate_limit_writes: Annotated[str, rate("60/m")]
+    rate_limit_admin_login: Annotated[str, rate("5/m")]
+    trusted_proxy_count: Annotated[int, whole_number(0, minimum=0)]
+    # Celery, the event broker, the outbox and the consumers.
+    celery_broker_url: Annotated[str, text("filesystem://")]
+    events_broker_url: Annotated[str, text("filesystem://")]
+    outbox_batch_size: Annotated[int, whole_number(500)]
+    outbox_max_attempts: Annotated[int, whole_number(10)]
+    outbox_retention_days: Annotated[int, whole_number(7)]
+    consumer_max_attempts: Annotated[int, whole_number(5)]
+    # Payments. Never simulated by accident in production: the simulated provider's refunds move no money.
+    payment_provider: Annotated[
+        str,
+        choice(
+            ("simulated", "stripe"),
+            ByDebug(
+                on="simulated",
+                off=Required(
+                    "{name} is not set: use stripe (with PAYMENT_PROVIDER_API_KEY) in production, "
+                    "or simulated where no money moves (a staging system, the tests)."
+                ),
+            ),
+        ),
+    ]
+    payment_provider_api_key: Annotated[str, text("")]
+    payment_provider_api_base: Annotated[str, text(DEFAULT_PAYMENT_PROVIDER_API_BASE)]
+    payment_provider_timeout_seconds: Annotated[int, whole_number(10)]
+    payment_provider_max_retries: Annotated[int, whole_number(2, minimum=0)]
+    # Secrets that may sign payment webhooks (several during a rotation); none configured means every
+    # webhook is refused, except with DEBUG on, where a development secret stands in.
+    payment_webhook_secrets: Annotated[
+        list[str],
+        secret_list(ByDebug(on=[DEVELOPMENT_PAYMENT_WEBHOOK_SECRET], off=[]), older=("PAYMENT_WEBHOOK_SECRET",)),
+    ]
+    # Audit.
+    audit_retention_days: Annotated[int, whole_number(0, minimum=0)]
+    # Logging.
+    log_level: Annotated[str, text("INFO", case=str.upper)]
+    log_format: Annotated[str, choice(("json", "console"), "json")]
+
+
+def _variables() -> dict[str, Variable]:
+    hints = get_type_hints(Environment, include_extras=True)
+    variables = {}
+    for declared in fields(Environment):
+        for annotation in getattr(hints[declared.name], "__metadata__", ()):
+            if isinstance(annotation, Variable):
+                variables[declared.name.upper()] = annotation
+    return variables
+
+
+VARIABLES = _variables()
+"""Each variable an ``Environment`` field is read from, by name, in the order declared."""
+
+
+# --- Loading -----------------------------------------------------------------------------------------
 
 
 def load(environ_: Mapping[str, str], *, base_dir: Path = BASE_DIR) -> Environment:
@@ -89,134 +292,30 @@ def load(environ_: Mapping[str, str], *, base_dir: Path = BASE_DIR) -> Environme
     # ``escape_proxy`` undoes after that lookup is skipped) keeps each value as it was written.
     env.escape_proxy = True
     env.ENVIRON = {name: value.replace("$", r"\$") for name, value in environ_.items() if value != ""}
-    debug = _flag(env, ("DJANGO_DEBUG", "DEBUG"), False)
-    secret_key = _first(env, ("DJANGO_SECRET_KEY", "SECRET_KEY"), str, "")
-    if not secret_key:
-        if not debug:
-            raise ImproperlyConfigured("SECRET_KEY is not set; it is required when DEBUG is off.")
-        secret_key = DEVELOPMENT_SECRET_KEY
-    algorithm = env.str("JWT_ALGORITHM", "RS256").upper()
-    if algorithm not in SUPPORTED_JWT_ALGORITHMS:
-        raise ImproperlyConfigured(
-            f"JWT_ALGORITHM={algorithm!r} is not supported; use one of {', '.join(SUPPORTED_JWT_ALGORITHMS)}."
-        )
-    signing_key, verifying_key = _jwt_keys(env, algorithm, debug=debug, base_dir=base_dir)
-    default_hosts = ["localhost", "127.0.0.1", "[::1]", "testserver"] if debug else []
-    if not debug and not env.str("PAYMENT_PROVIDER", ""):
-        # Never by accident in production: the simulated provider reports refunds that move no money.
-        raise ImproperlyConfigured(
-            "PAYMENT_PROVIDER is not set: use stripe (with PAYMENT_PROVIDER_API_KEY) in production, "
-            "or simulated where no money moves (a staging system, the tests)."
-        )
-    provider = _choice(env, "PAYMENT_PROVIDER", ("simulated", "stripe"), "simulated")
-    token_rate = _rate(env, ("RATE_LIMIT_TOKEN", "LOGIN_RATE_LIMIT"), "5/m")
-    provider_api_key = env.str("PAYMENT_PROVIDER_API_KEY", "")
-    if provider == "stripe" and not provider_api_key:
+    read: dict[str, Any] = {}
+    for name, variable in VARIABLES.items():
+        read[name.lower()] = variable.read(env, name, debug=read.get("debug"), base_dir=base_dir)
+    loaded = Environment(**read)
+    if loaded.payment_provider == "stripe" and not loaded.payment_provider_api_key:
         raise ImproperlyConfigured("PAYMENT_PROVIDER=stripe needs PAYMENT_PROVIDER_API_KEY (a secret key, sk_...).")
-    return Environment(
-        app_name=env.str("APP_NAME", "orderflow"),
-        debug=debug,
-        secret_key=secret_key,
-        allowed_hosts=env.list("ALLOWED_HOSTS", default=default_hosts),
-        csrf_trusted_origins=env.list("CSRF_TRUSTED_ORIGINS", default=[]),
-        database=_database(env, base_dir),
-        redis_url=env.str("REDIS_URL", "") or None,
-        jwt_algorithm=algorithm,
-        jwt_signing_key=signing_key,
-        jwt_verifying_key=verifying_key,
-        jwt_access_token_lifetime=_whole_number(env, "JWT_ACCESS_TOKEN_LIFETIME", 900),
-        jwt_refresh_token_lifetime=_whole_number(env, "JWT_REFRESH_TOKEN_LIFETIME", 7 * 24 * 3600),
-        api_max_body_size=_whole_number(env, "API_MAX_BODY_SIZE", 1024 * 1024),
-        login_rate_limit=token_rate,
-        rate_limit_token=token_rate,
-        rate_limit_register=_rate(env, ("RATE_LIMIT_REGISTER",), "3/m"),
-        rate_limit_writes=_rate(env, ("RATE_LIMIT_WRITES",), "60/m"),
-        rate_limit_admin_login=_rate(env, ("RATE_LIMIT_ADMIN_LOGIN",), "5/m"),
-        cors_allowed_origins=env.list("CORS_ALLOWED_ORIGINS", default=[]),
-        celery_broker_url=env.str("CELERY_BROKER_URL", "filesystem://"),
-        events_broker_url=env.str("EVENTS_BROKER_URL", "filesystem://"),
-        outbox_batch_size=_whole_number(env, "OUTBOX_BATCH_SIZE", 500),
-        outbox_max_attempts=_whole_number(env, "OUTBOX_MAX_ATTEMPTS", 10),
-        outbox_retention_days=_whole_number(env, "OUTBOX_RETENTION_DAYS", 7),
-        audit_retention_days=_whole_number(env, "AUDIT_RETENTION_DAYS", 0, minimum=0),
-        consumer_max_attempts=_whole_number(env, "CONSUMER_MAX_ATTEMPTS", 5),
-        order_max_lines=_whole_number(env, "ORDER_MAX_LINES", 50),
-        log_level=env.str("LOG_LEVEL", "INFO").upper(),
-        log_format=_choice(env, "LOG_FORMAT", ("json", "console"), "json"),
-        secure_ssl_redirect=_flag(env, ("SECURE_SSL_REDIRECT",), not debug),
-        secure_hsts_seconds=_whole_number(env, "SECURE_HSTS_SECONDS", 0 if debug else 31_536_000, minimum=0),
-        behind_tls_proxy=_flag(env, ("BEHIND_TLS_PROXY",), False),
-        trusted_proxy_count=_whole_number(env, "TRUSTED_PROXY_COUNT", 0, minimum=0),
-        payment_provider=provider,
-        payment_provider_api_key=provider_api_key,
-        payment_provider_api_base=env.str("PAYMENT_PROVIDER_API_BASE", DEFAULT_PAYMENT_PROVIDER_API_BASE),
-        payment_provider_timeout_seconds=_whole_number(env, "PAYMENT_PROVIDER_TIMEOUT_SECONDS", 10),
-        payment_provider_max_retries=_whole_number(env, "PAYMENT_PROVIDER_MAX_RETRIES", 2, minimum=0),
-        payment_webhook_secrets=_payment_webhook_secrets(env, debug=debug),
+    signing_key, verifying_key = _jwt_keys(env, loaded)
+    return replace(
+        loaded, database=_database(env, base_dir), jwt_signing_key=signing_key, jwt_verifying_key=verifying_key
     )
 
 
-def _first(env: environ.Env, names: tuple[str, ...], cast: type, default: Any) -> Any:
-    for name in names:
-        if name in env.ENVIRON:
-            try:
-                return env.get_value(name, cast=cast)
-            except (ValueError, ImproperlyConfigured) as exc:
-                raise ImproperlyConfigured(f"{name} has an invalid value: {exc}") from None
-    return default
+def read_dotenv(base_dir: Path = BASE_DIR) -> str:
+    """Fill in the variables the process environment leaves unset from the .env file that DOTENV_FILE
+    names (default: .env in the project; empty: none), and answer that file's name. Unlike ``load``,
+    this reads and changes ``os.environ``: the settings module calls it once, before ``load``."""
+    dotenv_file = os.environ.get("DOTENV_FILE", str(base_dir / ".env"))
+    if dotenv_file and os.path.isfile(dotenv_file):
+        environ.Env.read_env(dotenv_file)
+    return dotenv_file
 
 
-def _flag(env: environ.Env, names: tuple[str, ...], default: bool) -> bool:
-    """The first of ``names`` that is set, read as a boolean; the first name wins."""
-    for name in names:
-        if name in env.ENVIRON:
-            raw = str(env.ENVIRON[name]).replace(r"\$", "$")
-            if raw.strip().lower() in TRUE_STRINGS:
-                return True
-            if raw.strip().lower() in FALSE_STRINGS:
-                return False
-            raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}.")
-    return default
-
-
-def _whole_number(env: environ.Env, name: str, default: int, *, minimum: int = 1) -> int:
-    try:
-        value = env.int(name, default)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number.") from None
-    if value < minimum:
-        raise ImproperlyConfigured(f"{name} must be at least {minimum}.")
-    return int(value)
-
-
-def _rate(env: environ.Env, names: tuple[str, ...], default: str) -> str:
-    """The first of ``names`` that is set, as a django-ratelimit rate; the first name wins."""
-    for name in names:
-        if name in env.ENVIRON:
-            raw = str(env.ENVIRON[name]).replace(r"\$", "$").strip()
-            if not RATE_PATTERN.fullmatch(raw):
-                raise ImproperlyConfigured(
-                    f"{name} must be a rate like 5/m: a count, a slash, an optional multiplier and s, m, h or d."
-                )
-            return raw
-    return default
-
-
-def _choice(env: environ.Env, name: str, options: tuple[str, ...], default: str) -> str:
-    value = env.str(name, default).lower()
-    if value not in options:
-        raise ImproperlyConfigured(f"{name} must be one of {', '.join(options)}.")
-    return str(value)
-
-
-def _payment_webhook_secrets(env: environ.Env, *, debug: bool) -> list[str]:
-    """Secrets that may sign payment webhooks (several during a rotation); none configured means
-    every webhook is refused, except with DEBUG on, where a development secret stands in."""
-    for name in ("PAYMENT_WEBHOOK_SECRETS", "PAYMENT_WEBHOOK_SECRET"):
-        secrets = [secret.strip() for secret in env.list(name, default=[]) if secret.strip()]
-        if secrets:
-            return secrets
-    return [DEVELOPMENT_PAYMENT_WEBHOOK_SECRET] if debug else []
+# Seconds a PostgreSQL connection stays open; part of ``database``, so read there.
+CONN_MAX_AGE = Variable(_whole_number(minimum=0), 60)
 
 
 def _database(env: environ.Env, base_dir: Path) -> dict[str, Any]:
@@ -234,13 +333,13 @@ def _database(env: environ.Env, base_dir: Path) -> dict[str, Any]:
         database.setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
         database["OPTIONS"]["init_command"] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
     else:
-        database["CONN_MAX_AGE"] = _whole_number(env, "DATABASE_CONN_MAX_AGE", 60, minimum=0)
+        database["CONN_MAX_AGE"] = CONN_MAX_AGE.read(env, "DATABASE_CONN_MAX_AGE", debug=None, base_dir=base_dir)
         database["CONN_HEALTH_CHECKS"] = True
     return database
 
 
-def _jwt_keys(env: environ.Env, algorithm: str, *, debug: bool, base_dir: Path) -> tuple[str | None, str | None]:
-    if algorithm == "HS256":
+def _jwt_keys(env: environ.Env, loaded: Environment) -> tuple[str | None, str | None]:
+    if loaded.jwt_algorithm == "HS256":
         secret = env.str("JWT_SECRET", "")
         if len(secret) < MIN_JWT_SECRET_LENGTH:
             raise ImproperlyConfigured(
@@ -248,11 +347,11 @@ def _jwt_keys(env: environ.Env, algorithm: str, *, debug: bool, base_dir: Path) 
             )
         return secret, None
     pem = env.str("JWT_PRIVATE_KEY", "").replace("\\n", "\n").strip()
-    key_file = Path(env.str("JWT_PRIVATE_KEY_FILE", str(base_dir / "var" / "keys" / "jwt-private.pem")))
+    key_file = loaded.jwt_private_key_file
     if not pem and key_file.is_file():
         pem = key_file.read_text()
     if not pem:
-        if debug:
+        if loaded.debug:
             return None, None  # a system check says how to create development keys
         raise ImproperlyConfigured(f"No JWT signing key: set JWT_PRIVATE_KEY or put an RSA private key at {key_file}.")
     try:

@@ -1,29 +1,30 @@
-"""Django settings for orderflow; every value that varies comes from ``config.environment``."""
+"""Django settings for orderflow, grouped by concern, one line per setting.
+
+Every value that varies comes from ``config.environment``: each environment variable is named once there,
+as a field of ``Environment``, and taken over here in one line.
+"""
 
 from __future__ import annotations
 
 import os
 from datetime import timedelta
 
-import environ
 from csp.constants import NONCE, NONE, SELF
 
 from apps.observability.logging import logging_config
 from config import environment
 
+# --- Core Django ---------------------------------------------------------------------------------------
 # A .env file (see .env.example) fills in variables the real environment leaves unset.
-DOTENV_FILE = os.environ.get("DOTENV_FILE", str(environment.BASE_DIR / ".env"))
-if DOTENV_FILE and os.path.isfile(DOTENV_FILE):
-    environ.Env.read_env(DOTENV_FILE)
+DOTENV_FILE = environment.read_dotenv()
+env = environment.load(os.environ)
 
-ENV = environment.load(os.environ)
 BASE_DIR = environment.BASE_DIR
-
-APP_NAME = ENV.app_name
-DEBUG = ENV.debug
-SECRET_KEY = ENV.secret_key
-ALLOWED_HOSTS = ENV.allowed_hosts
-CSRF_TRUSTED_ORIGINS = ENV.csrf_trusted_origins
+APP_NAME = env.app_name
+DEBUG = env.debug
+SECRET_KEY = env.secret_key
+ALLOWED_HOSTS = env.allowed_hosts
+CSRF_TRUSTED_ORIGINS = env.csrf_trusted_origins
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -90,39 +91,6 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": ENV.database}
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-
-if ENV.redis_url:
-    CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": ENV.redis_url,
-            "KEY_PREFIX": APP_NAME,
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
-        }
-    }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": APP_NAME}}
-    # The embedded default counts rate limits per process (each gunicorn worker has its own budget);
-    # django-ratelimit says so with E003/W001, and only those two are silenced, only here.
-    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
-
-AUTH_USER_MODEL = "users.User"
-# Django's permissions (roles are groups, `manage.py sync_roles`), then django-guardian's per-object grants.
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend", "guardian.backends.ObjectPermissionBackend"]
-ANONYMOUS_USER_NAME = None  # guardian: no stand-in user for anonymous callers; they hold no grants
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
-AUTH_PASSWORD_VALIDATORS = [
-    {
-        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
-        "OPTIONS": {"user_attributes": ("email", "display_name")},
-    },
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-]
-
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -136,9 +104,27 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-# A body larger than this is answered with 413 before any view parses it.
-DATA_UPLOAD_MAX_MEMORY_SIZE = ENV.api_max_body_size
+# --- Database ------------------------------------------------------------------------------------------
+DATABASES = {"default": env.database}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Cache (Redis) -------------------------------------------------------------------------------------
+if env.redis_url:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": env.redis_url,
+            "KEY_PREFIX": APP_NAME,
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": APP_NAME}}
+    # The embedded default counts rate limits per process (each gunicorn worker has its own budget);
+    # django-ratelimit says so with E003/W001, and only those two are silenced, only here.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+# --- API: DRF, OpenAPI ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -152,94 +138,10 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
 }
 
-SIMPLE_JWT = {
-    "ALGORITHM": ENV.jwt_algorithm,
-    "SIGNING_KEY": ENV.jwt_signing_key,
-    "VERIFYING_KEY": ENV.jwt_verifying_key,
-    "ISSUER": APP_NAME,
-    "ACCESS_TOKEN_LIFETIME": timedelta(seconds=ENV.jwt_access_token_lifetime),
-    "REFRESH_TOKEN_LIFETIME": timedelta(seconds=ENV.jwt_refresh_token_lifetime),
-    "ROTATE_REFRESH_TOKENS": True,
-    "BLACKLIST_AFTER_ROTATION": True,
-    "UPDATE_LAST_LOGIN": False,
-    "AUTH_HEADER_TYPES": ("Bearer",),
-    "AUTH_TOKEN_CLASSES": ("apps.security.tokens.AccessToken",),
-    "TOKEN_REFRESH_SERIALIZER": "apps.security.tokens.TokenRefreshSerializer",
-    "TOKEN_BLACKLIST_SERIALIZER": "apps.security.tokens.TokenBlacklistSerializer",
-}
-
-# Rate limits (apps.platform.ratelimit): count/period, per client IP on the auth endpoints and the admin's
-# sign-in form, per user on writes. LOGIN_RATE_LIMIT is the older name of RATE_LIMIT_TOKEN.
-LOGIN_RATE_LIMIT = ENV.login_rate_limit
-RATE_LIMIT_TOKEN = ENV.rate_limit_token
-RATE_LIMIT_REGISTER = ENV.rate_limit_register
-RATE_LIMIT_WRITES = ENV.rate_limit_writes
-RATE_LIMIT_ADMIN_LOGIN = ENV.rate_limit_admin_login
-RATELIMIT_VIEW = "apps.platform.problems.rate_limited"
-# The client's address behind TRUSTED_PROXY_COUNT proxies, for the per-IP limits and the audit trail.
-TRUSTED_PROXY_COUNT = ENV.trusted_proxy_count
-RATELIMIT_IP_META_KEY = "apps.observability.requests.rate_limit_ip"
-
+# A body larger than this is answered with 413 before any view parses it.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.api_max_body_size
 # The most lines one order may have (a bigger order is refused with 400).
-ORDER_MAX_LINES = ENV.order_max_lines
-
-# --- Payments ---------------------------------------------------------------------------------------
-# "simulated" (the embedded default: refunds granted without any provider) or "stripe" (its API, or a
-# server that speaks it at PAYMENT_PROVIDER_API_BASE).
-PAYMENT_PROVIDER = ENV.payment_provider
-PAYMENT_PROVIDER_API_KEY = ENV.payment_provider_api_key
-PAYMENT_PROVIDER_API_BASE = ENV.payment_provider_api_base
-PAYMENT_PROVIDER_TIMEOUT_SECONDS = ENV.payment_provider_timeout_seconds
-PAYMENT_PROVIDER_MAX_RETRIES = ENV.payment_provider_max_retries
-# Secrets that may sign inbound payment webhooks; more than one while a secret is being rotated.
-PAYMENT_WEBHOOK_SECRETS = ENV.payment_webhook_secrets
-
-# --- Events: the outbox, the broker and Celery ----------------------------------------------------
-# The embedded default needs no server: kombu's filesystem transport under var/ carries both the
-# Celery tasks and the integration events; the real stack points both URLs at RabbitMQ (amqp://).
-BROKER_DIR = BASE_DIR / "var" / "broker"
-
-
-def filesystem_transport_options(url: str, name: str) -> dict[str, object]:
-    if not url.startswith("filesystem://"):
-        return {}
-    folder = BROKER_DIR / name
-    return {
-        "data_folder_in": str(folder / "queue"),
-        "data_folder_out": str(folder / "queue"),
-        "control_folder": str(folder / "control"),
-        "store_processed": False,
-        # A folder listing every 0.1 s instead of every second: an event crosses several hops (outbox kick
-        # -> worker -> consumer -> policy -> ...) and each would otherwise wait up to a second.
-        "polling_interval": 0.1,
-    }
-
-
-CELERY_BROKER_URL = ENV.celery_broker_url
-CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_transport_options(CELERY_BROKER_URL, "celery")
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_CONNECTION_TIMEOUT = 3
-CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_SERIALIZER = "json"
-CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TASK_ACKS_LATE = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_TIMEZONE = TIME_ZONE
-
-EVENTS_BROKER_URL = ENV.events_broker_url
-EVENTS_TRANSPORT_OPTIONS = filesystem_transport_options(EVENTS_BROKER_URL, "events")
-EVENTS_EXCHANGE = "orderflow.events"
-EVENTS_DEAD_LETTER_EXCHANGE = "orderflow.dead-letters"
-OUTBOX_BATCH_SIZE = ENV.outbox_batch_size
-OUTBOX_MAX_ATTEMPTS = ENV.outbox_max_attempts
-OUTBOX_RETENTION_DAYS = ENV.outbox_retention_days
-#: Days audit entries are kept before beat's daily purge removes them; 0 keeps them for good.
-AUDIT_RETENTION_DAYS = ENV.audit_retention_days
-CONSUMER_MAX_ATTEMPTS = ENV.consumer_max_attempts
-# Kick the dispatcher right after a commit instead of waiting for the next beat tick.
-OUTBOX_KICK_ON_COMMIT = True
+ORDER_MAX_LINES = env.order_max_lines
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "orderflow API",
@@ -261,23 +163,59 @@ SPECTACULAR_SETTINGS = {
     "APPEND_COMPONENTS": {"securitySchemes": {"jwtAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
 }
 
+# --- Auth, JWT -----------------------------------------------------------------------------------------
+AUTH_USER_MODEL = "users.User"
+# Django's permissions (roles are groups, `manage.py sync_roles`), then django-guardian's per-object grants.
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend", "guardian.backends.ObjectPermissionBackend"]
+ANONYMOUS_USER_NAME = None  # guardian: no stand-in user for anonymous callers; they hold no grants
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("email", "display_name")},
+    },
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Where `manage.py generate_jwt_keys` writes the RS256 signing key, and where it is read when
+# JWT_PRIVATE_KEY is not set.
+JWT_PRIVATE_KEY_FILE = env.jwt_private_key_file
+SIMPLE_JWT = {
+    "ALGORITHM": env.jwt_algorithm,
+    "SIGNING_KEY": env.jwt_signing_key,
+    "VERIFYING_KEY": env.jwt_verifying_key,
+    "ISSUER": APP_NAME,
+    "ACCESS_TOKEN_LIFETIME": timedelta(seconds=env.jwt_access_token_lifetime),
+    "REFRESH_TOKEN_LIFETIME": timedelta(seconds=env.jwt_refresh_token_lifetime),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "AUTH_TOKEN_CLASSES": ("apps.security.tokens.AccessToken",),
+    "TOKEN_REFRESH_SERIALIZER": "apps.security.tokens.TokenRefreshSerializer",
+    "TOKEN_BLACKLIST_SERIALIZER": "apps.security.tokens.TokenBlacklistSerializer",
+}
+
+# --- Security headers, CORS, CSP -----------------------------------------------------------------------
 # Production hardening; `manage.py check --deploy` stays quiet with DEBUG off.
-SECURE_SSL_REDIRECT = ENV.secure_ssl_redirect
+SECURE_SSL_REDIRECT = env.secure_ssl_redirect
 SECURE_REDIRECT_EXEMPT = [r"^health/"]
-SECURE_HSTS_SECONDS = ENV.secure_hsts_seconds
-SECURE_HSTS_INCLUDE_SUBDOMAINS = ENV.secure_hsts_seconds > 0
-SECURE_HSTS_PRELOAD = ENV.secure_hsts_seconds > 0
+SECURE_HSTS_SECONDS = env.secure_hsts_seconds
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Set when a proxy terminates TLS and says so in X-Forwarded-Proto (BEHIND_TLS_PROXY).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.behind_tls_proxy else None
 SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
-X_FRAME_OPTIONS = "DENY"
-if ENV.behind_tls_proxy:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
 
 # Content-Security-Policy on every response (django-csp): nothing but the service's own origin. The admin
 # needs only 'self'; Swagger UI (its assets from the sidecar, under STATIC_URL) adds one inline script and
@@ -299,7 +237,7 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # CORS (django-cors-headers): browsers on these origins may call /api/; none by default.
-CORS_ALLOWED_ORIGINS = ENV.cors_allowed_origins
+CORS_ALLOWED_ORIGINS = env.cors_allowed_origins
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_CREDENTIALS = False
 CORS_EXPOSE_HEADERS = [
@@ -312,6 +250,81 @@ CORS_EXPOSE_HEADERS = [
     "Link",
 ]
 
-LOG_LEVEL = ENV.log_level
-LOG_FORMAT = ENV.log_format
+# --- Rate limits ---------------------------------------------------------------------------------------
+# apps.platform.ratelimit: count/period, per client IP on the auth endpoints and the admin's sign-in form,
+# per user on writes.
+RATE_LIMIT_TOKEN = env.rate_limit_token
+RATE_LIMIT_REGISTER = env.rate_limit_register
+RATE_LIMIT_WRITES = env.rate_limit_writes
+RATE_LIMIT_ADMIN_LOGIN = env.rate_limit_admin_login
+RATELIMIT_VIEW = "apps.platform.problems.rate_limited"
+# The client's address behind TRUSTED_PROXY_COUNT proxies, for the per-IP limits and the audit trail.
+TRUSTED_PROXY_COUNT = env.trusted_proxy_count
+RATELIMIT_IP_META_KEY = "apps.observability.requests.rate_limit_ip"
+
+# --- Celery, broker, events ----------------------------------------------------------------------------
+# The embedded default needs no server: kombu's filesystem transport under var/ carries both the
+# Celery tasks and the integration events; the real stack points both URLs at RabbitMQ (amqp://).
+BROKER_DIR = BASE_DIR / "var" / "broker"
+
+
+def filesystem_transport_options(url: str, name: str) -> dict[str, object]:
+    if not url.startswith("filesystem://"):
+        return {}
+    folder = BROKER_DIR / name
+    return {
+        "data_folder_in": str(folder / "queue"),
+        "data_folder_out": str(folder / "queue"),
+        "control_folder": str(folder / "control"),
+        "store_processed": False,
+        # A folder listing every 0.1 s instead of every second: an event crosses several hops (outbox kick
+        # -> worker -> consumer -> policy -> ...) and each would otherwise wait up to a second.
+        "polling_interval": 0.1,
+    }
+
+
+CELERY_BROKER_URL = env.celery_broker_url
+CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_transport_options(CELERY_BROKER_URL, "celery")
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = TIME_ZONE
+
+EVENTS_BROKER_URL = env.events_broker_url
+EVENTS_TRANSPORT_OPTIONS = filesystem_transport_options(EVENTS_BROKER_URL, "events")
+EVENTS_EXCHANGE = "orderflow.events"
+EVENTS_DEAD_LETTER_EXCHANGE = "orderflow.dead-letters"
+
+# --- Outbox, consumers ---------------------------------------------------------------------------------
+OUTBOX_BATCH_SIZE = env.outbox_batch_size
+OUTBOX_MAX_ATTEMPTS = env.outbox_max_attempts
+OUTBOX_RETENTION_DAYS = env.outbox_retention_days
+# Kick the dispatcher right after a commit instead of waiting for the next beat tick.
+OUTBOX_KICK_ON_COMMIT = True
+CONSUMER_MAX_ATTEMPTS = env.consumer_max_attempts
+
+# --- Payments ------------------------------------------------------------------------------------------
+# "simulated" (the embedded default: refunds granted without any provider) or "stripe" (its API, or a
+# server that speaks it at PAYMENT_PROVIDER_API_BASE).
+PAYMENT_PROVIDER = env.payment_provider
+PAYMENT_PROVIDER_API_KEY = env.payment_provider_api_key
+PAYMENT_PROVIDER_API_BASE = env.payment_provider_api_base
+PAYMENT_PROVIDER_TIMEOUT_SECONDS = env.payment_provider_timeout_seconds
+PAYMENT_PROVIDER_MAX_RETRIES = env.payment_provider_max_retries
+# Secrets that may sign inbound payment webhooks; more than one while a secret is being rotated.
+PAYMENT_WEBHOOK_SECRETS = env.payment_webhook_secrets
+
+# --- Audit ---------------------------------------------------------------------------------------------
+#: Days audit entries are kept before beat's daily purge removes them; 0 keeps them for good.
+AUDIT_RETENTION_DAYS = env.audit_retention_days
+
+# --- Logging -------------------------------------------------------------------------------------------
+LOG_LEVEL = env.log_level
+LOG_FORMAT = env.log_format
 LOGGING = logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)

@@ -104,7 +104,7 @@ def environments(draw: st.DrawFn) -> tuple[dict[str, str], dict[str, Any]]:
         "API_MAX_BODY_SIZE": st.integers(1, 10**12).map(lambda n: (str(n), "api_max_body_size", n)),
         "LOGIN_RATE_LIMIT": st.builds(
             lambda n, unit: f"{n}/{unit}", st.integers(1, 10**6), st.sampled_from("smhd")
-        ).map(lambda rate: (rate, "login_rate_limit", rate)),
+        ).map(lambda rate: (rate, "rate_limit_token", rate)),
         **{
             name: st.builds(
                 lambda n, multiplier, unit: f"{n}/{multiplier}{unit}",
@@ -147,7 +147,7 @@ def defaults(debug: bool, base_dir: Path) -> dict[str, Any]:
         "jwt_access_token_lifetime": 900,
         "jwt_refresh_token_lifetime": 7 * 24 * 3600,
         "api_max_body_size": 1024 * 1024,
-        "login_rate_limit": "5/m",
+        "rate_limit_token": "5/m",
         "rate_limit_register": "3/m",
         "rate_limit_writes": "60/m",
         "rate_limit_admin_login": "5/m",

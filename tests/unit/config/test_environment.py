@@ -1,5 +1,6 @@
 """config.environment.load: a pure function of the mapping it is given (and the project directory)."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.core.exceptions import ImproperlyConfigured
 
 from apps.security.keys import generate_private_key_pem
-from config.environment import DEVELOPMENT_SECRET_KEY, load
+from config.environment import BASE_DIR, DEVELOPMENT_SECRET_KEY, VARIABLES, load, read_dotenv
 
 RSA_PEM = generate_private_key_pem(bits=2048).decode()
 SECRET = "s3cr3t-" * 8
@@ -169,6 +170,15 @@ def test_rs256_reads_the_key_file_named_by_jwt_private_key_file(base_dir, tmp_pa
     assert env.jwt_signing_key == RSA_PEM
 
 
+def test_the_key_file_defaults_to_var_keys_under_the_project_directory(base_dir, tmp_path_factory):
+    elsewhere = tmp_path_factory.mktemp("elsewhere") / "signing.pem"
+
+    assert load(PRODUCTION, base_dir=base_dir).jwt_private_key_file == base_dir / "var" / "keys" / "jwt-private.pem"
+    assert load({**PRODUCTION, "JWT_PRIVATE_KEY_FILE": str(elsewhere)}, base_dir=base_dir).jwt_private_key_file == (
+        elsewhere
+    )
+
+
 def test_rs256_without_any_key_is_refused_when_debug_is_off_and_says_where_to_put_it(base_dir):
     with pytest.raises(ImproperlyConfigured, match="No JWT signing key") as raised:
         load({"SECRET_KEY": SECRET, "PAYMENT_PROVIDER": "simulated"}, base_dir=base_dir)
@@ -268,19 +278,18 @@ def test_rate_limits_default_to_5_per_minute_for_tokens_3_for_sign_ups_and_60_wr
 
     assert (env.rate_limit_token, env.rate_limit_register, env.rate_limit_writes) == ("5/m", "3/m", "60/m")
     assert env.rate_limit_admin_login == "5/m"
-    assert env.login_rate_limit == env.rate_limit_token
 
 
 def test_login_rate_limit_still_sets_the_token_rate(base_dir):
     env = load({**PRODUCTION, "LOGIN_RATE_LIMIT": "7/m"}, base_dir=base_dir)
 
-    assert env.rate_limit_token == env.login_rate_limit == "7/m"
+    assert env.rate_limit_token == "7/m"
 
 
 def test_rate_limit_token_wins_over_login_rate_limit(base_dir):
     env = load({**PRODUCTION, "LOGIN_RATE_LIMIT": "7/m", "RATE_LIMIT_TOKEN": "20/h"}, base_dir=base_dir)
 
-    assert env.rate_limit_token == env.login_rate_limit == "20/h"
+    assert env.rate_limit_token == "20/h"
 
 
 RATE_VARIABLES = (
@@ -313,3 +322,49 @@ def test_cors_allows_no_origin_unless_listed(base_dir):
 def test_no_proxy_is_trusted_unless_configured(base_dir):
     assert load(PRODUCTION, base_dir=base_dir).trusted_proxy_count == 0
     assert load({**PRODUCTION, "TRUSTED_PROXY_COUNT": "2"}, base_dir=base_dir).trusted_proxy_count == 2
+
+
+# --- the .env file and .env.example -----------------------------------------------------------------
+
+
+def test_a_dotenv_file_fills_in_only_what_the_environment_leaves_unset(tmp_path, monkeypatch):
+    dotenv = tmp_path / "orderflow.env"
+    dotenv.write_text("ORDERFLOW_TEST_SET=from-the-file\nORDERFLOW_TEST_UNSET=from-the-file\n")
+    monkeypatch.setenv("DOTENV_FILE", str(dotenv))
+    monkeypatch.setenv("ORDERFLOW_TEST_SET", "from-the-environment")
+    monkeypatch.setenv("ORDERFLOW_TEST_UNSET", "")
+    monkeypatch.delenv("ORDERFLOW_TEST_UNSET")  # unset now; undone (deleted) after the test
+
+    assert read_dotenv() == str(dotenv)
+    assert os.environ["ORDERFLOW_TEST_SET"] == "from-the-environment"
+    assert os.environ["ORDERFLOW_TEST_UNSET"] == "from-the-file"
+
+
+def test_the_dotenv_file_is_dot_env_in_the_project_unless_dotenv_file_says_otherwise(tmp_path, monkeypatch):
+    monkeypatch.delenv("DOTENV_FILE", raising=False)
+    assert read_dotenv(tmp_path) == str(tmp_path / ".env")
+
+    monkeypatch.setenv("DOTENV_FILE", "")
+    assert read_dotenv(tmp_path) == ""
+
+
+def example_variables() -> dict[str, str]:
+    lines = (BASE_DIR / ".env.example").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+
+def test_env_example_lists_every_variable_and_names_its_other_names():
+    example, text = example_variables(), (BASE_DIR / ".env.example").read_text()
+    derived = ("DATABASE_URL", "DATABASE_CONN_MAX_AGE", "JWT_PRIVATE_KEY", "JWT_SECRET")
+
+    assert sorted(example) == sorted([*VARIABLES, *derived])
+    for variable in VARIABLES.values():
+        for name in (*variable.preferred, *variable.older):
+            assert f" {name}" in text, name
+    assert "# DOTENV_FILE" in text
+
+
+def test_the_values_in_env_example_are_the_defaults(base_dir):
+    written = {name: value for name, value in example_variables().items() if value}
+
+    assert load({**written, **PRODUCTION}, base_dir=base_dir) == load(PRODUCTION, base_dir=base_dir)

@@ -6,11 +6,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
 
 from apps.platform.commands import OrderflowCommand
 from apps.security.keys import generate_private_key_pem
-from config.environment import BASE_DIR
 
 
 class Command(OrderflowCommand):
@@ -20,8 +20,8 @@ class Command(OrderflowCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--path",
-            default=os.environ.get("JWT_PRIVATE_KEY_FILE", str(BASE_DIR / "var" / "keys" / "jwt-private.pem")),
-            help="Where to write the key (default: JWT_PRIVATE_KEY_FILE or var/keys/jwt-private.pem).",
+            default=str(settings.JWT_PRIVATE_KEY_FILE),
+            help="Where to write the key (default: the JWT_PRIVATE_KEY_FILE setting, var/keys/jwt-private.pem).",
         )
         parser.add_argument("--if-missing", action="store_true", help="Do nothing when the file exists.")
         parser.add_argument("--force", action="store_true", help="Replace an existing key.")
