@@ -13,15 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.billing.api.common import (
-    COMMON_ERRORS,
-    INVOICE_EXAMPLE,
-    InvoiceFilters,
-    RefundInput,
-    list_response,
-    page_of,
-    refund,
-)
+from apps.billing.api import common
 from apps.billing.queries import GetInvoice
 from apps.platform.buses import query_bus
 from apps.platform.openapi import problems
@@ -46,8 +38,8 @@ def _money_object(item: dict[str, Any]) -> dict[str, Any]:
 
 
 INVOICE_EXAMPLE_V2 = {
-    **_money_object(INVOICE_EXAMPLE),
-    "payments": [_money_object(payment) for payment in INVOICE_EXAMPLE["payments"]],
+    **_money_object(common.INVOICE_EXAMPLE),
+    "payments": [_money_object(payment) for payment in common.INVOICE_EXAMPLE["payments"]],
 }
 
 
@@ -73,7 +65,7 @@ class InvoiceOutputV2(serializers.Serializer):
     refunded_at = serializers.DateTimeField(allow_null=True)
 
 
-InvoicePageV2 = page_of(InvoiceOutputV2, "InvoicePageV2", counted=False)
+InvoicePageV2 = common.page_of(InvoiceOutputV2, "InvoicePageV2", counted=False)
 
 
 class InvoiceListApi(APIView):
@@ -84,8 +76,8 @@ class InvoiceListApi(APIView):
     @extend_schema(
         operation_id="invoices_list",
         tags=["invoices"],
-        parameters=[InvoiceFilters, *CURSOR_PARAMETERS],
-        responses={200: InvoicePageV2, **problems(400, 401, 404, *COMMON_ERRORS)},
+        parameters=[common.InvoiceFilters, *CURSOR_PARAMETERS],
+        responses={200: InvoicePageV2, **problems(400, 401, 404, *common.COMMON_ERRORS)},
         summary="The invoices the caller may see, a page at a time (own, granted, or all with view_all_invoices)",
         examples=[
             OpenApiExample(
@@ -94,7 +86,7 @@ class InvoiceListApi(APIView):
         ],
     )
     def get(self, request: Request, version: str) -> Response:
-        return list_response(self, request, self.pagination_class(), InvoiceOutputV2)
+        return common.list_response(self, request, self.pagination_class(), InvoiceOutputV2)
 
 
 class InvoiceDetailApi(APIView):
@@ -103,7 +95,7 @@ class InvoiceDetailApi(APIView):
     @extend_schema(
         operation_id="invoices_retrieve",
         tags=["invoices"],
-        responses={200: InvoiceOutputV2, **problems(401, 404, *COMMON_ERRORS)},
+        responses={200: InvoiceOutputV2, **problems(401, 404, *common.COMMON_ERRORS)},
         summary="One invoice with its payments",
         description="Another customer's invoice is answered with 404, as an unknown id is.",
         examples=[OpenApiExample("Paid invoice", value=INVOICE_EXAMPLE_V2, response_only=True)],
@@ -119,8 +111,8 @@ class InvoiceRefundApi(APIView):
     @extend_schema(
         operation_id="invoices_refund",
         tags=["invoices"],
-        request=RefundInput,
-        responses={200: InvoiceOutputV2, **problems(400, 401, 403, 404, 409, 422, 502, *COMMON_ERRORS)},
+        request=common.RefundInput,
+        responses={200: InvoiceOutputV2, **problems(400, 401, 403, 404, 409, 422, 502, *common.COMMON_ERRORS)},
         summary="Refund a paid invoice through the payment provider (needs billing.refund_invoice)",
         description=(
             "409 when the invoice is not paid; 422 when the payment provider refuses the refund; "
@@ -133,4 +125,4 @@ class InvoiceRefundApi(APIView):
     )
     @limit_writes
     def post(self, request: Request, version: str, invoice_id: UUID) -> Response:
-        return refund(request, invoice_id, InvoiceOutputV2)
+        return common.refund(request, invoice_id, InvoiceOutputV2)

@@ -14,20 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.orders.api.common import (
-    COMMON_ERRORS,
-    IDEMPOTENCY_KEY,
-    ORDER_EXAMPLE,
-    CancelOrderInput,
-    OrderFilters,
-    OrderOutput,
-    PlaceOrderInput,
-    as_dto,
-    created,
-    list_response,
-    place_order_command,
-    query_filters,
-)
+from apps.orders.api import common
 from apps.orders.queries import GetOrder, ListOrders
 from apps.platform.buses import command_bus, query_bus
 from apps.platform.idempotency import idempotent
@@ -67,7 +54,7 @@ def _money(amount: str) -> dict[str, str]:
 
 
 ORDER_EXAMPLE_V2 = {
-    **ORDER_EXAMPLE,
+    **common.ORDER_EXAMPLE,
     "total": _money("26.10"),
     "lines": [
         {"sku": "BOOK-123", "quantity": 2, "unit_price": _money("12.30"), "line_total": _money("24.60")},
@@ -80,7 +67,7 @@ ORDER_EXAMPLE_V2 = {
     component_name="OrderV2",
     examples=[OpenApiExample("An order awaiting payment", response_only=True, value=ORDER_EXAMPLE_V2)],
 )
-class OrderOutputV2(OrderOutput):
+class OrderOutputV2(common.OrderOutput):
     """An order as its customer sees it; every amount is an {amount, currency} object."""
 
     total = MoneyOutput(help_text="The sum of the line totals.")
@@ -96,8 +83,8 @@ class OrdersApi(APIView):
     @extend_schema(
         operation_id="orders_v2_list",
         tags=["orders"],
-        parameters=[OrderFilters, *CURSOR_PARAMETERS],
-        responses={200: OrderOutputV2(many=True), **problems(400, 401, 404, *COMMON_ERRORS)},
+        parameters=[common.OrderFilters, *CURSOR_PARAMETERS],
+        responses={200: OrderOutputV2(many=True), **problems(400, 401, 404, *common.COMMON_ERRORS)},
         summary="List the orders the caller may see (own, granted, or all with orders.view_all_orders), newest first",
         description=(
             "Cursor-paginated (follow `next` / `previous`); filters status, created_from, created_to; "
@@ -105,23 +92,23 @@ class OrdersApi(APIView):
         ),
     )
     def get(self, request: Request, version: str) -> Response:
-        filters = query_filters(OrderFilters, request)
+        filters = common.query_filters(common.OrderFilters, request)
         result = query_bus().dispatch(ListOrders(**filters))
-        return list_response(self, request, result, OrderOutputV2, ordering=filters["ordering"])
+        return common.list_response(self, request, result, OrderOutputV2, ordering=filters["ordering"])
 
     @extend_schema(
         operation_id="orders_v2_place",
         tags=["orders"],
-        request=PlaceOrderInput,
-        parameters=[IDEMPOTENCY_KEY],
-        responses={201: OrderOutputV2, **problems(400, 401, 422, *COMMON_ERRORS)},
+        request=common.PlaceOrderInput,
+        parameters=[common.IDEMPOTENCY_KEY],
+        responses={201: OrderOutputV2, **problems(400, 401, 422, *common.COMMON_ERRORS)},
         summary="Place an order; it awaits payment",
     )
     @limit_writes
     @idempotent
     def post(self, request: Request, version: str) -> Response:
-        result = command_bus().dispatch(place_order_command(request))
-        return created(result, request, OrderOutputV2)
+        result = command_bus().dispatch(common.place_order_command(request))
+        return common.created(result, request, OrderOutputV2)
 
 
 class OrderDetailApi(APIView):
@@ -130,7 +117,7 @@ class OrderDetailApi(APIView):
     @extend_schema(
         operation_id="orders_v2_retrieve",
         tags=["orders"],
-        responses={200: OrderOutputV2, **problems(401, 404, *COMMON_ERRORS)},
+        responses={200: OrderOutputV2, **problems(401, 404, *common.COMMON_ERRORS)},
         summary="One order (another customer's order is 404)",
     )
     def get(self, request: Request, version: str, order_id: UUID) -> Response:
@@ -144,17 +131,17 @@ class CancelOrderApi(APIView):
     @extend_schema(
         operation_id="orders_v2_cancel",
         tags=["orders"],
-        request=CancelOrderInput,
-        responses={200: OrderOutputV2, **problems(400, 401, 404, 409, *COMMON_ERRORS)},
+        request=common.CancelOrderInput,
+        responses={200: OrderOutputV2, **problems(400, 401, 404, 409, *common.COMMON_ERRORS)},
         summary="Cancel an order awaiting payment (its customer, or with orders.cancel_any_order)",
         description="An order that is paid, shipped, refunded or already cancelled is 409.",
         examples=[OpenApiExample("With a reason", request_only=True, value={"reason": "Ordered by mistake"})],
     )
     @limit_writes
     def post(self, request: Request, version: str, order_id: UUID) -> Response:
-        data = validated(CancelOrderInput, request)
+        data = validated(common.CancelOrderInput, request)
         result = command_bus().dispatch(CancelOrder(order_id=order_id, requested_by=request.user.id, **data))
-        return respond(as_dto(result), request, output=OrderOutputV2)
+        return respond(common.as_dto(result), request, output=OrderOutputV2)
 
 
 class ShipOrderApi(APIView):
@@ -164,10 +151,10 @@ class ShipOrderApi(APIView):
         operation_id="orders_v2_ship",
         tags=["orders"],
         request=None,
-        responses={200: OrderOutputV2, **problems(401, 403, 404, 409, *COMMON_ERRORS)},
+        responses={200: OrderOutputV2, **problems(401, 403, 404, 409, *common.COMMON_ERRORS)},
         summary="Ship a paid order (needs orders.ship_order)",
     )
     @limit_writes
     def post(self, request: Request, version: str, order_id: UUID) -> Response:
         result = command_bus().dispatch(ShipOrder(order_id=order_id, shipped_by=request.user.id))
-        return respond(as_dto(result), request, output=OrderOutputV2)
+        return respond(common.as_dto(result), request, output=OrderOutputV2)
