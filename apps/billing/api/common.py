@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.billing.queries import ORDERINGS, STATUSES, ListInvoices, invoice_dto, invoice_dto_from_row
+from apps.billing.queries import ORDERINGS, STATUSES, GetInvoice, ListInvoices, invoice_dto, invoice_dto_from_row
 from apps.platform.buses import command_bus, query_bus
+from apps.platform.openapi import problems
 from apps.platform.problems import problem_for_error
 from apps.platform.responses import respond, validated
 from domain.billing.commands import RefundInvoice
@@ -96,3 +97,39 @@ def refund(request: Request, invoice_id: UUID, output: type[serializers.Serializ
         RefundInvoice(invoice_id=invoice_id, requested_by=request.user.id, reason=data["reason"])
     )
     return respond(Ok(invoice_dto(result.value)) if isinstance(result, Ok) else result, request, output=output)
+
+
+def detail_schema(operation_id: str, output: type[serializers.Serializer], example: dict[str, Any]) -> Any:
+    """The OpenAPI description of one invoice, the same in every version but for its output."""
+    return extend_schema(
+        operation_id=operation_id,
+        tags=["invoices"],
+        responses={200: output, **problems(401, 404, *COMMON_ERRORS)},
+        summary="One invoice with its payments",
+        description="Another customer's invoice is answered with 404, as an unknown id is.",
+        examples=[OpenApiExample("Paid invoice", value=example, response_only=True)],
+    )
+
+
+def refund_schema(operation_id: str, output: type[serializers.Serializer], example: dict[str, Any]) -> Any:
+    """The OpenAPI description of a refund, the same in every version but for its output."""
+    return extend_schema(
+        operation_id=operation_id,
+        tags=["invoices"],
+        request=RefundInput,
+        responses={200: output, **problems(400, 401, 403, 404, 409, 422, 502, *COMMON_ERRORS)},
+        summary="Refund a paid invoice through the payment provider (needs billing.refund_invoice)",
+        description=(
+            "409 when the invoice is not paid; 422 when the payment provider refuses the refund; "
+            "502 when the provider cannot be reached (nothing changed: try again)."
+        ),
+        examples=[
+            OpenApiExample("A reason for the books", value={"reason": "Damaged in transit"}, request_only=True),
+            OpenApiExample("Refunded", value={**example, "status": "refunded"}, response_only=True),
+        ],
+    )
+
+
+def one_invoice(request: Request, invoice_id: UUID, output: type[serializers.Serializer]) -> Response:
+    """``GetInvoice`` answered with ``output``, or the problem for its ``Err``."""
+    return respond(query_bus().dispatch(GetInvoice(invoice_id=invoice_id)), request, output=output)

@@ -23,18 +23,17 @@ from apps.billing.api.common import (
     COMMON_ERRORS,
     INVOICE_EXAMPLE,
     InvoiceFilters,
-    RefundInput,
+    detail_schema,
     list_response,
+    one_invoice,
     page_of,
     refund,
+    refund_schema,
 )
-from apps.billing.queries import GetInvoice
-from apps.platform.buses import query_bus
 from apps.platform.openapi import problems
 from apps.platform.pagination import PagePagination
 from apps.platform.problems import problem, problem_response
 from apps.platform.ratelimit import limit_writes
-from apps.platform.responses import respond
 from apps.platform.versioning import DeprecatedInV1
 
 log = structlog.get_logger(__name__)
@@ -98,37 +97,15 @@ class InvoiceListApi(DeprecatedInV1, APIView):
 class InvoiceDetailApi(DeprecatedInV1, APIView):
     """One invoice; deprecated: GET /api/v2/invoices/{invoice_id} is its successor."""
 
-    @extend_schema(
-        operation_id="invoices_retrieve_v1",
-        tags=["invoices"],
-        responses={200: InvoiceOutput, **problems(401, 404, *COMMON_ERRORS)},
-        summary="One invoice with its payments",
-        description="Another customer's invoice is answered with 404, as an unknown id is.",
-        examples=[OpenApiExample("Paid invoice", value=INVOICE_EXAMPLE, response_only=True)],
-    )
+    @detail_schema("invoices_retrieve_v1", InvoiceOutput, INVOICE_EXAMPLE)
     def get(self, request: Request, version: str, invoice_id: UUID) -> Response:
-        result = query_bus().dispatch(GetInvoice(invoice_id=invoice_id))
-        return respond(result, request, output=InvoiceOutput)
+        return one_invoice(request, invoice_id, InvoiceOutput)
 
 
 class InvoiceRefundApi(DeprecatedInV1, APIView):
     """A refund (needs billing.refund_invoice); deprecated: POST /api/v2/invoices/{invoice_id}/refund succeeds it."""
 
-    @extend_schema(
-        operation_id="invoices_refund_v1",
-        tags=["invoices"],
-        request=RefundInput,
-        responses={200: InvoiceOutput, **problems(400, 401, 403, 404, 409, 422, 502, *COMMON_ERRORS)},
-        summary="Refund a paid invoice through the payment provider (needs billing.refund_invoice)",
-        description=(
-            "409 when the invoice is not paid; 422 when the payment provider refuses the refund; "
-            "502 when the provider cannot be reached (nothing changed: try again)."
-        ),
-        examples=[
-            OpenApiExample("A reason for the books", value={"reason": "Damaged in transit"}, request_only=True),
-            OpenApiExample("Refunded", value={**INVOICE_EXAMPLE, "status": "refunded"}, response_only=True),
-        ],
-    )
+    @refund_schema("invoices_refund_v1", InvoiceOutput, INVOICE_EXAMPLE)
     @limit_writes
     def post(self, request: Request, version: str, invoice_id: UUID) -> Response:
         return refund(request, invoice_id, InvoiceOutput)

@@ -14,12 +14,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.billing.api import common
-from apps.billing.queries import GetInvoice
-from apps.platform.buses import query_bus
 from apps.platform.openapi import problems
 from apps.platform.pagination import OpaqueCursorPagination
 from apps.platform.ratelimit import limit_writes
-from apps.platform.responses import respond
 from apps.platform.serializers import MoneyOutput
 
 CURSOR_PARAMETERS = [
@@ -92,37 +89,15 @@ class InvoiceListApi(APIView):
 class InvoiceDetailApi(APIView):
     """One invoice with its payments."""
 
-    @extend_schema(
-        operation_id="invoices_retrieve",
-        tags=["invoices"],
-        responses={200: InvoiceOutputV2, **problems(401, 404, *common.COMMON_ERRORS)},
-        summary="One invoice with its payments",
-        description="Another customer's invoice is answered with 404, as an unknown id is.",
-        examples=[OpenApiExample("Paid invoice", value=INVOICE_EXAMPLE_V2, response_only=True)],
-    )
+    @common.detail_schema("invoices_retrieve", InvoiceOutputV2, INVOICE_EXAMPLE_V2)
     def get(self, request: Request, version: str, invoice_id: UUID) -> Response:
-        result = query_bus().dispatch(GetInvoice(invoice_id=invoice_id))
-        return respond(result, request, output=InvoiceOutputV2)
+        return common.one_invoice(request, invoice_id, InvoiceOutputV2)
 
 
 class InvoiceRefundApi(APIView):
     """A refund of a paid invoice, for a role with billing.refund_invoice."""
 
-    @extend_schema(
-        operation_id="invoices_refund",
-        tags=["invoices"],
-        request=common.RefundInput,
-        responses={200: InvoiceOutputV2, **problems(400, 401, 403, 404, 409, 422, 502, *common.COMMON_ERRORS)},
-        summary="Refund a paid invoice through the payment provider (needs billing.refund_invoice)",
-        description=(
-            "409 when the invoice is not paid; 422 when the payment provider refuses the refund; "
-            "502 when the provider cannot be reached (nothing changed: try again)."
-        ),
-        examples=[
-            OpenApiExample("A reason for the books", value={"reason": "Damaged in transit"}, request_only=True),
-            OpenApiExample("Refunded", value={**INVOICE_EXAMPLE_V2, "status": "refunded"}, response_only=True),
-        ],
-    )
+    @common.refund_schema("invoices_refund", InvoiceOutputV2, INVOICE_EXAMPLE_V2)
     @limit_writes
     def post(self, request: Request, version: str, invoice_id: UUID) -> Response:
         return common.refund(request, invoice_id, InvoiceOutputV2)
