@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from uuid import UUID
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema_field, extend_schema_serializer
@@ -18,11 +19,20 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.orders.queries import DEFAULT_ORDERING, ORDERINGS, STATUSES, order_dto, order_dto_from_row
+from apps.orders.queries import (
+    DEFAULT_ORDERING,
+    ORDERINGS,
+    STATUSES,
+    GetOrder,
+    ListOrders,
+    order_dto,
+    order_dto_from_row,
+)
+from apps.platform.buses import command_bus, query_bus
 from apps.platform.idempotency import HEADER as IDEMPOTENCY_HEADER
-from apps.platform.responses import respond
+from apps.platform.responses import respond, validated
 from domain.kernel.result import Err, Ok, Result
-from domain.orders.commands import OrderItem, PlaceOrder
+from domain.orders.commands import CancelOrder, OrderItem, PlaceOrder, ShipOrder
 
 COMMON_ERRORS = (406, 413, 415, 429, 500)
 ORDER_ID = "3f2b8c1e-6d4a-4e8b-9a51-0c7d2e9f4b10"
@@ -228,6 +238,36 @@ def created(result: Result[Any, Exception], request: Request, output: type[seria
 
 def as_dto(result: Any) -> Any:
     return Ok(order_dto(result.value)) if isinstance(result, Ok) else result
+
+
+# What each endpoint does, the same in every version; a version's view adds its schema and its output.
+Output = type[serializers.Serializer[Any]]
+
+
+def orders_page(view: APIView, request: Request, output: Output) -> Response:
+    """One page of the orders the caller may see, filtered and ordered as the query string asks."""
+    filters = query_filters(OrderFilters, request)
+    result = query_bus().dispatch(ListOrders(**filters))
+    return list_response(view, request, result, output, ordering=filters["ordering"])
+
+
+def place(request: Request, output: Output) -> Response:
+    return created(command_bus().dispatch(place_order_command(request)), request, output)
+
+
+def one_order(request: Request, order_id: UUID, output: Output) -> Response:
+    return respond(query_bus().dispatch(GetOrder(order_id=order_id)), request, output=output)
+
+
+def cancel(request: Request, order_id: UUID, output: Output) -> Response:
+    data = validated(CancelOrderInput, request)
+    result = command_bus().dispatch(CancelOrder(order_id=order_id, requested_by=request.user.id, **data))
+    return respond(as_dto(result), request, output=output)
+
+
+def ship(request: Request, order_id: UUID, output: Output) -> Response:
+    result = command_bus().dispatch(ShipOrder(order_id=order_id, shipped_by=request.user.id))
+    return respond(as_dto(result), request, output=output)
 
 
 def _flat(errors: Any, prefix: str = "") -> dict[str, list[str]]:

@@ -23,21 +23,17 @@ from apps.orders.api.common import (
     OrderFilters,
     OrderOutput,
     PlaceOrderInput,
-    as_dto,
-    created,
-    list_response,
-    place_order_command,
-    query_filters,
+    cancel,
+    one_order,
+    orders_page,
+    place,
+    ship,
 )
-from apps.orders.queries import GetOrder, ListOrders
-from apps.platform.buses import command_bus, query_bus
 from apps.platform.idempotency import idempotent
 from apps.platform.openapi import problems
 from apps.platform.pagination import PagePagination
 from apps.platform.ratelimit import limit_writes
-from apps.platform.responses import respond, validated
 from apps.platform.versioning import DeprecatedInV1
-from domain.orders.commands import CancelOrder, ShipOrder
 
 PAGE_PARAMETERS = [
     OpenApiParameter("page", OpenApiTypes.INT, OpenApiParameter.QUERY, description="Page number, from 1."),
@@ -60,9 +56,7 @@ class OrdersApi(DeprecatedInV1, APIView):
         "total, -total, status; ties broken by id. An unknown status or ordering, or an unparsable date, is 400.",
     )
     def get(self, request: Request, version: str) -> Response:
-        filters = query_filters(OrderFilters, request)
-        result = query_bus().dispatch(ListOrders(**filters))
-        return list_response(self, request, result, OrderOutput)
+        return orders_page(self, request, OrderOutput)
 
     @extend_schema(
         operation_id="orders_place",
@@ -77,8 +71,7 @@ class OrdersApi(DeprecatedInV1, APIView):
     @limit_writes
     @idempotent
     def post(self, request: Request, version: str) -> Response:
-        result = command_bus().dispatch(place_order_command(request))
-        return created(result, request, OrderOutput)
+        return place(request, OrderOutput)
 
 
 class OrderDetailApi(DeprecatedInV1, APIView):
@@ -91,8 +84,7 @@ class OrderDetailApi(DeprecatedInV1, APIView):
         summary="One order (another customer's order is 404)",
     )
     def get(self, request: Request, version: str, order_id: UUID) -> Response:
-        result = query_bus().dispatch(GetOrder(order_id=order_id))
-        return respond(result, request, output=OrderOutput)
+        return one_order(request, order_id, OrderOutput)
 
 
 class CancelOrderApi(DeprecatedInV1, APIView):
@@ -112,9 +104,7 @@ class CancelOrderApi(DeprecatedInV1, APIView):
     )
     @limit_writes
     def post(self, request: Request, version: str, order_id: UUID) -> Response:
-        data = validated(CancelOrderInput, request)
-        result = command_bus().dispatch(CancelOrder(order_id=order_id, requested_by=request.user.id, **data))
-        return respond(as_dto(result), request, output=OrderOutput)
+        return cancel(request, order_id, OrderOutput)
 
 
 class ShipOrderApi(DeprecatedInV1, APIView):
@@ -130,5 +120,4 @@ class ShipOrderApi(DeprecatedInV1, APIView):
     )
     @limit_writes
     def post(self, request: Request, version: str, order_id: UUID) -> Response:
-        result = command_bus().dispatch(ShipOrder(order_id=order_id, shipped_by=request.user.id))
-        return respond(as_dto(result), request, output=OrderOutput)
+        return ship(request, order_id, OrderOutput)

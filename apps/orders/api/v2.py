@@ -15,15 +15,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.orders.api import common
-from apps.orders.queries import GetOrder, ListOrders
-from apps.platform.buses import command_bus, query_bus
 from apps.platform.idempotency import idempotent
 from apps.platform.openapi import problems
 from apps.platform.pagination import OpaqueCursorPagination
 from apps.platform.ratelimit import limit_writes
-from apps.platform.responses import respond, validated
 from apps.platform.serializers import MoneyOutput
-from domain.orders.commands import CancelOrder, ShipOrder
 
 CURSOR_PARAMETERS = [
     OpenApiParameter("cursor", OpenApiTypes.STR, OpenApiParameter.QUERY, description="From a `next`/`previous` link."),
@@ -92,9 +88,7 @@ class OrdersApi(APIView):
         ),
     )
     def get(self, request: Request, version: str) -> Response:
-        filters = common.query_filters(common.OrderFilters, request)
-        result = query_bus().dispatch(ListOrders(**filters))
-        return common.list_response(self, request, result, OrderOutputV2, ordering=filters["ordering"])
+        return common.orders_page(self, request, OrderOutputV2)
 
     @extend_schema(
         operation_id="orders_v2_place",
@@ -107,8 +101,7 @@ class OrdersApi(APIView):
     @limit_writes
     @idempotent
     def post(self, request: Request, version: str) -> Response:
-        result = command_bus().dispatch(common.place_order_command(request))
-        return common.created(result, request, OrderOutputV2)
+        return common.place(request, OrderOutputV2)
 
 
 class OrderDetailApi(APIView):
@@ -121,8 +114,7 @@ class OrderDetailApi(APIView):
         summary="One order (another customer's order is 404)",
     )
     def get(self, request: Request, version: str, order_id: UUID) -> Response:
-        result = query_bus().dispatch(GetOrder(order_id=order_id))
-        return respond(result, request, output=OrderOutputV2)
+        return common.one_order(request, order_id, OrderOutputV2)
 
 
 class CancelOrderApi(APIView):
@@ -139,9 +131,7 @@ class CancelOrderApi(APIView):
     )
     @limit_writes
     def post(self, request: Request, version: str, order_id: UUID) -> Response:
-        data = validated(common.CancelOrderInput, request)
-        result = command_bus().dispatch(CancelOrder(order_id=order_id, requested_by=request.user.id, **data))
-        return respond(common.as_dto(result), request, output=OrderOutputV2)
+        return common.cancel(request, order_id, OrderOutputV2)
 
 
 class ShipOrderApi(APIView):
@@ -156,5 +146,4 @@ class ShipOrderApi(APIView):
     )
     @limit_writes
     def post(self, request: Request, version: str, order_id: UUID) -> Response:
-        result = command_bus().dispatch(ShipOrder(order_id=order_id, shipped_by=request.user.id))
-        return respond(common.as_dto(result), request, output=OrderOutputV2)
+        return common.ship(request, order_id, OrderOutputV2)
