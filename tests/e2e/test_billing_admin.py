@@ -14,7 +14,7 @@ from apps.users.models import User as UserRow
 from domain.billing.commands import CapturePayment, IssueInvoice
 from domain.kernel.result import Ok
 from domain.users.commands import RegisterUser
-from tests.events import deliver_events
+from tests.support.events import deliver_events
 
 INVOICES_READ = projection("invoices_read")
 
