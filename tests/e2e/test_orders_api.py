@@ -32,11 +32,6 @@ def ada(api):
 
 
 @pytest.fixture
-def bob(api):
-    return account(api, "bob@example.com")
-
-
-@pytest.fixture
 def staff(api):
     return account(api, "boss@example.com", role="admin")
 

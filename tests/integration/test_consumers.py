@@ -29,23 +29,14 @@ from apps.messaging.models import DeliveryFailure, InboxEntry
 from apps.messaging.registry import consumers, projection
 from apps.outbox.dispatcher import envelope
 from apps.outbox.models import OutboxEntry
-from apps.platform.buses import command_bus
 from apps.users import projections
 from apps.users.models import UserReadModel
-from domain.kernel.result import Ok
-from domain.users.commands import RegisterUser
+from tests.support.accounts import register
 from tests.support.events import deliver_events
 
 USERS_READ = projection("users_read")
 
-PASSWORD = "a sufficiently long passphrase"
 Handler = Callable[[Mapping[str, Any]], None]
-
-
-def register(email: str, name: str) -> Any:
-    result = command_bus().dispatch(RegisterUser(email=email, password=PASSWORD, display_name=name))
-    assert isinstance(result, Ok), result
-    return result.value
 
 
 class Topic:
