@@ -21,9 +21,9 @@ from domain.orders.commands import (
 )
 from domain.orders.events import OrderCancelled, OrderPaid, OrderPlaced, OrderRefunded, OrderShipped, PlacedLine
 from domain.orders.model import Order
+from tests.properties.orders.test_domain_properties import orders_with_history, placed_orders
 from tests.properties.roundtrip import assert_survives_json
 from tests.properties.strategies import any_offset_datetimes
-from tests.properties.test_orders_domain_properties import orders_with_history, placed_orders
 
 decimals = st.decimals(allow_nan=False, allow_infinity=False)
 
