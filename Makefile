@@ -19,7 +19,7 @@ TEST_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672//
 export UV_PYTHON_DOWNLOADS := never
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test install check lint typecheck bandit unit integration schema clean audit
+.PHONY: run test install check lint typecheck bandit unit e2e contract integration schema clean audit
 
 run: install
 	@mkdir -p var/static
@@ -32,7 +32,7 @@ run: install
 	@echo "orderflow on http://127.0.0.1:$(PORT)  (API docs: /api/docs/, admin: /admin/; Ctrl-C stops all)"
 	@DEBUG=1 WEB_PORT=$(PORT) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" exec $(VENV)/bin/honcho -f deployments/local/Procfile start
 
-test: install check unit integration
+test: install check unit e2e contract integration
 
 install: $(VENV)/.installed
 
@@ -64,9 +64,16 @@ check: lint typecheck bandit
 		PAYMENT_PROVIDER=stripe PAYMENT_PROVIDER_API_KEY=sk_test_deploy_check PAYMENT_WEBHOOK_SECRETS=whsec_deploy_check \
 		$(MANAGE) check --deploy --fail-level WARNING
 
-# The fast suite on the embedded default (SQLite, in-process cache).
+# The fast suites on the embedded default (SQLite, in-process cache): unit and property tests,
+# the HTTP flow end to end, and the contract tests (OpenAPI files, deployment files).
 unit: install
-	$(VENV)/bin/pytest tests/unit tests/properties tests/e2e tests/contract
+	$(VENV)/bin/pytest tests/unit tests/properties
+
+e2e: install
+	$(VENV)/bin/pytest tests/e2e
+
+contract: install
+	$(VENV)/bin/pytest tests/contract
 
 # Repository, unit of work and the HTTP flow again on PostgreSQL and Redis, when they answer.
 integration: install

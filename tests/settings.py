@@ -20,7 +20,7 @@ if os.environ.get("JWT_ALGORITHM", "RS256").upper() == "RS256":
 from config.settings import *  # noqa: F403
 
 # argon2id all the same, with cheap parameters so hundreds of hashes take seconds, not minutes.
-PASSWORD_HASHERS = ["tests.hashers.FastArgon2PasswordHasher"]
+PASSWORD_HASHERS = ["tests.support.hashers.FastArgon2PasswordHasher"]
 RATE_LIMIT_TOKEN = "1000/m"
 # The suite registers and writes from one address far faster than people do; rate-limit tests set their own.
 RATE_LIMIT_REGISTER = RATE_LIMIT_WRITES = RATE_LIMIT_ADMIN_LOGIN = "100000/m"

@@ -2,7 +2,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from tests.e2e.http_api import account
+from tests.support.http import account
 
 
 @pytest.fixture

@@ -3,19 +3,10 @@
 import pytest
 
 from apps.outbox.models import OutboxEntry
-from apps.platform.buses import command_bus
 from apps.users.models import User as UserRow
-from domain.kernel.result import Ok
-from domain.users.commands import RegisterUser
+from tests.support.accounts import staff_row, user_row
 
-PASSWORD = "a sufficiently long passphrase"
 CHANGELIST = "/admin/users/user/"
-
-
-def register(email: str, name: str) -> UserRow:
-    result = command_bus().dispatch(RegisterUser(email=email, password=PASSWORD, display_name=name))
-    assert isinstance(result, Ok), result
-    return UserRow.objects.get(pk=result.value.id)
 
 
 def messages_of(response) -> list[str]:
@@ -24,16 +15,14 @@ def messages_of(response) -> list[str]:
 
 @pytest.fixture
 def staff_client(client):
-    staff = register("boss@example.com", "Boss")
-    UserRow.objects.filter(pk=staff.pk).update(is_staff=True, is_superuser=True)
-    client.force_login(UserRow.objects.get(pk=staff.pk))
+    client.force_login(staff_row("boss@example.com", "Boss", superuser=True))
     return client
 
 
 @pytest.mark.django_db
 def test_the_user_list_searches_by_email_and_filters_by_status(staff_client):
-    register("grace@example.com", "Grace")
-    register("alan@example.com", "Alan")
+    user_row("grace@example.com", "Grace")
+    user_row("alan@example.com", "Alan")
 
     found = staff_client.get(CHANGELIST, {"q": "grace"})
     inactive = staff_client.get(CHANGELIST, {"is_active__exact": "0"})
@@ -46,7 +35,7 @@ def test_the_user_list_searches_by_email_and_filters_by_status(staff_client):
 
 @pytest.mark.django_db
 def test_the_deactivate_action_dispatches_the_command_and_records_the_event(staff_client):
-    grace = register("grace@example.com", "Grace")
+    grace = user_row("grace@example.com", "Grace")
 
     response = staff_client.post(
         CHANGELIST,
@@ -64,7 +53,7 @@ def test_the_deactivate_action_dispatches_the_command_and_records_the_event(staf
 
 @pytest.mark.django_db
 def test_a_refused_admin_action_changes_nothing_and_says_why(staff_client):
-    grace = register("grace@example.com", "Grace")
+    grace = user_row("grace@example.com", "Grace")
 
     response = staff_client.post(
         CHANGELIST,
@@ -79,7 +68,7 @@ def test_a_refused_admin_action_changes_nothing_and_says_why(staff_client):
 
 @pytest.mark.django_db
 def test_the_display_name_action_updates_the_profile_through_the_bus(staff_client):
-    grace = register("grace@example.com", "Grace")
+    grace = user_row("grace@example.com", "Grace")
 
     staff_client.post(
         CHANGELIST,
@@ -93,7 +82,7 @@ def test_the_display_name_action_updates_the_profile_through_the_bus(staff_clien
 
 @pytest.mark.django_db
 def test_the_change_form_does_not_edit_the_aggregate(staff_client):
-    grace = register("grace@example.com", "Grace")
+    grace = user_row("grace@example.com", "Grace")
 
     staff_client.post(
         f"{CHANGELIST}{grace.pk}/change/",

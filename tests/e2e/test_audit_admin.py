@@ -6,32 +6,21 @@ import pytest
 
 from apps.audit import recorder
 from apps.audit.models import AuditEntry
-from apps.platform.buses import command_bus
-from apps.users.models import User as UserRow
-from domain.kernel.result import Ok
-from domain.users.commands import RegisterUser
+from tests.support.accounts import staff_row, user_row
 
-PASSWORD = "a sufficiently long passphrase"
 AUDIT_CHANGELIST = "/admin/audit/auditentry/"
-
-
-def register(email: str) -> UserRow:
-    result = command_bus().dispatch(RegisterUser(email=email, password=PASSWORD, display_name="Someone"))
-    assert isinstance(result, Ok), result
-    return UserRow.objects.get(pk=result.value.id)
 
 
 @pytest.fixture
 def boss(client):
-    boss = register("boss@example.com")
-    UserRow.objects.filter(pk=boss.pk).update(is_staff=True, is_superuser=True)
-    client.force_login(UserRow.objects.get(pk=boss.pk))
+    boss = staff_row("boss@example.com", "Someone", superuser=True)
+    client.force_login(boss)
     return boss
 
 
 @pytest.mark.django_db
 def test_an_admin_action_is_audited_as_the_staff_user_who_took_it(client, boss):
-    grace = register("grace@example.com")
+    grace = user_row("grace@example.com")
 
     client.post(
         "/admin/users/user/",
@@ -45,7 +34,7 @@ def test_an_admin_action_is_audited_as_the_staff_user_who_took_it(client, boss):
 
 @pytest.mark.django_db
 def test_a_command_outside_any_request_is_audited_as_the_process(client):
-    grace = register("grace@example.com")
+    grace = user_row("grace@example.com")
 
     entry = AuditEntry.objects.get(action="RegisterUser", target_id=str(grace.pk))
     assert entry.actor.startswith("system")

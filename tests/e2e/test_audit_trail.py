@@ -14,8 +14,9 @@ from apps.audit.models import AuditEntry
 from apps.platform.buses import command_bus
 from apps.users.models import User as UserRow
 from domain.billing.commands import CapturePayment, IssueInvoice
-from tests.e2e.http_api import PASSWORD, account, assert_problem, bearer, make_staff, register, sign_in, tokens
-from tests.events import deliver_events
+from tests.support.constants import PASSWORD
+from tests.support.events import deliver_events
+from tests.support.http import account, assert_problem, bearer, make_staff, register, sign_in, tokens
 
 AUDIT_LOG = "/api/v1/audit-log"
 ORDER = {"currency": "EUR", "items": [{"sku": "book-123", "quantity": 2, "unit_price": "12.30"}]}

@@ -7,7 +7,8 @@ import pytest
 from django.test import override_settings
 
 from apps.users.models import User as UserRow
-from tests.e2e.http_api import PASSWORD, assert_problem, bearer, make_staff, register, sign_in, tokens
+from tests.support.constants import PASSWORD
+from tests.support.http import assert_problem, bearer, make_staff, register, sign_in, tokens
 
 pytestmark = pytest.mark.django_db
 

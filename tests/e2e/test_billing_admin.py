@@ -10,15 +10,13 @@ from django.utils import timezone
 from apps.billing.models import InvoiceReadModel, WebhookEvent
 from apps.messaging.registry import projection
 from apps.platform.buses import command_bus
-from apps.users.models import User as UserRow
 from domain.billing.commands import CapturePayment, IssueInvoice
 from domain.kernel.result import Ok
-from domain.users.commands import RegisterUser
-from tests.events import deliver_events
+from tests.support.accounts import staff_row
+from tests.support.events import deliver_events
 
 INVOICES_READ = projection("invoices_read")
 
-PASSWORD = "a sufficiently long passphrase"
 INVOICES = "/admin/billing/invoicereadmodel/"
 PAYMENTS = "/admin/billing/payment/"
 WEBHOOKS = "/admin/billing/webhookevent/"
@@ -28,10 +26,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def admin_client(client):
-    result = command_bus().dispatch(RegisterUser(email="boss@example.com", password=PASSWORD, display_name="Boss"))
-    assert isinstance(result, Ok)
-    UserRow.objects.filter(pk=result.value.id).update(is_staff=True, is_superuser=True)
-    client.force_login(UserRow.objects.get(pk=result.value.id))
+    client.force_login(staff_row("boss@example.com", "Boss", superuser=True))
     return client
 
 

@@ -11,8 +11,8 @@ from apps.platform.buses import command_bus
 from apps.platform.versioning import deprecation_headers
 from domain.billing.commands import CapturePayment, IssueInvoice
 from domain.kernel.result import Ok
-from tests.e2e.http_api import assert_problem, bearer, make_staff, register, tokens
-from tests.events import deliver_events as deliver_all_events
+from tests.support.events import deliver_events as deliver_all_events
+from tests.support.http import assert_problem, bearer, make_staff, register, tokens
 
 INVOICES_READ = projection("invoices_read")
 

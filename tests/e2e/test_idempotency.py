@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from apps.platform.models import IdempotencyRecord
 from apps.platform.tasks import purge_idempotency_keys as purge_expired_keys
-from tests.e2e.http_api import assert_problem, bearer, register, tokens
 from tests.e2e.idempotent_urls import Counter
+from tests.support.http import assert_problem, bearer, register, tokens
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.e2e.idempotent_urls")]
 

@@ -8,7 +8,7 @@ from joserfc import jwt
 from joserfc.errors import BadSignatureError
 from joserfc.jwk import KeySet, RSAKey
 
-from tests.e2e.http_api import register, tokens
+from tests.support.http import register, tokens
 
 pytestmark = pytest.mark.django_db
 

@@ -18,30 +18,14 @@ from apps.messaging.registry import consumers, projection
 from apps.messaging.runner import ConsumerRunner
 from apps.outbox.dispatcher import envelope
 from apps.outbox.models import OutboxEntry
-from apps.platform.buses import command_bus
-from apps.users.models import User as UserRow
 from apps.users.models import UserReadModel
-from domain.kernel.result import Ok
-from domain.users.commands import RegisterUser
+from tests.support.accounts import register, staff_row
 
 USERS_READ = projection("users_read")
 
-PASSWORD = "a sufficiently long passphrase"
 FAILURES = "/admin/messaging/deliveryfailure/"
 INBOX = "/admin/messaging/inboxentry/"
 USERS_READ_NAME = USERS_READ.consumer.name
-
-
-def register(email: str) -> Any:
-    result = command_bus().dispatch(RegisterUser(email=email, password=PASSWORD, display_name=email.split("@")[0]))
-    assert isinstance(result, Ok), result
-    return result.value
-
-
-def staff(email: str, *, superuser: bool) -> UserRow:
-    user = register(email)
-    UserRow.objects.filter(pk=user.id).update(is_staff=True, is_superuser=superuser)
-    return UserRow.objects.get(pk=user.id)
 
 
 def dead_letter(item: dict[str, Any], *, consumer: str = USERS_READ_NAME, **fields: Any) -> DeliveryFailure:
@@ -75,7 +59,7 @@ def requeue(client, *failures: DeliveryFailure):
 
 @pytest.fixture
 def admin_client(client):
-    client.force_login(staff("boss@example.com", superuser=True))
+    client.force_login(staff_row("boss@example.com", superuser=True))
     return client
 
 
@@ -155,7 +139,7 @@ def test_requeue_refuses_a_dead_letter_of_an_unknown_consumer_and_sends_nothing(
 
 @pytest.mark.django_db
 def test_the_requeue_action_needs_the_change_permission(client):
-    viewer = staff("viewer@example.com", superuser=False)
+    viewer = staff_row("viewer@example.com", superuser=False)
     viewer.user_permissions.add(Permission.objects.get(codename="view_deliveryfailure"))
     client.force_login(viewer)
     failure = dead_letter(registration_envelope("ada@example.com"))

@@ -22,8 +22,8 @@ import pytest
 
 from apps.billing.models import Payment as PaymentRow
 from apps.billing.models import WebhookEvent
-from tests.e2e.http_api import bearer, make_staff, register, tokens
-from tests.events import deliver_events
+from tests.support.events import deliver_events
+from tests.support.http import bearer, make_staff, register, tokens
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,9 @@ from apps.orders.models import Order as OrderRow
 from apps.orders.models import OrderReadModel
 from apps.users.models import User as UserRow
 from domain.orders.commands import MarkOrderPaid, OrderItem, PlaceOrder
-from tests.commands import PASSWORD, dispatch
-from tests.events import deliver_events
+from tests.support.commands import dispatch
+from tests.support.constants import PASSWORD
+from tests.support.events import deliver_events
 
 CHANGELIST = "/admin/orders/orderreadmodel/"
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,9 @@ import pytest
 from apps.orders.models import Order as OrderRow
 from apps.orders.models import OrderReadModel
 from domain.orders.commands import MarkOrderPaid
-from tests.commands import dispatch
-from tests.e2e.http_api import account, assert_problem
-from tests.events import deliver_events
+from tests.support.commands import dispatch
+from tests.support.events import deliver_events
+from tests.support.http import account, assert_problem
 
 pytestmark = pytest.mark.django_db
 
@@ -29,11 +29,6 @@ TWO_LINES = {
 @pytest.fixture
 def ada(api):
     return account(api, "ada@example.com")
-
-
-@pytest.fixture
-def bob(api):
-    return account(api, "bob@example.com")
 
 
 @pytest.fixture

@@ -9,20 +9,10 @@ from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from apps.outbox.models import OutboxEntry
-from apps.platform.buses import command_bus
 from apps.users.models import User as UserRow
-from domain.kernel.result import Ok
-from domain.users.commands import RegisterUser
+from tests.support.accounts import staff_row
 
 CHANGELIST = "/admin/outbox/outboxentry/"
-PASSWORD = "a sufficiently long passphrase"
-
-
-def staff(email: str, *, superuser: bool) -> UserRow:
-    result = command_bus().dispatch(RegisterUser(email=email, password=PASSWORD, display_name="Staff"))
-    assert isinstance(result, Ok), result
-    UserRow.objects.filter(pk=result.value.id).update(is_staff=True, is_superuser=superuser)
-    return UserRow.objects.get(pk=result.value.id)
 
 
 def entry(aggregate_id: uuid.UUID, version: int, **fields) -> OutboxEntry:
@@ -43,7 +33,7 @@ def messages_of(response) -> list[str]:
 
 @pytest.fixture
 def admin_client(client):
-    client.force_login(staff("boss@example.com", superuser=True))
+    client.force_login(staff_row("boss@example.com", superuser=True))
     return client
 
 
@@ -126,7 +116,7 @@ def test_an_entry_cannot_be_added_edited_or_deleted(admin_client):
 
 @pytest.mark.django_db
 def test_requeue_needs_the_change_permission(client):
-    viewer = staff("viewer@example.com", superuser=False)
+    viewer = staff_row("viewer@example.com", superuser=False)
     viewer.user_permissions.add(Permission.objects.get(codename="view_outboxentry"))
     client.force_login(UserRow.objects.get(pk=viewer.pk))
     dead = entry(uuid.uuid4(), 1, status=OutboxEntry.Status.DEAD, attempts=10)

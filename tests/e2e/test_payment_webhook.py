@@ -25,8 +25,8 @@ from apps.messaging.registry import projection
 from apps.platform.buses import command_bus
 from domain.billing.commands import CapturePayment, IssueInvoice
 from domain.kernel.result import Ok
-from tests.e2e.http_api import assert_problem
-from tests.events import deliver_events as deliver_all_events
+from tests.support.events import deliver_events as deliver_all_events
+from tests.support.http import assert_problem
 
 INVOICES_READ = projection("invoices_read")
 

@@ -9,7 +9,8 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from apps.users.models import User as UserRow
-from tests.e2e.http_api import PASSWORD, assert_problem, bearer, make_staff, register, tokens
+from tests.support.constants import PASSWORD
+from tests.support.http import assert_problem, bearer, make_staff, register, tokens
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,7 @@ from django.test import override_settings
 from apps.security.keys import generate_private_key_pem
 from apps.security.tokens import AccessToken
 from apps.users.models import User as UserRow
-from tests.e2e.http_api import assert_problem, register, sign_in, tokens
+from tests.support.http import assert_problem, register, sign_in, tokens
 
 pytestmark = pytest.mark.django_db
 

@@ -17,9 +17,9 @@ from apps.users.models import User as UserRow
 from domain.billing.commands import CapturePayment, IssueInvoice
 from domain.kernel.result import Ok
 from domain.orders.commands import MarkOrderPaid
-from tests.commands import dispatch
-from tests.e2e.http_api import account, assert_problem
-from tests.events import deliver_events
+from tests.support.commands import dispatch
+from tests.support.events import deliver_events
+from tests.support.http import account, assert_problem
 
 pytestmark = pytest.mark.django_db
 

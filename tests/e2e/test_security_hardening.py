@@ -17,8 +17,8 @@ from rest_framework.test import APIClient
 
 from apps.orders.models import Order as OrderRow
 from apps.platform.pagination import OpaqueCursorPagination, PagePagination
-from tests.e2e.http_api import assert_problem, bearer, register, tokens
-from tests.events import deliver_events
+from tests.support.events import deliver_events
+from tests.support.http import assert_problem, bearer, register, tokens
 
 pytestmark = pytest.mark.django_db
 

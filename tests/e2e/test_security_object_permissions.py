@@ -19,9 +19,9 @@ from apps.orders.models import Order as OrderRow
 from apps.orders.models import OrderGroupObjectPermission, OrderReadModel, OrderUserObjectPermission
 from apps.users.models import User as UserRow
 from domain.billing.commands import CapturePayment
-from tests.commands import dispatch
-from tests.e2e.http_api import account, assert_problem
-from tests.events import deliver_events
+from tests.support.commands import dispatch
+from tests.support.events import deliver_events
+from tests.support.http import account, assert_problem
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from apps.security.management.commands.sync_roles import Command as SyncRoles
 from apps.users.models import User as UserRow
 from domain.access.catalogue import ROLES
 from domain.access.roles import Role, RoleGraph
-from tests.e2e.http_api import register
+from tests.support.http import register
 
 pytestmark = pytest.mark.django_db
 

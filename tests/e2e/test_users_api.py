@@ -5,8 +5,8 @@ import uuid
 import pytest
 
 from apps.users.models import User as UserRow
-from tests.e2e.http_api import assert_problem, bearer, make_staff, register, sign_in, tokens
-from tests.events import deliver_events
+from tests.support.events import deliver_events
+from tests.support.http import assert_problem, bearer, make_staff, register, sign_in, tokens
 
 pytestmark = pytest.mark.django_db
 

@@ -27,9 +27,9 @@ from apps.outbox.dispatcher import envelope
 from apps.outbox.models import OutboxEntry
 from domain.billing.commands import IssueInvoice
 from domain.kernel.events import IntegrationEvent
-from tests.commands import dispatch
-from tests.events import deliver_events
 from tests.integration.threads import in_thread
+from tests.support.commands import dispatch
+from tests.support.events import deliver_events
 
 INVOICES_READ = projection("invoices_read")
 

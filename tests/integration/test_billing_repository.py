@@ -24,8 +24,8 @@ from domain.kernel.errors import ConflictError
 from domain.kernel.ids import RandomIdFactory
 from domain.kernel.money import Money
 from domain.kernel.ports import SystemClock
-from tests.commands import dispatch
 from tests.integration.threads import in_thread
+from tests.support.commands import dispatch
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 

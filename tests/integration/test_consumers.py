@@ -1,7 +1,7 @@
 """Consumers against PostgreSQL and RabbitMQ: the inbox, retries, dead letters and their replay.
 
 The first test goes through the real wiring (the users-read consumer and its
-queue, via tests.events). The others get a consumer with a unique name, hence
+queue, via tests.support.events). The others get a consumer with a unique name, hence
 their own durable queue (deleted afterwards) bound to an event type nobody else
 publishes, so they never see other tests' messages. CONSUMER_MAX_ATTEMPTS is 3
 here to keep the retries short.
@@ -30,23 +30,14 @@ from apps.messaging.registry import consumers, projection
 from apps.messaging.runner import ConsumerRunner
 from apps.outbox.dispatcher import envelope
 from apps.outbox.models import OutboxEntry
-from apps.platform.buses import command_bus
 from apps.users import projections
 from apps.users.models import UserReadModel
-from domain.kernel.result import Ok
-from domain.users.commands import RegisterUser
-from tests.events import deliver_events
+from tests.support.accounts import register
+from tests.support.events import deliver_events
 
 USERS_READ = projection("users_read")
 
-PASSWORD = "a sufficiently long passphrase"
 Handler = Callable[[Mapping[str, Any]], None]
-
-
-def register(email: str, name: str) -> Any:
-    result = command_bus().dispatch(RegisterUser(email=email, password=PASSWORD, display_name=name))
-    assert isinstance(result, Ok), result
-    return result.value
 
 
 class Topic:

@@ -9,8 +9,8 @@ from rest_framework.test import APIClient
 
 from apps.orders.models import Order as OrderRow
 from apps.platform.models import IdempotencyRecord
-from tests.e2e.http_api import bearer, register, tokens
 from tests.integration.threads import in_thread
+from tests.support.http import bearer, register, tokens
 
 ORDER = {"currency": "EUR", "items": [{"sku": "BOOK-DDD", "quantity": 1, "unit_price": "39.90"}]}
 

@@ -28,8 +28,8 @@ from apps.outbox.dispatcher import envelope
 from apps.outbox.models import OutboxEntry
 from domain.kernel.events import IntegrationEvent
 from domain.orders.commands import CancelOrder, OrderItem, PlaceOrder
-from tests.commands import dispatch
-from tests.events import deliver_events
+from tests.support.commands import dispatch
+from tests.support.events import deliver_events
 
 ORDERS_READ = projection("orders_read")
 

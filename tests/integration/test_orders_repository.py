@@ -20,8 +20,8 @@ from domain.kernel.result import Err, Ok
 from domain.orders.commands import CancelOrder, MarkOrderPaid, OrderItem, PlaceOrder, ShipOrder
 from domain.orders.errors import IllegalOrderTransitionError
 from domain.orders.model import OrderStatus
-from tests.commands import dispatch
 from tests.integration.threads import in_thread
+from tests.support.commands import dispatch
 
 CUSTOMER_ID = uuid.UUID("cccccccc-0000-4000-8000-000000000001")
 STAFF_ID = uuid.UUID("cccccccc-0000-4000-8000-0000000000ad")

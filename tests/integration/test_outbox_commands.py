@@ -22,20 +22,18 @@ from django.db import connection
 from django.utils import timezone
 
 from apps.outbox.models import OutboxEntry
-from apps.platform.buses import command_bus
-from domain.kernel.result import Ok
-from domain.users.commands import RegisterUser, UpdateProfile
+from domain.users.commands import UpdateProfile
+from tests.support.accounts import register as register_user
+from tests.support.commands import dispatch
 
-PASSWORD = "a sufficiently long passphrase"
 UNREACHABLE_BROKER = "amqp://guest:guest@127.0.0.1:1//"
 
 
 def register(email: str, *, updates: int = 0) -> uuid.UUID:
-    result = command_bus().dispatch(RegisterUser(email=email, password=PASSWORD, display_name="Someone"))
-    assert isinstance(result, Ok), result
+    user = register_user(email)
     for n in range(updates):
-        assert isinstance(command_bus().dispatch(UpdateProfile(user_id=result.value.id, display_name=f"v{n}")), Ok)
-    return result.value.id
+        dispatch(UpdateProfile(user_id=user.id, display_name=f"v{n}"))
+    return user.id
 
 
 def manage(*args: str, broker_url: str | None = None) -> subprocess.Popen:

@@ -6,7 +6,8 @@ from django.conf import settings
 from apps.outbox.dispatcher import OutboxDispatcher
 from apps.outbox.models import OutboxEntry
 from domain.users.commands import RegisterUser, UpdateProfile
-from tests.commands import PASSWORD, dispatch
+from tests.support.commands import dispatch
+from tests.support.constants import PASSWORD
 
 
 @pytest.mark.django_db

@@ -24,8 +24,9 @@ from apps.outbox import tasks
 from apps.outbox.dispatcher import OutboxDispatcher
 from apps.outbox.models import OutboxEntry
 from domain.users.commands import RegisterUser, UpdateProfile
-from tests.commands import PASSWORD, dispatch
 from tests.integration.threads import in_thread
+from tests.support.commands import dispatch
+from tests.support.constants import PASSWORD
 
 UNREACHABLE_BROKER = "amqp://guest:guest@127.0.0.1:1//"  # nothing listens on port 1: refused at once
 

@@ -13,7 +13,8 @@ from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
 from apps.users.models import User as UserRow
-from tests.e2e.http_api import PASSWORD, assert_problem, bearer, register, sign_in, tokens
+from tests.support.constants import PASSWORD
+from tests.support.http import assert_problem, bearer, register, sign_in, tokens
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

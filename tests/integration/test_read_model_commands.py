@@ -21,8 +21,9 @@ from apps.outbox.models import OutboxEntry
 from apps.users.models import User as UserRow
 from apps.users.models import UserReadModel
 from domain.users.commands import AuthenticateUser, DeactivateUser, RegisterUser, UpdateProfile
-from tests.commands import PASSWORD, dispatch
-from tests.events import deliver_events
+from tests.support.commands import dispatch
+from tests.support.constants import PASSWORD
+from tests.support.events import deliver_events
 
 USERS_READ = projection("users_read")
 

@@ -22,14 +22,8 @@ from domain.users.errors import EmailAlreadyRegisteredError
 from domain.users.handlers import register_user
 from domain.users.model import Email, PasswordHash, User, UserProfile
 from tests.integration.threads import in_thread
-
-PASSWORD = "a sufficiently long passphrase"
-
-
-def register(email: str, name: str = "Ann") -> User:
-    result = command_bus().dispatch(RegisterUser(email=email, password=PASSWORD, display_name=name))
-    assert isinstance(result, Ok), result
-    return result.value
+from tests.support.accounts import register
+from tests.support.constants import PASSWORD
 
 
 def bus_with(handler) -> CommandBus:
@@ -42,7 +36,7 @@ def bus_with(handler) -> CommandBus:
 @pytest.mark.django_db
 def test_commit_writes_the_user_and_its_event_in_the_same_transaction():
     with structlog.contextvars.bound_contextvars(correlation_id="req-42"):
-        user = register("Ann@Example.com")
+        user = register("Ann@Example.com", "Ann")
 
     row = UserRow.objects.get(pk=user.id)
     assert (row.email, row.display_name, row.version) == ("ann@example.com", "Ann", 1)

@@ -6,7 +6,8 @@ from apps.composition.buses import unit_of_work
 from apps.users.models import User as UserRow
 from domain.users.commands import AuthenticateUser, DeactivateUser, RegisterUser, UpdateProfile
 from domain.users.model import Email
-from tests.commands import PASSWORD, dispatch
+from tests.support.commands import dispatch
+from tests.support.constants import PASSWORD
 
 
 @pytest.mark.django_db

@@ -112,18 +112,19 @@ def users_with_history(draw: st.DrawFn) -> User:
     return user
 
 
-_stamps = {
+event_stamps = {
     "occurred_at": any_offset_datetimes,
     "event_id": st.uuids(),
     "aggregate_type": st.text(),
     "aggregate_id": st.none() | st.uuids(),
     "aggregate_version": st.integers(min_value=0),
 }
+"""The envelope fields every domain event carries, with any values."""
 
 domain_events = st.one_of(
-    st.builds(UserRegistered, user_id=st.uuids(), email=st.text(), display_name=st.text(), **_stamps),
-    st.builds(UserProfileUpdated, user_id=st.uuids(), display_name=st.text(), **_stamps),
-    st.builds(UserDeactivated, user_id=st.uuids(), reason=st.text(), deactivated_by=st.uuids(), **_stamps),
-    st.builds(UserLoggedIn, user_id=st.uuids(), **_stamps),
+    st.builds(UserRegistered, user_id=st.uuids(), email=st.text(), display_name=st.text(), **event_stamps),
+    st.builds(UserProfileUpdated, user_id=st.uuids(), display_name=st.text(), **event_stamps),
+    st.builds(UserDeactivated, user_id=st.uuids(), reason=st.text(), deactivated_by=st.uuids(), **event_stamps),
+    st.builds(UserLoggedIn, user_id=st.uuids(), **event_stamps),
 )
 """Every event of the users context, with any field values (stamped or not)."""

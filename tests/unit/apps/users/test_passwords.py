@@ -1,4 +1,4 @@
-"""The Django password adapters (argon2id with cheap test parameters, see tests/hashers.py)."""
+"""The Django password adapters (argon2id with cheap test parameters, see tests/support/hashers.py)."""
 
 import pytest
 

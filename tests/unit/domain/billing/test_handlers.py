@@ -36,7 +36,7 @@ from domain.kernel.ids import SequentialIdFactory
 from domain.kernel.money import Money
 from domain.kernel.ports import FrozenClock
 from domain.kernel.result import Err, Ok
-from tests.billing_fakes import FakeBillingUnitOfWork, FakePaymentProvider
+from tests.support.fakes import FakePaymentProvider, billing_uow
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 INVOICE_ID = UUID("bbbbbbbb-0000-4000-8000-000000000001")
@@ -74,7 +74,7 @@ def run(handler, command, uow, **ports):
 
 
 def test_issue_invoice_opens_one_invoice_for_the_order(clock, ids):
-    uow = FakeBillingUnitOfWork()
+    uow = billing_uow()
 
     result = run(issue_invoice, IssueInvoice(ORDER_ID, CUSTOMER_ID, Decimal("42.5"), "eur"), uow, clock=clock, ids=ids)
 
@@ -85,7 +85,7 @@ def test_issue_invoice_opens_one_invoice_for_the_order(clock, ids):
 
 
 def test_issue_invoice_for_an_order_already_invoiced_answers_it_and_records_nothing(clock, ids):
-    uow = FakeBillingUnitOfWork([stored()])
+    uow = billing_uow([stored()])
 
     result = run(issue_invoice, IssueInvoice(ORDER_ID, CUSTOMER_ID, Decimal("42.50"), "EUR"), uow, clock=clock, ids=ids)
 
@@ -102,7 +102,7 @@ def test_issue_invoice_refuses_a_bad_amount_or_currency_by_field(clock, ids, amo
     result = run(
         issue_invoice,
         IssueInvoice(ORDER_ID, CUSTOMER_ID, amount, currency),
-        FakeBillingUnitOfWork(),
+        billing_uow(),
         clock=clock,
         ids=ids,
     )
@@ -113,7 +113,7 @@ def test_issue_invoice_refuses_a_bad_amount_or_currency_by_field(clock, ids, amo
 
 
 def test_void_invoice_voids_the_orders_invoice_once(clock):
-    uow = FakeBillingUnitOfWork([stored()])
+    uow = billing_uow([stored()])
 
     first = run(void_invoice, VoidInvoice(ORDER_ID, "cancelled"), uow, clock=clock)
     second = run(void_invoice, VoidInvoice(ORDER_ID, "cancelled"), uow, clock=clock)
@@ -124,23 +124,21 @@ def test_void_invoice_voids_the_orders_invoice_once(clock):
 
 
 def test_void_invoice_of_an_order_without_invoice_is_not_found(clock):
-    result = run(void_invoice, VoidInvoice(ORDER_ID, "cancelled"), FakeBillingUnitOfWork(), clock=clock)
+    result = run(void_invoice, VoidInvoice(ORDER_ID, "cancelled"), billing_uow(), clock=clock)
 
     assert isinstance(result, Err)
     assert isinstance(result.error, InvoiceNotFoundError)
 
 
 def test_void_invoice_of_a_paid_invoice_is_a_business_rule_violation(clock):
-    result = run(
-        void_invoice, VoidInvoice(ORDER_ID, "cancelled"), FakeBillingUnitOfWork([stored(paid=True)]), clock=clock
-    )
+    result = run(void_invoice, VoidInvoice(ORDER_ID, "cancelled"), billing_uow([stored(paid=True)]), clock=clock)
 
     assert isinstance(result, Err)
     assert isinstance(result.error, InvoiceNotOpenError)
 
 
 def test_capture_payment_pays_the_invoice_and_a_repeat_has_no_second_effect(clock, ids):
-    uow = FakeBillingUnitOfWork([stored()])
+    uow = billing_uow([stored()])
     command = CapturePayment(INVOICE_ID, "pi_1", Decimal("42.50"), "EUR")
 
     run(capture_payment, command, uow, clock=clock, ids=ids)
@@ -152,7 +150,7 @@ def test_capture_payment_pays_the_invoice_and_a_repeat_has_no_second_effect(cloc
 
 
 def test_capture_payment_with_another_amount_is_recorded_as_rejected(clock, ids):
-    uow = FakeBillingUnitOfWork([stored()])
+    uow = billing_uow([stored()])
 
     result = run(
         capture_payment, CapturePayment(INVOICE_ID, "pi_1", Decimal("40.00"), "EUR"), uow, clock=clock, ids=ids
@@ -169,7 +167,7 @@ def test_capture_payment_on_an_unknown_invoice_is_not_found(clock, ids):
     result = run(
         capture_payment,
         CapturePayment(INVOICE_ID, "pi_1", Decimal("42.50"), "EUR"),
-        FakeBillingUnitOfWork(),
+        billing_uow(),
         clock=clock,
         ids=ids,
     )
@@ -179,7 +177,7 @@ def test_capture_payment_on_an_unknown_invoice_is_not_found(clock, ids):
 
 
 def test_record_payment_failure_records_a_failed_payment(clock, ids):
-    uow = FakeBillingUnitOfWork([stored()])
+    uow = billing_uow([stored()])
 
     result = run(
         record_payment_failure,
@@ -209,7 +207,7 @@ def refund(command, uow, provider, clock, *, before_recording=None):
 
 
 def test_refund_invoice_asks_the_provider_with_the_invoice_id_as_idempotency_key_then_records_the_refund(clock):
-    uow = FakeBillingUnitOfWork([stored(paid=True)])
+    uow = billing_uow([stored(paid=True)])
     provider = FakePaymentProvider()
 
     result, recorded = refund(RefundInvoice(INVOICE_ID, STAFF_ID, "returned"), uow, provider, clock)
@@ -230,7 +228,7 @@ def test_refund_invoice_is_not_one_transaction():
 
 
 def test_refund_invoice_is_ok_when_the_providers_webhook_recorded_the_refund_first(clock):
-    uow = FakeBillingUnitOfWork([stored(paid=True)])
+    uow = billing_uow([stored(paid=True)])
 
     def webhook_wins():
         webhook = RecordProviderRefund(INVOICE_ID, "re_fake_1", Decimal("42.50"), "EUR")
@@ -255,9 +253,7 @@ def test_refund_invoice_of_a_refunded_invoice_is_ok_and_calls_no_provider(clock)
     invoice.pull_events()
     provider = FakePaymentProvider()
 
-    result, recorded = refund(
-        RefundInvoice(INVOICE_ID, STAFF_ID, "again"), FakeBillingUnitOfWork([invoice]), provider, clock
-    )
+    result, recorded = refund(RefundInvoice(INVOICE_ID, STAFF_ID, "again"), billing_uow([invoice]), provider, clock)
 
     assert isinstance(result, Ok)
     assert (provider.calls, recorded) == ([], [])
@@ -268,7 +264,7 @@ def test_refund_of_an_unknown_invoice_is_not_found_and_calls_no_provider(clock):
 
     result, _ = refund(
         RefundInvoice(UUID(int=404), STAFF_ID, "returned"),
-        FakeBillingUnitOfWork([stored(paid=True)]),
+        billing_uow([stored(paid=True)]),
         provider,
         clock,
     )
@@ -281,9 +277,7 @@ def test_refund_of_an_unknown_invoice_is_not_found_and_calls_no_provider(clock):
 def test_refund_invoice_of_an_open_invoice_is_refused_before_calling_the_provider(clock):
     provider = FakePaymentProvider()
 
-    result, _ = refund(
-        RefundInvoice(INVOICE_ID, STAFF_ID, "returned"), FakeBillingUnitOfWork([stored()]), provider, clock
-    )
+    result, _ = refund(RefundInvoice(INVOICE_ID, STAFF_ID, "returned"), billing_uow([stored()]), provider, clock)
 
     assert isinstance(result, Err)
     assert isinstance(result.error, InvoiceNotPaidError)
@@ -291,7 +285,7 @@ def test_refund_invoice_of_an_open_invoice_is_refused_before_calling_the_provide
 
 
 def test_refund_invoice_reports_a_provider_failure_and_records_nothing(clock):
-    uow = FakeBillingUnitOfWork([stored(paid=True)])
+    uow = billing_uow([stored(paid=True)])
 
     result, recorded = refund(
         RefundInvoice(INVOICE_ID, STAFF_ID, "returned"),
@@ -309,9 +303,7 @@ def test_refund_invoice_reports_a_provider_failure_and_records_nothing(clock):
 def test_refund_invoice_needs_a_reason(clock):
     provider = FakePaymentProvider()
 
-    result, _ = refund(
-        RefundInvoice(INVOICE_ID, STAFF_ID, " "), FakeBillingUnitOfWork([stored(paid=True)]), provider, clock
-    )
+    result, _ = refund(RefundInvoice(INVOICE_ID, STAFF_ID, " "), billing_uow([stored(paid=True)]), provider, clock)
 
     assert isinstance(result, Err)
     assert list(result.error.errors) == ["reason"]
@@ -319,7 +311,7 @@ def test_refund_invoice_needs_a_reason(clock):
 
 
 def test_record_provider_refund_refunds_once(clock):
-    uow = FakeBillingUnitOfWork([stored(paid=True)])
+    uow = billing_uow([stored(paid=True)])
     command = RecordProviderRefund(INVOICE_ID, "re_1", Decimal("42.50"), "EUR")
 
     first = run(record_provider_refund, command, uow, clock=clock)
@@ -334,7 +326,7 @@ def test_record_provider_refund_of_part_of_the_amount_is_refused(clock):
     result = run(
         record_provider_refund,
         RecordProviderRefund(INVOICE_ID, "re_1", Decimal("2.50"), "EUR"),
-        FakeBillingUnitOfWork([stored(paid=True)]),
+        billing_uow([stored(paid=True)]),
         clock=clock,
     )
 

@@ -23,7 +23,7 @@ from domain.orders.errors import IllegalOrderTransitionError, InvoiceMismatchErr
 from domain.orders.events import OrderCancelled, OrderPaid, OrderPlaced, OrderRefunded, OrderShipped
 from domain.orders.handlers import cancel_order, mark_order_paid, mark_order_refunded, place_order, ship_order
 from domain.orders.model import Order, OrderLine, OrderStatus, Quantity, Sku
-from tests.orders_fakes import FakeOrdersUnitOfWork
+from tests.support.fakes import FakeUnitOfWork, orders_uow
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 CUSTOMER_ID = UUID("cccccccc-0000-4000-8000-000000000001")
@@ -50,8 +50,8 @@ def item(sku: str = "BOOK-1", quantity: int = 1, price: str = "10.00") -> OrderI
     return OrderItem(sku=sku, quantity=quantity, unit_price=Decimal(price))
 
 
-def place(items, *, currency: str = "EUR", max_lines: int = 50, uow: FakeOrdersUnitOfWork | None = None):
-    uow = uow or FakeOrdersUnitOfWork()
+def place(items, *, currency: str = "EUR", max_lines: int = 50, uow: FakeUnitOfWork | None = None):
+    uow = uow or orders_uow()
     command = PlaceOrder(
         customer_id=CUSTOMER_ID, customer_email="ann@example.com", currency=currency, items=tuple(items)
     )
@@ -141,7 +141,7 @@ def test_place_order_reports_too_many_lines_with_the_problems_of_the_lines_it_ch
 
 
 def test_an_order_awaiting_payment_can_be_cancelled():
-    uow = FakeOrdersUnitOfWork([existing()])
+    uow = orders_uow([existing()])
 
     result = cancel_order(
         CancelOrder(order_id=ORDER_ID, requested_by=CUSTOMER_ID, reason="late"),
@@ -157,7 +157,7 @@ def test_an_order_awaiting_payment_can_be_cancelled():
 
 
 def test_cancelling_a_paid_order_is_an_illegal_transition():
-    uow = FakeOrdersUnitOfWork([existing(OrderStatus.PAID, invoice_id=INVOICE_ID)])
+    uow = orders_uow([existing(OrderStatus.PAID, invoice_id=INVOICE_ID)])
 
     result = cancel_order(CancelOrder(order_id=ORDER_ID, requested_by=STAFF_ID), uow=uow, clock=FrozenClock(T0))
 
@@ -166,7 +166,7 @@ def test_cancelling_a_paid_order_is_an_illegal_transition():
 
 
 def test_a_too_long_reason_is_a_validation_error_on_reason():
-    uow = FakeOrdersUnitOfWork([existing()])
+    uow = orders_uow([existing()])
 
     result = cancel_order(
         CancelOrder(order_id=ORDER_ID, requested_by=CUSTOMER_ID, reason="x" * 501),
@@ -183,8 +183,8 @@ def test_a_too_long_reason_is_a_validation_error_on_reason():
 
 
 def test_shipping_a_paid_order_records_order_shipped_and_an_unpaid_one_is_refused():
-    paid = FakeOrdersUnitOfWork([existing(OrderStatus.PAID, invoice_id=INVOICE_ID)])
-    unpaid = FakeOrdersUnitOfWork([existing()])
+    paid = orders_uow([existing(OrderStatus.PAID, invoice_id=INVOICE_ID)])
+    unpaid = orders_uow([existing()])
     command = ShipOrder(order_id=ORDER_ID, shipped_by=STAFF_ID)
 
     shipped = ship_order(command, uow=paid, clock=FrozenClock(T0))
@@ -197,7 +197,7 @@ def test_shipping_a_paid_order_records_order_shipped_and_an_unpaid_one_is_refuse
 
 
 def test_mark_order_paid_is_idempotent_for_the_same_invoice():
-    uow = FakeOrdersUnitOfWork([existing()])
+    uow = orders_uow([existing()])
     command = MarkOrderPaid(order_id=ORDER_ID, invoice_id=INVOICE_ID)
 
     first = mark_order_paid(command, uow=uow, clock=FrozenClock(T0))
@@ -212,7 +212,7 @@ def test_mark_order_paid_is_idempotent_for_the_same_invoice():
 
 
 def test_mark_order_paid_on_a_cancelled_order_is_refused_as_a_business_rule():
-    uow = FakeOrdersUnitOfWork([existing(OrderStatus.CANCELLED)])
+    uow = orders_uow([existing(OrderStatus.CANCELLED)])
 
     result = mark_order_paid(MarkOrderPaid(order_id=ORDER_ID, invoice_id=INVOICE_ID), uow=uow, clock=FrozenClock(T0))
 
@@ -221,7 +221,7 @@ def test_mark_order_paid_on_a_cancelled_order_is_refused_as_a_business_rule():
 
 
 def test_mark_order_refunded_is_idempotent_and_checks_the_invoice():
-    uow = FakeOrdersUnitOfWork([existing(OrderStatus.PAID, invoice_id=INVOICE_ID)])
+    uow = orders_uow([existing(OrderStatus.PAID, invoice_id=INVOICE_ID)])
 
     mismatch = mark_order_refunded(
         MarkOrderRefunded(order_id=ORDER_ID, invoice_id=UUID(int=9)), uow=uow, clock=FrozenClock(T0)
@@ -256,7 +256,7 @@ def test_mark_order_refunded_is_idempotent_and_checks_the_invoice():
     ],
 )
 def test_an_unknown_order_is_not_found(handle):
-    result = handle(FakeOrdersUnitOfWork())
+    result = handle(orders_uow())
 
     assert isinstance(result, Err)
     assert isinstance(result.error, OrderNotFoundError)

@@ -20,7 +20,7 @@ from domain.users.errors import (
 from domain.users.events import UserDeactivated, UserLoggedIn, UserProfileUpdated, UserRegistered
 from domain.users.handlers import authenticate_user, deactivate_user, register_user, update_profile
 from domain.users.model import Email, PasswordHash, User, UserProfile
-from tests.fakes import FakePasswordHasher, FakePasswordPolicy, FakeUnitOfWork
+from tests.support.fakes import FakePasswordHasher, FakePasswordPolicy, FakeUnitOfWork, users_uow
 
 T0 = datetime(2026, 2, 1, 8, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery"
@@ -84,7 +84,7 @@ def register(uow: FakeUnitOfWork, clock: FrozenClock, hasher: FakePasswordHasher
 
 
 def test_register_user_creates_an_active_user_from_the_normalised_input(clock, hasher):
-    uow = FakeUnitOfWork()
+    uow = users_uow()
 
     result = register(uow, clock, hasher)
 
@@ -101,7 +101,7 @@ def test_register_user_creates_an_active_user_from_the_normalised_input(clock, h
 
 
 def test_register_user_adds_the_user_to_the_unit_of_work_without_committing(clock, hasher):
-    uow = FakeUnitOfWork()
+    uow = users_uow()
 
     user = register(uow, clock, hasher).value
 
@@ -116,7 +116,7 @@ def test_register_user_adds_the_user_to_the_unit_of_work_without_committing(cloc
 
 
 def test_register_user_records_user_registered_as_version_1_at_the_clock_time(clock, hasher):
-    uow = FakeUnitOfWork()
+    uow = users_uow()
 
     user = register(uow, clock, hasher).value
     uow.commit()
@@ -133,7 +133,7 @@ def test_register_user_asks_the_policy_about_the_password_with_the_users_details
 
     register_user(
         RegisterUser(email="bob@example.com", password=PASSWORD, display_name="Bob"),
-        uow=FakeUnitOfWork(),
+        uow=users_uow(),
         hasher=hasher,
         policy=policy,
         clock=clock,
@@ -145,7 +145,7 @@ def test_register_user_asks_the_policy_about_the_password_with_the_users_details
 
 @pytest.mark.parametrize("email", ["ann@example.com", "ANN@EXAMPLE.COM", "Ann@Example.Com", "  ann@example.COM "])
 def test_register_user_refuses_an_email_already_registered_in_any_letter_case(clock, hasher, email):
-    uow = FakeUnitOfWork([existing_user()])
+    uow = users_uow([existing_user()])
 
     result = register(uow, clock, hasher, email=email)
 
@@ -155,7 +155,7 @@ def test_register_user_refuses_an_email_already_registered_in_any_letter_case(cl
 
 
 def test_register_user_refuses_a_weak_password_under_the_password_field(clock, hasher):
-    uow = FakeUnitOfWork()
+    uow = users_uow()
 
     result = register(uow, clock, hasher, password="short")
 
@@ -167,7 +167,7 @@ def test_register_user_refuses_a_weak_password_under_the_password_field(clock, h
 
 
 def test_register_user_refuses_an_invalid_email_under_the_email_field(clock, hasher):
-    uow = FakeUnitOfWork()
+    uow = users_uow()
 
     result = register(uow, clock, hasher, email="not-an-email")
 
@@ -178,7 +178,7 @@ def test_register_user_refuses_an_invalid_email_under_the_email_field(clock, has
 
 
 def test_register_user_refuses_an_empty_display_name_under_the_display_name_field(clock, hasher):
-    result = register(FakeUnitOfWork(), clock, hasher, display_name="   ")
+    result = register(users_uow(), clock, hasher, display_name="   ")
 
     assert isinstance(result, Err)
     assert isinstance(result.error, ValidationError)
@@ -186,7 +186,7 @@ def test_register_user_refuses_an_empty_display_name_under_the_display_name_fiel
 
 
 def test_register_user_reports_every_invalid_field_at_once(clock, hasher):
-    result = register(FakeUnitOfWork(), clock, hasher, email="", password="short", display_name="")
+    result = register(users_uow(), clock, hasher, email="", password="short", display_name="")
 
     assert isinstance(result, Err)
     assert result.error.errors == {
@@ -197,7 +197,7 @@ def test_register_user_reports_every_invalid_field_at_once(clock, hasher):
 
 
 def test_register_user_reports_validation_before_a_duplicate_email(clock, hasher):
-    result = register(FakeUnitOfWork([existing_user()]), clock, hasher, email="ann@example.com", password="short")
+    result = register(users_uow([existing_user()]), clock, hasher, email="ann@example.com", password="short")
 
     assert isinstance(result, Err)
     assert isinstance(result.error, ValidationError)
@@ -205,7 +205,7 @@ def test_register_user_reports_validation_before_a_duplicate_email(clock, hasher
 
 
 def test_register_user_gives_each_user_the_next_id(clock, hasher):
-    uow, ids = FakeUnitOfWork(), SequentialIdFactory(start=10)
+    uow, ids = users_uow(), SequentialIdFactory(start=10)
     policy = FakePasswordPolicy()
 
     first = register_user(
@@ -232,7 +232,7 @@ def test_register_user_gives_each_user_the_next_id(clock, hasher):
 
 
 def test_update_profile_renames_the_user_and_records_the_next_version(clock):
-    uow = FakeUnitOfWork([existing_user(version=4)])
+    uow = users_uow([existing_user(version=4)])
     clock.advance(timedelta(minutes=3))
 
     result = update_profile(UpdateProfile(user_id=EXISTING_ID, display_name="  Ann Lee "), uow=uow, clock=clock)
@@ -252,7 +252,7 @@ def test_update_profile_renames_the_user_and_records_the_next_version(clock):
 
 
 def test_update_profile_with_the_same_name_changes_nothing(clock):
-    uow = FakeUnitOfWork([existing_user()])
+    uow = users_uow([existing_user()])
 
     result = update_profile(UpdateProfile(user_id=EXISTING_ID, display_name="Ann"), uow=uow, clock=clock)
 
@@ -262,13 +262,13 @@ def test_update_profile_with_the_same_name_changes_nothing(clock):
 
 
 def test_update_profile_of_an_unknown_user_is_not_found(clock):
-    result = update_profile(UpdateProfile(user_id=UUID(int=404), display_name="X"), uow=FakeUnitOfWork(), clock=clock)
+    result = update_profile(UpdateProfile(user_id=UUID(int=404), display_name="X"), uow=users_uow(), clock=clock)
 
     assert result == Err(UserNotFoundError("No user has this id."))
 
 
 def test_update_profile_of_a_deactivated_user_is_refused(clock):
-    uow = FakeUnitOfWork([existing_user(is_active=False)])
+    uow = users_uow([existing_user(is_active=False)])
 
     result = update_profile(UpdateProfile(user_id=EXISTING_ID, display_name="New"), uow=uow, clock=clock)
 
@@ -282,7 +282,7 @@ def test_update_profile_of_a_deactivated_user_is_refused(clock):
     [("", "Enter a display name."), ("x" * 101, "A display name has at most 100 characters.")],
 )
 def test_update_profile_refuses_an_invalid_display_name_under_its_field(clock, name, message):
-    uow = FakeUnitOfWork([existing_user()])
+    uow = users_uow([existing_user()])
 
     result = update_profile(UpdateProfile(user_id=EXISTING_ID, display_name=name), uow=uow, clock=clock)
 
@@ -295,7 +295,7 @@ def test_update_profile_refuses_an_invalid_display_name_under_its_field(clock, n
 
 
 def test_deactivate_user_switches_the_user_off_and_records_who_and_why(clock):
-    uow = FakeUnitOfWork([existing_user(version=7)])
+    uow = users_uow([existing_user(version=7)])
 
     result = deactivate_user(
         DeactivateUser(user_id=EXISTING_ID, reason=" fraud ", requested_by=ADMIN_ID), uow=uow, clock=clock
@@ -313,14 +313,14 @@ def test_deactivate_user_switches_the_user_off_and_records_who_and_why(clock):
 
 def test_deactivate_an_unknown_user_is_not_found(clock):
     result = deactivate_user(
-        DeactivateUser(user_id=UUID(int=404), reason="x", requested_by=ADMIN_ID), uow=FakeUnitOfWork(), clock=clock
+        DeactivateUser(user_id=UUID(int=404), reason="x", requested_by=ADMIN_ID), uow=users_uow(), clock=clock
     )
 
     assert result == Err(UserNotFoundError("No user has this id."))
 
 
 def test_deactivate_yourself_is_refused(clock):
-    uow = FakeUnitOfWork([existing_user()])
+    uow = users_uow([existing_user()])
 
     result = deactivate_user(
         DeactivateUser(user_id=EXISTING_ID, reason="leaving", requested_by=EXISTING_ID), uow=uow, clock=clock
@@ -332,7 +332,7 @@ def test_deactivate_yourself_is_refused(clock):
 
 
 def test_deactivate_an_already_deactivated_user_is_a_business_rule_violation(clock):
-    uow = FakeUnitOfWork([existing_user(is_active=False)])
+    uow = users_uow([existing_user(is_active=False)])
 
     result = deactivate_user(
         DeactivateUser(user_id=EXISTING_ID, reason="again", requested_by=ADMIN_ID), uow=uow, clock=clock
@@ -351,7 +351,7 @@ def test_deactivate_an_already_deactivated_user_is_a_business_rule_violation(clo
     ],
 )
 def test_deactivate_needs_a_reason_of_at_most_500_characters(clock, reason, message):
-    uow = FakeUnitOfWork([existing_user()])
+    uow = users_uow([existing_user()])
 
     result = deactivate_user(
         DeactivateUser(user_id=EXISTING_ID, reason=reason, requested_by=ADMIN_ID), uow=uow, clock=clock
@@ -369,7 +369,7 @@ INVALID_CREDENTIALS = Err(InvalidCredentialsError("No active account found with 
 
 
 def test_authenticate_user_with_the_right_password_records_the_login(clock, hasher):
-    uow = FakeUnitOfWork([existing_user(version=4)])
+    uow = users_uow([existing_user(version=4)])
     clock.advance(timedelta(hours=2))
 
     result = authenticate_user(
@@ -397,7 +397,7 @@ def test_authenticate_user_with_the_right_password_records_the_login(clock, hash
     ids=["unknown-email", "wrong-password", "inactive", "inactive-wrong-password", "malformed-email"],
 )
 def test_authenticate_user_failures_are_indistinguishable(clock, hasher, email, password, is_active):
-    uow = FakeUnitOfWork([existing_user(is_active=is_active)])
+    uow = users_uow([existing_user(is_active=is_active)])
 
     result = authenticate_user(AuthenticateUser(email=email, password=password), uow=uow, hasher=hasher, clock=clock)
 
@@ -409,7 +409,7 @@ def test_authenticate_user_failures_are_indistinguishable(clock, hasher, email, 
 
 def test_authenticate_an_unknown_email_still_spends_a_password_hash(clock, hasher):
     authenticate_user(
-        AuthenticateUser(email="nobody@example.com", password="guess"), uow=FakeUnitOfWork(), hasher=hasher, clock=clock
+        AuthenticateUser(email="nobody@example.com", password="guess"), uow=users_uow(), hasher=hasher, clock=clock
     )
 
     assert hasher.hashed == ["guess"]

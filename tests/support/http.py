@@ -10,9 +10,9 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from apps.users.models import User as UserRow
-from tests.events import deliver_events
+from tests.support.constants import PASSWORD
+from tests.support.events import deliver_events
 
-PASSWORD = "a sufficiently long passphrase"
 PROBLEM = "application/problem+json"
 PROBLEM_TYPE = "urn:orderflow:problem:"
 PROBLEM_FIELDS = {"type", "title", "status", "detail", "instance", "correlation_id"}

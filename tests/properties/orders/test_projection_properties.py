@@ -23,7 +23,7 @@ from apps.orders.models import OrderReadModel
 from domain.kernel.events import IntegrationEvent, to_integration_event
 from domain.orders.model import Order
 from tests.properties.delivery import deliver_in_batches, deliver_one_by_one, rolled_back, write_to_outbox
-from tests.properties.test_orders_domain_properties import orders_with_history
+from tests.properties.orders.test_domain_properties import orders_with_history
 
 ORDERS_READ = projection("orders_read")
 

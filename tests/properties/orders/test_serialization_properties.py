@@ -21,9 +21,9 @@ from domain.orders.commands import (
 )
 from domain.orders.events import OrderCancelled, OrderPaid, OrderPlaced, OrderRefunded, OrderShipped, PlacedLine
 from domain.orders.model import Order
+from tests.properties.orders.test_domain_properties import orders_with_history, placed_orders
 from tests.properties.roundtrip import assert_survives_json
-from tests.properties.strategies import any_offset_datetimes
-from tests.properties.test_orders_domain_properties import orders_with_history, placed_orders
+from tests.properties.strategies import any_offset_datetimes, event_stamps
 
 decimals = st.decimals(allow_nan=False, allow_infinity=False)
 
@@ -54,13 +54,6 @@ queries = st.one_of(
     ),
 )
 
-_stamps = {
-    "occurred_at": any_offset_datetimes,
-    "event_id": st.uuids(),
-    "aggregate_type": st.text(),
-    "aggregate_id": st.none() | st.uuids(),
-    "aggregate_version": st.integers(min_value=0),
-}
 
 built_events = st.one_of(
     st.builds(
@@ -75,7 +68,7 @@ built_events = st.one_of(
             st.builds(PlacedLine, sku=st.text(), quantity=st.integers(), unit_price=decimals, line_total=decimals),
             max_size=4,
         ).map(tuple),
-        **_stamps,
+        **event_stamps,
     ),
     st.builds(
         OrderCancelled,
@@ -83,11 +76,11 @@ built_events = st.one_of(
         customer_id=st.uuids(),
         reason=st.text(),
         cancelled_by=st.uuids(),
-        **_stamps,
+        **event_stamps,
     ),
-    st.builds(OrderPaid, order_id=st.uuids(), invoice_id=st.uuids(), **_stamps),
-    st.builds(OrderShipped, order_id=st.uuids(), shipped_by=st.uuids(), **_stamps),
-    st.builds(OrderRefunded, order_id=st.uuids(), invoice_id=st.uuids(), **_stamps),
+    st.builds(OrderPaid, order_id=st.uuids(), invoice_id=st.uuids(), **event_stamps),
+    st.builds(OrderShipped, order_id=st.uuids(), shipped_by=st.uuids(), **event_stamps),
+    st.builds(OrderRefunded, order_id=st.uuids(), invoice_id=st.uuids(), **event_stamps),
 )
 recorded_events = orders_with_history().flatmap(lambda case: st.sampled_from(case[0].pending_events))
 

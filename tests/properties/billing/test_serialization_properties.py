@@ -20,7 +20,7 @@ from domain.billing.events import InvoiceIssued, InvoiceRefunded, InvoiceVoided,
 from domain.kernel.events import to_integration_event
 from tests.properties.billing_strategies import invoices_with_history
 from tests.properties.roundtrip import assert_survives_json
-from tests.properties.strategies import any_offset_datetimes
+from tests.properties.strategies import any_offset_datetimes, event_stamps
 
 decimals = st.decimals(allow_nan=False, allow_infinity=False)
 
@@ -55,13 +55,6 @@ queries = st.one_of(
     ),
 )
 
-_stamps = {
-    "occurred_at": any_offset_datetimes,
-    "event_id": st.uuids(),
-    "aggregate_type": st.text(),
-    "aggregate_id": st.none() | st.uuids(),
-    "aggregate_version": st.integers(min_value=0),
-}
 _payment = {
     "invoice_id": st.uuids(),
     "order_id": st.uuids(),
@@ -79,11 +72,11 @@ events = st.one_of(
         customer_id=st.uuids(),
         amount=decimals,
         currency=st.text(),
-        **_stamps,
+        **event_stamps,
     ),
-    st.builds(PaymentCaptured, **_payment, **_stamps),
-    st.builds(PaymentFailed, **_payment, status=st.text(), reason=st.text(), **_stamps),
-    st.builds(InvoiceVoided, invoice_id=st.uuids(), order_id=st.uuids(), reason=st.text(), **_stamps),
+    st.builds(PaymentCaptured, **_payment, **event_stamps),
+    st.builds(PaymentFailed, **_payment, status=st.text(), reason=st.text(), **event_stamps),
+    st.builds(InvoiceVoided, invoice_id=st.uuids(), order_id=st.uuids(), reason=st.text(), **event_stamps),
     st.builds(
         InvoiceRefunded,
         invoice_id=st.uuids(),
@@ -91,7 +84,7 @@ events = st.one_of(
         amount=decimals,
         currency=st.text(),
         provider_refund_id=st.text(),
-        **_stamps,
+        **event_stamps,
     ),
 )
 

@@ -5,8 +5,6 @@ from typing import Any
 from apps.platform.buses import command_bus
 from domain.kernel.result import Ok
 
-PASSWORD = "a sufficiently long passphrase"
-
 
 def dispatch(command: Any) -> Any:
     """Dispatch ``command`` and return its ``Ok`` value; anything else fails the test."""

@@ -1,0 +1,3 @@
+"""Values several kinds of tests share."""
+
+PASSWORD = "a sufficiently long passphrase"
