@@ -43,26 +43,7 @@ class OrderAdmin(ReadOnlyAdmin):
         ("Dates", {"fields": ("placed_at", "paid_at", "shipped_at", "cancelled_at", "refunded_at")}),
         ("Projection", {"fields": ("version", "invoice_version")}),
     )
-    readonly_fields = (
-        "id",
-        "customer_id",
-        "customer_email",
-        "status",
-        "currency",
-        "total_amount",
-        "item_count",
-        "lines_table",
-        "invoice_id",
-        "invoice_status",
-        "payments_table",
-        "placed_at",
-        "paid_at",
-        "shipped_at",
-        "cancelled_at",
-        "refunded_at",
-        "version",
-        "invoice_version",
-    )
+    readonly_fields = tuple(field for _, section in fieldsets for field in section["fields"])  # everything shown
 
     @admin.display(description="Total", ordering="total")
     def total_amount(self, obj: OrderReadModel) -> str:

@@ -13,25 +13,18 @@ from domain.billing.model import Invoice
 from tests.properties.billing_strategies import invoices_with_history, money, reasons
 from tests.properties.strategies import aware_datetimes
 
+#: What an invoice holds besides its payments.
+STATE = (
+    "id order_id customer_id amount status issued_at paid_at voided_at void_reason refunded_at refund_reason"
+    " provider_refund_id version"
+).split()
+
 
 def aggregate_state(invoice: Invoice) -> dict[str, Any]:
     """Everything an aggregate holds (Invoice and Payment equality compare ids only)."""
-    return {
-        "id": invoice.id,
-        "order_id": invoice.order_id,
-        "customer_id": invoice.customer_id,
-        "amount": invoice.amount,
-        "status": invoice.status,
-        "issued_at": invoice.issued_at,
-        "paid_at": invoice.paid_at,
-        "voided_at": invoice.voided_at,
-        "void_reason": invoice.void_reason,
-        "refunded_at": invoice.refunded_at,
-        "refund_reason": invoice.refund_reason,
-        "provider_refund_id": invoice.provider_refund_id,
-        "version": invoice.version,
-        "payments": [(p.id, p.provider_payment_id, p.amount, p.status, p.reason, p.at) for p in invoice.payments],
-    }
+    state = {name: getattr(invoice, name) for name in STATE}
+    state["payments"] = [(p.id, p.provider_payment_id, p.amount, p.status, p.reason, p.at) for p in invoice.payments]
+    return state
 
 
 # **Feature: architecture-restructuring-2025, Property 6: Domain-DTO Mapper Round-Trip**

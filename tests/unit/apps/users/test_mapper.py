@@ -16,21 +16,21 @@ CREATED = datetime(2025, 12, 1, 10, 0, tzinfo=UTC)
 ENCODED = "argon2$argon2id$v=19$m=65536,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo"
 
 
+#: A stored user: the columns the aggregate owns, then Django's own (the key, staff and superuser flags).
+OWNED = {
+    "email": "ann@example.com",
+    "password": ENCODED,
+    "display_name": "Ann",
+    "is_active": True,
+    "created_at": CREATED,
+    "updated_at": CREATED + timedelta(days=1),
+    "last_login": CREATED + timedelta(days=2),
+    "version": 6,
+}
+
+
 def row(**overrides: object) -> UserRow:
-    fields = {
-        "id": USER_ID,
-        "email": "ann@example.com",
-        "password": ENCODED,
-        "display_name": "Ann",
-        "is_active": True,
-        "created_at": CREATED,
-        "updated_at": CREATED + timedelta(days=1),
-        "last_login": CREATED + timedelta(days=2),
-        "version": 6,
-        "is_staff": True,
-        "is_superuser": False,
-    }
-    return UserRow(**{**fields, **overrides})
+    return UserRow(**{"id": USER_ID, **OWNED, "is_staff": True, "is_superuser": False, **overrides})
 
 
 def test_to_domain_builds_the_aggregate_from_the_row():
@@ -51,16 +51,7 @@ def test_to_domain_builds_the_aggregate_from_the_row():
 def test_to_row_fields_are_the_columns_the_aggregate_owns_and_nothing_else():
     user = mapper.to_domain(row())
 
-    assert mapper.to_row_fields(user) == {
-        "email": "ann@example.com",
-        "password": ENCODED,
-        "display_name": "Ann",
-        "is_active": True,
-        "created_at": CREATED,
-        "updated_at": CREATED + timedelta(days=1),
-        "last_login": CREATED + timedelta(days=2),
-        "version": 6,
-    }
+    assert mapper.to_row_fields(user) == OWNED  # not the key, nor Django's staff and superuser flags
 
 
 def test_to_row_writes_the_current_version_including_pending_events():
