@@ -15,9 +15,20 @@ from tests.properties.strategies import aware_datetimes
 
 #: What an invoice holds besides its payments.
 STATE = (
-    "id order_id customer_id amount status issued_at paid_at voided_at void_reason refunded_at refund_reason"
-    " provider_refund_id version"
-).split()
+    "id",
+    "order_id",
+    "customer_id",
+    "amount",
+    "status",
+    "issued_at",
+    "paid_at",
+    "voided_at",
+    "void_reason",
+    "refunded_at",
+    "refund_reason",
+    "provider_refund_id",
+    "version",
+)
 
 
 def aggregate_state(invoice: Invoice) -> dict[str, Any]:
