@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextlib import AbstractContextManager
 
 from django.conf import settings
 from django.http import HttpRequest
 
-_current: ContextVar[HttpRequest | None] = ContextVar("http_request", default=None)
+from apps.observability.context import ContextValue
+
+_current: ContextValue[HttpRequest | None] = ContextValue("http_request", default=None)
 
 
-@contextmanager
-def serving(request: HttpRequest) -> Iterator[HttpRequest]:
-    token = _current.set(request)
-    try:
-        yield request
-    finally:
-        _current.reset(token)
+def serving(request: HttpRequest) -> AbstractContextManager[HttpRequest | None]:
+    """The request being served inside the block."""
+    return _current.set_to(request)
 
 
 def current() -> HttpRequest | None:

@@ -8,9 +8,8 @@ the handler as an argument (``scoped``), never written into the query.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -21,6 +20,7 @@ from django.db import models
 from django.db.models import QuerySet
 from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
 
+from apps.observability.context import ContextValue
 from domain.kernel.errors import ValidationError
 from domain.kernel.result import Err, Ok, Result
 
@@ -83,17 +83,12 @@ class Scope:
 
 NOTHING = Scope()
 
-_scope: ContextVar[Scope] = ContextVar("list_scope", default=NOTHING)
+_scope = ContextValue("list_scope", default=NOTHING)
 
 
-@contextmanager
-def within(scope: Scope) -> Iterator[Scope]:
+def within(scope: Scope) -> AbstractContextManager[Scope]:
     """The scope of the list query dispatched inside the block (the authorization middleware sets it)."""
-    token = _scope.set(scope)
-    try:
-        yield scope
-    finally:
-        _scope.reset(token)
+    return _scope.set_to(scope)
 
 
 def scoped(handler: Callable[..., Result[Any, Exception]]) -> Callable[[Any], Result[Any, Exception]]:

@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
 from apps.observability import requests
+from apps.observability.context import ContextValue
 
 
 @dataclass(frozen=True)
@@ -49,17 +48,12 @@ class Actor:
 ANONYMOUS = Actor("anonymous")
 CELERY = Actor("system:celery")
 
-_acting: ContextVar[Actor | None] = ContextVar("audit_actor", default=None)
+_acting: ContextValue[Actor | None] = ContextValue("audit_actor", default=None)
 
 
-@contextmanager
-def acting_as(actor: Actor) -> Iterator[Actor]:
-    """Everything audited inside the block is attributed to ``actor``."""
-    token = _acting.set(actor)
-    try:
-        yield actor
-    finally:
-        _acting.reset(token)
+def acting_as(actor: Actor) -> AbstractContextManager[Actor | None]:
+    """Everything done inside the block is done, and audited, as ``actor``."""
+    return _acting.set_to(actor)
 
 
 _web_process = False
@@ -101,13 +95,15 @@ def process_actor(argv: list[str] | None = None) -> Actor:
 def _task_started(**kwargs: Any) -> None:
     """A task acts as ``system:celery``, unless it runs eagerly for a request: then it keeps that caller."""
     caller = current()
-    kwargs["task"].request.audit_actor_token = _acting.set(CELERY if caller.is_system else caller)
+    acting = acting_as(CELERY if caller.is_system else caller)
+    acting.__enter__()
+    kwargs["task"].request.audit_actor = acting  # left when the task ends (``task_postrun``)
 
 
 def _task_finished(**kwargs: Any) -> None:
-    token = getattr(kwargs["task"].request, "audit_actor_token", None)
-    if token is not None:
-        _acting.reset(token)
+    acting = getattr(kwargs["task"].request, "audit_actor", None)
+    if acting is not None:
+        acting.__exit__(None, None, None)
 
 
 def connect_celery_signals() -> None:
