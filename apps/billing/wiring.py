@@ -21,7 +21,7 @@ from apps.platform.buses import dispatch
 from apps.platform.listing import scoped
 from apps.platform.unit_of_work import in_unit_of_work
 from apps.platform.wiring import Binding, Ports
-from apps.security.authorization import Listed, Needs, OnObject, SystemOnly
+from apps.security.authorization import Needs, Seen, SystemOnly
 from domain.billing import commands, handlers
 from domain.billing.errors import InvoiceNotFoundError
 from domain.billing.model import Invoice
@@ -33,6 +33,18 @@ SUPPORT_GRANTS = {InvoiceRow: ("billing.view_invoice",)}
 
 def _hidden() -> InvoiceNotFoundError:
     return InvoiceNotFoundError("No invoice has this id.")
+
+
+#: Who sees which invoices: staff every one, support the customers granted to them, a customer their own.
+SEEN = Seen(
+    InvoiceRow,
+    owner=customer_of,
+    everything="billing.view_all_invoices",
+    granted="billing.view_granted_invoices",
+    own="billing.view_own_invoices",
+    grant="billing.view_invoice",
+    hidden=_hidden,
+)
 
 
 def _load_invoice(invoice_id: UUID) -> Invoice | None:
@@ -72,31 +84,8 @@ def command_bindings(ports: Ports) -> tuple[Binding, ...]:
 
 def query_bindings() -> tuple[Binding, ...]:
     return (
-        Binding(
-            queries.GetInvoice,
-            queries.get_invoice,
-            OnObject(
-                "invoice_id",
-                owner=customer_of,
-                everything="billing.view_all_invoices",
-                granted="billing.view_granted_invoices",
-                grant="billing.view_invoice",
-                model=InvoiceRow,
-                own="billing.view_own_invoices",
-                hidden=_hidden,
-            ),
-        ),
-        Binding(
-            queries.ListInvoices,
-            scoped(queries.list_invoices),
-            Listed(
-                InvoiceRow,
-                everything="billing.view_all_invoices",
-                granted="billing.view_granted_invoices",
-                own="billing.view_own_invoices",
-                grant="billing.view_invoice",
-            ),
-        ),
+        Binding(queries.GetInvoice, queries.get_invoice, SEEN.one("invoice_id")),
+        Binding(queries.ListInvoices, scoped(queries.list_invoices), SEEN.listed()),
     )
 
 

@@ -19,7 +19,7 @@ from apps.platform.buses import dispatch
 from apps.platform.listing import scoped
 from apps.platform.unit_of_work import in_unit_of_work
 from apps.platform.wiring import Binding, Ports
-from apps.security.authorization import ForThemselves, Listed, Needs, OnObject, SystemOnly
+from apps.security.authorization import ForThemselves, Needs, OnObject, Seen, SystemOnly
 from domain.orders import handlers
 from domain.orders.commands import CancelOrder, MarkOrderPaid, MarkOrderRefunded, PlaceOrder, ShipOrder
 from domain.orders.errors import OrderNotFoundError
@@ -31,6 +31,18 @@ SUPPORT_GRANTS = {Order: ("orders.view_order",)}
 
 def _hidden() -> OrderNotFoundError:
     return OrderNotFoundError("No order has this id.")
+
+
+#: Who sees which orders: staff every one, support the customers granted to them, a customer their own.
+SEEN = Seen(
+    Order,
+    owner=customer_of,
+    everything="orders.view_all_orders",
+    granted="orders.view_granted_orders",
+    own="orders.view_own_orders",
+    grant="orders.view_order",
+    hidden=_hidden,
+)
 
 
 def command_bindings(ports: Ports) -> tuple[Binding, ...]:
@@ -63,31 +75,8 @@ def command_bindings(ports: Ports) -> tuple[Binding, ...]:
 
 def query_bindings() -> tuple[Binding, ...]:
     return (
-        Binding(
-            queries.GetOrder,
-            queries.get_order,
-            OnObject(
-                "order_id",
-                owner=customer_of,
-                everything="orders.view_all_orders",
-                granted="orders.view_granted_orders",
-                grant="orders.view_order",
-                model=Order,
-                own="orders.view_own_orders",
-                hidden=_hidden,
-            ),
-        ),
-        Binding(
-            queries.ListOrders,
-            scoped(queries.list_orders),
-            Listed(
-                Order,
-                everything="orders.view_all_orders",
-                granted="orders.view_granted_orders",
-                own="orders.view_own_orders",
-                grant="orders.view_order",
-            ),
-        ),
+        Binding(queries.GetOrder, queries.get_order, SEEN.one("order_id")),
+        Binding(queries.ListOrders, scoped(queries.list_orders), SEEN.listed()),
     )
 
 

@@ -236,6 +236,39 @@ class Listed:
         return Ok(Scope.owned_by(caller.id) if owns else Scope())
 
 
+@dataclass(frozen=True)
+class Seen:
+    """Who sees the objects of one kind, stated once for the query of one object and the list of them:
+    everyone's with ``everything``; with ``granted``, the ones the caller holds the object grant ``grant``
+    on; with ``own``, the caller's own (``owner`` answers an object's customer). ``hidden`` is the
+    not-found error of an object the caller may not see."""
+
+    model: type[models.Model]
+    owner: Callable[[UUID], UUID | None]
+    everything: str
+    granted: str
+    own: str
+    grant: str
+    hidden: Callable[[], Exception]
+
+    def one(self, field: str) -> OnObject:
+        """The rule of a query for one object, whose id is the message's ``field``."""
+        return OnObject(
+            field,
+            owner=self.owner,
+            everything=self.everything,
+            granted=self.granted,
+            grant=self.grant,
+            model=self.model,
+            own=self.own,
+            hidden=self.hidden,
+        )
+
+    def listed(self) -> Listed:
+        """The rule of a list query: it answers the scope the list handler is given."""
+        return Listed(self.model, everything=self.everything, granted=self.granted, own=self.own, grant=self.grant)
+
+
 class AuthorizationMiddleware:
     """Checks each message against its rule before the handler runs; see the module's docstring."""
 
