@@ -6,6 +6,8 @@ and a webhook that failed (or was stuck) can be processed again.
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
@@ -21,12 +23,10 @@ from apps.billing.models import (
     Payment,
     WebhookEvent,
 )
-from apps.platform.admin import ReadOnlyAdmin
-from apps.platform.buses import command_bus
+from apps.platform.admin import ReadOnlyAdmin, dispatch_each
 from apps.security.admin import GroupGrantAdmin, UserGrantAdmin
 from domain.billing.commands import RefundInvoice
 from domain.kernel.money import Money
-from domain.kernel.result import Err
 
 
 class RefundActionForm(ActionForm):
@@ -87,17 +87,12 @@ class InvoiceAdmin(ReadOnlyAdmin):
     @admin.action(description="Refund selected invoices", permissions=["refund"])
     def refund(self, request: HttpRequest, queryset: QuerySet[InvoiceReadModel]) -> None:
         reason = request.POST.get("reason", "")
-        done = 0
-        for invoice_id in queryset.values_list("id", flat=True):
-            result = command_bus().dispatch(
-                RefundInvoice(invoice_id=invoice_id, requested_by=request.user.pk, reason=reason)
-            )
-            if isinstance(result, Err):
-                self.message_user(request, f"{invoice_id}: {_describe(result.error)}", messages.ERROR)
-            else:
-                done += 1
-        if done:
-            self.message_user(request, f"{done} invoice(s) refunded.", messages.SUCCESS)
+        ids = queryset.values_list("id", flat=True)
+
+        def command(invoice_id: UUID) -> RefundInvoice:
+            return RefundInvoice(invoice_id=invoice_id, requested_by=request.user.pk, reason=reason)
+
+        dispatch_each(self, request, ids, command, label=str, done="{} invoice(s) refunded.")
 
 
 @admin.register(Payment)
@@ -144,13 +139,6 @@ class WebhookEventAdmin(ReadOnlyAdmin):
             self.message_user(
                 request, f"{outcomes[WebhookEvent.Status.PROCESSED]} event(s) processed.", messages.SUCCESS
             )
-
-
-def _describe(error: Exception) -> str:
-    errors = getattr(error, "errors", None)
-    if errors:
-        return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())
-    return str(error)
 
 
 admin.site.register(InvoiceUserObjectPermission, UserGrantAdmin)

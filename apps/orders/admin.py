@@ -7,21 +7,17 @@ so the rules, the events and the audit are the same whoever acts.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html_join
 
 from apps.orders.models import OrderGroupObjectPermission, OrderReadModel, OrderUserObjectPermission
-from apps.platform.admin import ReadOnlyAdmin
-from apps.platform.buses import command_bus
+from apps.platform.admin import ReadOnlyAdmin, dispatch_each
 from apps.security.admin import GroupGrantAdmin, UserGrantAdmin
-from domain.kernel.messages import Command
 from domain.kernel.money import Money
-from domain.kernel.result import Err
 from domain.orders.commands import CancelOrder, ShipOrder
 
 LINE_FIELDS = ("sku", "quantity", "unit_price", "line_total")
@@ -68,36 +64,24 @@ class OrderAdmin(ReadOnlyAdmin):
     @admin.action(description="Cancel selected orders", permissions=["cancel"])
     def cancel_orders(self, request: HttpRequest, queryset: QuerySet[OrderReadModel]) -> None:
         user_id = request.user.pk
-        self._dispatch_each(
-            request,
-            queryset,
-            lambda order: CancelOrder(order_id=order.id, requested_by=user_id),
-            "cancelled",
-        )
+
+        def command(order: OrderReadModel) -> CancelOrder:
+            return CancelOrder(order_id=order.id, requested_by=user_id)
+
+        dispatch_each(self, request, queryset.only("id"), command, label=_label, done="{} order(s) cancelled.")
 
     @admin.action(description="Ship selected orders", permissions=["ship"])
     def ship_orders(self, request: HttpRequest, queryset: QuerySet[OrderReadModel]) -> None:
         user_id = request.user.pk
-        self._dispatch_each(
-            request, queryset, lambda order: ShipOrder(order_id=order.id, shipped_by=user_id), "shipped"
-        )
 
-    def _dispatch_each(
-        self,
-        request: HttpRequest,
-        queryset: QuerySet[OrderReadModel],
-        make: Callable[[OrderReadModel], Command],
-        verb: str,
-    ) -> None:
-        done = 0
-        for order in queryset.only("id"):
-            result = command_bus().dispatch(make(order))
-            if isinstance(result, Err):
-                self.message_user(request, f"Order {order.id}: {_describe(result.error)}", messages.ERROR)
-            else:
-                done += 1
-        if done:
-            self.message_user(request, f"{done} order(s) {verb}.", messages.SUCCESS)
+        def command(order: OrderReadModel) -> ShipOrder:
+            return ShipOrder(order_id=order.id, shipped_by=user_id)
+
+        dispatch_each(self, request, queryset.only("id"), command, label=_label, done="{} order(s) shipped.")
+
+
+def _label(order: OrderReadModel) -> str:
+    return f"Order {order.id}"
 
 
 def _table(fields: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
@@ -108,13 +92,6 @@ def _table(fields: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
         ((format_html_join("", "<td>{}</td>", ((row.get(field, ""),) for field in fields)),) for row in rows),
     )
     return format_html_join("", "<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", [(header, body)])
-
-
-def _describe(error: Exception) -> str:
-    errors = getattr(error, "errors", None)
-    if errors:
-        return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())
-    return str(error)
 
 
 admin.site.register(OrderUserObjectPermission, UserGrantAdmin)

@@ -6,15 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.helpers import ActionForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from apps.platform.buses import command_bus
+from apps.platform.admin import dispatch_each
 from apps.users.models import User
-from domain.kernel.messages import Command
-from domain.kernel.result import Err
 from domain.users.commands import DeactivateUser, UpdateProfile
 
 
@@ -48,35 +46,24 @@ class UserAdmin(admin.ModelAdmin):
     @admin.action(description="Set the display name of the selected users", permissions=["change"])
     def update_display_name(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         display_name = request.POST.get("display_name", "")
-        self._dispatch_each(
-            request, queryset, lambda user: UpdateProfile(user_id=user.id, display_name=display_name), "updated"
-        )
+
+        def command(user: User) -> UpdateProfile:
+            return UpdateProfile(user_id=user.id, display_name=display_name)
+
+        users = queryset.only("id", "email")
+        dispatch_each(self, request, users, command, label=_label, done="{} user(s) updated.")
 
     @admin.action(description="Deactivate the selected users", permissions=["change"])
     def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         reason = request.POST.get("reason", "")
-        self._dispatch_each(
-            request,
-            queryset,
-            lambda user: DeactivateUser(user_id=user.id, reason=reason, requested_by=request.user.pk),
-            "deactivated",
+
+        def command(user: User) -> DeactivateUser:
+            return DeactivateUser(user_id=user.id, reason=reason, requested_by=request.user.pk)
+
+        dispatch_each(
+            self, request, queryset.only("id", "email"), command, label=_label, done="{} user(s) deactivated."
         )
 
-    def _dispatch_each(self, request: HttpRequest, queryset: QuerySet[User], make: Any, verb: str) -> None:
-        done = 0
-        for user in queryset.only("id", "email"):
-            command: Command = make(user)
-            result = command_bus().dispatch(command)
-            if isinstance(result, Err):
-                self.message_user(request, f"{user.email}: {_describe(result.error)}", messages.ERROR)
-            else:
-                done += 1
-        if done:
-            self.message_user(request, f"{done} user(s) {verb}.", messages.SUCCESS)
 
-
-def _describe(error: Exception) -> str:
-    errors = getattr(error, "errors", None)
-    if errors:
-        return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())
-    return str(error)
+def _label(user: User) -> str:
+    return user.email
