@@ -14,60 +14,59 @@ from domain.kernel.events import DomainEvent
 
 
 @dataclass(frozen=True, kw_only=True)
-class InvoiceIssued(DomainEvent):
-    event_type = "billing.invoice_issued"
+class InvoiceEvent(DomainEvent):
+    """What every fact about an invoice carries: the invoice and the order it bills."""
 
     invoice_id: UUID
     order_id: UUID
+
+
+@dataclass(frozen=True, kw_only=True)
+class PaymentEvent(InvoiceEvent):
+    """What every fact about a payment the provider reported for an invoice carries."""
+
+    payment_id: UUID
+    provider_payment_id: str
+    amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class InvoiceIssued(InvoiceEvent):
+    event_type = "billing.invoice_issued"
+
     customer_id: UUID
     amount: Decimal
     currency: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class PaymentCaptured(DomainEvent):
+class PaymentCaptured(PaymentEvent):
     event_type = "billing.payment_captured"
-
-    invoice_id: UUID
-    order_id: UUID
-    payment_id: UUID
-    provider_payment_id: str
-    amount: Decimal
-    currency: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class PaymentFailed(DomainEvent):
+class PaymentFailed(PaymentEvent):
     """A payment that did not pay the invoice: ``status`` is "failed" (the provider said so) or
     "rejected" (its amount or currency does not match the invoice, or the invoice is not open)."""
 
     event_type = "billing.payment_failed"
 
-    invoice_id: UUID
-    order_id: UUID
-    payment_id: UUID
-    provider_payment_id: str
-    amount: Decimal
-    currency: str
     status: str
     reason: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class InvoiceVoided(DomainEvent):
+class InvoiceVoided(InvoiceEvent):
     event_type = "billing.invoice_voided"
 
-    invoice_id: UUID
-    order_id: UUID
     reason: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class InvoiceRefunded(DomainEvent):
+class InvoiceRefunded(InvoiceEvent):
     event_type = "billing.invoice_refunded"
 
-    invoice_id: UUID
-    order_id: UUID
     amount: Decimal
     currency: str
     provider_refund_id: str

@@ -13,14 +13,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from domain.billing.commands import (
-    CapturePayment,
-    IssueInvoice,
-    RecordPaymentFailure,
-    RecordProviderRefund,
-    RefundInvoice,
-    VoidInvoice,
-)
+from domain.billing import commands
 from domain.billing.errors import InvoiceNotFoundError, PaymentProviderError
 from domain.billing.model import Invoice, InvoiceStatus, reason_text
 from domain.billing.ports import BillingUnitOfWork, PaymentProvider
@@ -34,7 +27,7 @@ from domain.kernel.result import Err, Ok, Result, attempt
 InvoiceResult = Result[Invoice, DomainError | ValidationError]
 
 
-def issue_invoice(cmd: IssueInvoice, *, uow: BillingUnitOfWork, clock: Clock, ids: IdFactory) -> InvoiceResult:
+def issue_invoice(cmd: commands.IssueInvoice, *, uow: BillingUnitOfWork, clock: Clock, ids: IdFactory) -> InvoiceResult:
     """Open the invoice of an order; for an order that already has one, answer it and record nothing.
 
     Err: ``ValidationError`` (amount, currency).
@@ -56,7 +49,7 @@ def issue_invoice(cmd: IssueInvoice, *, uow: BillingUnitOfWork, clock: Clock, id
     return invoice
 
 
-def void_invoice(cmd: VoidInvoice, *, uow: BillingUnitOfWork, clock: Clock) -> InvoiceResult:
+def void_invoice(cmd: commands.VoidInvoice, *, uow: BillingUnitOfWork, clock: Clock) -> InvoiceResult:
     """Void the invoice of a cancelled order.
 
     Err: ``ValidationError`` (reason), ``InvoiceNotFoundError`` (the order has no invoice),
@@ -73,7 +66,9 @@ def void_invoice(cmd: VoidInvoice, *, uow: BillingUnitOfWork, clock: Clock) -> I
     return Ok(invoice)
 
 
-def capture_payment(cmd: CapturePayment, *, uow: BillingUnitOfWork, clock: Clock, ids: IdFactory) -> InvoiceResult:
+def capture_payment(
+    cmd: commands.CapturePayment, *, uow: BillingUnitOfWork, clock: Clock, ids: IdFactory
+) -> InvoiceResult:
     """Record a captured payment: it pays the invoice, or is recorded as rejected (the invoice unchanged).
 
     Err: ``ValidationError`` (amount, currency, provider payment id), ``InvoiceNotFoundError``.
@@ -93,7 +88,7 @@ def capture_payment(cmd: CapturePayment, *, uow: BillingUnitOfWork, clock: Clock
 
 
 def record_payment_failure(
-    cmd: RecordPaymentFailure, *, uow: BillingUnitOfWork, clock: Clock, ids: IdFactory
+    cmd: commands.RecordPaymentFailure, *, uow: BillingUnitOfWork, clock: Clock, ids: IdFactory
 ) -> InvoiceResult:
     """Record the provider's report of a failed payment.
 
@@ -118,7 +113,7 @@ def record_payment_failure(
 
 
 def refund_invoice(
-    cmd: RefundInvoice,
+    cmd: commands.RefundInvoice,
     *,
     load: Callable[[UUID], Invoice | None],
     provider: PaymentProvider,
@@ -161,7 +156,7 @@ def refund_invoice(
     except PaymentProviderError as exc:
         return Err(exc)
     return dispatch(
-        RecordProviderRefund(
+        commands.RecordProviderRefund(
             invoice_id=invoice.id,
             provider_refund_id=refund_id,
             amount=invoice.amount.amount,
@@ -171,7 +166,9 @@ def refund_invoice(
     )
 
 
-def record_provider_refund(cmd: RecordProviderRefund, *, uow: BillingUnitOfWork, clock: Clock) -> InvoiceResult:
+def record_provider_refund(
+    cmd: commands.RecordProviderRefund, *, uow: BillingUnitOfWork, clock: Clock
+) -> InvoiceResult:
     """Record a refund made at the provider; an already refunded invoice records nothing.
 
     Err: ``ValidationError`` (amount, currency, refund id), ``InvoiceNotFoundError``,

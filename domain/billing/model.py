@@ -180,29 +180,7 @@ class Invoice(AggregateRoot[UUID]):
             return self._reject(
                 payment_id, provider_payment_id, amount, now, f"Paid {amount}, but the invoice is for {self.amount}."
             )
-        payment = Payment(
-            id=payment_id,
-            provider_payment_id=provider_payment_id,
-            amount=amount,
-            status=PaymentStatus.CAPTURED,
-            reason="",
-            at=now,
-        )
-        self.payments.append(payment)
-        self.status = InvoiceStatus.PAID
-        self.paid_at = now
-        self._record(
-            PaymentCaptured(
-                occurred_at=now,
-                invoice_id=self.id,
-                order_id=self.order_id,
-                payment_id=payment_id,
-                provider_payment_id=provider_payment_id,
-                amount=amount.amount,
-                currency=amount.currency,
-            )
-        )
-        return payment
+        return self._add_payment(payment_id, provider_payment_id, amount, now, PaymentStatus.CAPTURED, "")
 
     def record_failure(
         self, *, payment_id: UUID, provider_payment_id: str, amount: Money, reason: str, now: datetime
@@ -220,7 +198,7 @@ class Invoice(AggregateRoot[UUID]):
                 continue
             if payment.status is PaymentStatus.CAPTURED or payment.reason == reason:
                 return payment
-        return self._add_unpaid(payment_id, provider_payment_id, amount, now, PaymentStatus.FAILED, reason)
+        return self._add_payment(payment_id, provider_payment_id, amount, now, PaymentStatus.FAILED, reason)
 
     def void(self, *, reason: str, now: datetime) -> Result[None, DomainError]:
         """Cancel an open invoice; voiding a void one records nothing."""
@@ -274,9 +252,9 @@ class Invoice(AggregateRoot[UUID]):
         return Ok(None)
 
     def _reject(self, payment_id: UUID, provider_payment_id: str, amount: Money, now: datetime, reason: str) -> Payment:
-        return self._add_unpaid(payment_id, provider_payment_id, amount, now, PaymentStatus.REJECTED, reason)
+        return self._add_payment(payment_id, provider_payment_id, amount, now, PaymentStatus.REJECTED, reason)
 
-    def _add_unpaid(
+    def _add_payment(
         self,
         payment_id: UUID,
         provider_payment_id: str,
@@ -285,21 +263,37 @@ class Invoice(AggregateRoot[UUID]):
         status: PaymentStatus,
         reason: str,
     ) -> Payment:
+        """Keep a payment the provider reported and record what became of it; a captured one pays the invoice."""
         payment = Payment(
             id=payment_id, provider_payment_id=provider_payment_id, amount=amount, status=status, reason=reason, at=now
         )
         self.payments.append(payment)
-        self._record(
-            PaymentFailed(
-                occurred_at=now,
-                invoice_id=self.id,
-                order_id=self.order_id,
-                payment_id=payment_id,
-                provider_payment_id=provider_payment_id,
-                amount=amount.amount,
-                currency=amount.currency,
-                status=status.value,
-                reason=reason,
+        if status is PaymentStatus.CAPTURED:
+            self.status = InvoiceStatus.PAID
+            self.paid_at = now
+            self._record(
+                PaymentCaptured(
+                    occurred_at=now,
+                    invoice_id=self.id,
+                    order_id=self.order_id,
+                    payment_id=payment_id,
+                    provider_payment_id=provider_payment_id,
+                    amount=amount.amount,
+                    currency=amount.currency,
+                )
             )
-        )
+        else:
+            self._record(
+                PaymentFailed(
+                    occurred_at=now,
+                    invoice_id=self.id,
+                    order_id=self.order_id,
+                    payment_id=payment_id,
+                    provider_payment_id=provider_payment_id,
+                    amount=amount.amount,
+                    currency=amount.currency,
+                    status=status.value,
+                    reason=reason,
+                )
+            )
         return payment

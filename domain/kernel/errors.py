@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 
-class DomainError(Exception):
-    """Base class for errors that come from the rules of the domain."""
+class MessageError(Exception):
+    """An error that carries one message and is equal to another of its kind with the same message."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -24,6 +24,10 @@ class DomainError(Exception):
 
     def __hash__(self) -> int:
         return hash((type(self), self.args))
+
+
+class DomainError(MessageError):
+    """Base class for errors that come from the rules of the domain."""
 
 
 class InvalidValueError(DomainError, ValueError):
@@ -46,18 +50,8 @@ class ConflictError(DomainError):
     """The change conflicts with existing state (a duplicate, a concurrent write)."""
 
 
-class ApplicationError(Exception):
+class ApplicationError(MessageError):
     """Base class for errors raised while applying a use case."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.args == getattr(other, "args", None)
-
-    def __hash__(self) -> int:
-        return hash((type(self), self.args))
 
 
 class ValidationError(ApplicationError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, TypeVar
+from uuid import UUID
 
 from domain.kernel.errors import DomainError, InvalidValueError, ValidationError
 from domain.kernel.ids import IdFactory
@@ -75,26 +76,14 @@ def place_order(
 def cancel_order(cmd: CancelOrder, *, uow: OrdersUnitOfWork, clock: Clock) -> OrderResult:
     """Err: ``OrderNotFoundError``, ``ValidationError`` (reason too long),
     ``IllegalOrderTransitionError`` (not awaiting payment any more)."""
-    order = uow.orders.get(cmd.order_id)
-    if order is None:
-        return Err(OrderNotFoundError("No order has this id."))
-    cancelled = attempt(lambda: order.cancel(reason=cmd.reason, by=cmd.requested_by, now=clock.now()))
-    if isinstance(cancelled, Err):
-        return cancelled
-    if isinstance(cancelled.value, Err):
-        return cancelled.value
-    return Ok(order)
+    return _change(
+        uow, cmd.order_id, lambda order: order.cancel(reason=cmd.reason, by=cmd.requested_by, now=clock.now())
+    )
 
 
 def ship_order(cmd: ShipOrder, *, uow: OrdersUnitOfWork, clock: Clock) -> OrderResult:
     """Err: ``OrderNotFoundError``, ``IllegalOrderTransitionError`` (not paid, or already shipped)."""
-    order = uow.orders.get(cmd.order_id)
-    if order is None:
-        return Err(OrderNotFoundError("No order has this id."))
-    shipped = order.ship(by=cmd.shipped_by, now=clock.now())
-    if isinstance(shipped, Err):
-        return shipped
-    return Ok(order)
+    return _change(uow, cmd.order_id, lambda order: order.ship(by=cmd.shipped_by, now=clock.now()))
 
 
 def mark_order_paid(cmd: MarkOrderPaid, *, uow: OrdersUnitOfWork, clock: Clock) -> OrderResult:
@@ -103,13 +92,7 @@ def mark_order_paid(cmd: MarkOrderPaid, *, uow: OrdersUnitOfWork, clock: Clock) 
     Err: ``OrderNotFoundError``, ``IllegalOrderTransitionError`` (cancelled, shipped, refunded),
     ``InvoiceMismatchError`` (already paid with another invoice).
     """
-    order = uow.orders.get(cmd.order_id)
-    if order is None:
-        return Err(OrderNotFoundError("No order has this id."))
-    paid = order.mark_paid(invoice_id=cmd.invoice_id, now=clock.now())
-    if isinstance(paid, Err):
-        return paid
-    return Ok(order)
+    return _change(uow, cmd.order_id, lambda order: order.mark_paid(invoice_id=cmd.invoice_id, now=clock.now()))
 
 
 def mark_order_refunded(cmd: MarkOrderRefunded, *, uow: OrdersUnitOfWork, clock: Clock) -> OrderResult:
@@ -118,12 +101,20 @@ def mark_order_refunded(cmd: MarkOrderRefunded, *, uow: OrdersUnitOfWork, clock:
     Err: ``OrderNotFoundError``, ``IllegalOrderTransitionError`` (not paid),
     ``InvoiceMismatchError`` (paid with another invoice).
     """
-    order = uow.orders.get(cmd.order_id)
+    return _change(uow, cmd.order_id, lambda order: order.mark_refunded(invoice_id=cmd.invoice_id, now=clock.now()))
+
+
+def _change(uow: OrdersUnitOfWork, order_id: UUID, change: Callable[[Order], Result[None, DomainError]]) -> OrderResult:
+    """Load the order and apply ``change`` to it: ``Ok(order)``, or ``OrderNotFoundError``, the
+    ``ValidationError`` of a value the change refused, or the change's own ``Err``."""
+    order = uow.orders.get(order_id)
     if order is None:
         return Err(OrderNotFoundError("No order has this id."))
-    refunded = order.mark_refunded(invoice_id=cmd.invoice_id, now=clock.now())
-    if isinstance(refunded, Err):
-        return refunded
+    changed = attempt(lambda: change(order))
+    if isinstance(changed, Err):
+        return changed
+    if isinstance(changed.value, Err):
+        return changed.value
     return Ok(order)
 
 

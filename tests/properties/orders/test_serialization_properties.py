@@ -11,14 +11,7 @@ from hypothesis import strategies as st
 from apps.orders import mapper
 from apps.orders.queries import ORDERINGS, STATUSES, GetOrder, ListOrders, OrderDTO, order_dto
 from domain.kernel.events import IntegrationEvent, to_integration_event
-from domain.orders.commands import (
-    CancelOrder,
-    MarkOrderPaid,
-    MarkOrderRefunded,
-    OrderItem,
-    PlaceOrder,
-    ShipOrder,
-)
+from domain.orders.commands import CancelOrder, MarkOrderPaid, MarkOrderRefunded, OrderItem, PlaceOrder, ShipOrder
 from domain.orders.events import OrderCancelled, OrderPaid, OrderPlaced, OrderRefunded, OrderShipped, PlacedLine
 from domain.orders.model import Order
 from tests.properties.orders.test_domain_properties import orders_with_history, placed_orders

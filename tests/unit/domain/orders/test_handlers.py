@@ -11,14 +11,7 @@ from domain.kernel.ids import SequentialIdFactory
 from domain.kernel.money import Money
 from domain.kernel.ports import FrozenClock
 from domain.kernel.result import Err, Ok
-from domain.orders.commands import (
-    CancelOrder,
-    MarkOrderPaid,
-    MarkOrderRefunded,
-    OrderItem,
-    PlaceOrder,
-    ShipOrder,
-)
+from domain.orders.commands import CancelOrder, MarkOrderPaid, MarkOrderRefunded, OrderItem, PlaceOrder, ShipOrder
 from domain.orders.errors import IllegalOrderTransitionError, InvoiceMismatchError, OrderNotFoundError
 from domain.orders.events import OrderCancelled, OrderPaid, OrderPlaced, OrderRefunded, OrderShipped
 from domain.orders.handlers import cancel_order, mark_order_paid, mark_order_refunded, place_order, ship_order
