@@ -6,14 +6,7 @@ from uuid import UUID
 
 import pytest
 
-from domain.billing.commands import (
-    CapturePayment,
-    IssueInvoice,
-    RecordPaymentFailure,
-    RecordProviderRefund,
-    RefundInvoice,
-    VoidInvoice,
-)
+from domain.billing import commands
 from domain.billing.errors import (
     InvoiceNotFoundError,
     InvoiceNotOpenError,
@@ -76,7 +69,9 @@ def run(handler, command, uow, **ports):
 def test_issue_invoice_opens_one_invoice_for_the_order(clock, ids):
     uow = billing_uow()
 
-    result = run(issue_invoice, IssueInvoice(ORDER_ID, CUSTOMER_ID, Decimal("42.5"), "eur"), uow, clock=clock, ids=ids)
+    result = run(
+        issue_invoice, commands.IssueInvoice(ORDER_ID, CUSTOMER_ID, Decimal("42.5"), "eur"), uow, clock=clock, ids=ids
+    )
 
     assert isinstance(result, Ok)
     invoice = result.value
@@ -87,7 +82,9 @@ def test_issue_invoice_opens_one_invoice_for_the_order(clock, ids):
 def test_issue_invoice_for_an_order_already_invoiced_answers_it_and_records_nothing(clock, ids):
     uow = billing_uow([stored()])
 
-    result = run(issue_invoice, IssueInvoice(ORDER_ID, CUSTOMER_ID, Decimal("42.50"), "EUR"), uow, clock=clock, ids=ids)
+    result = run(
+        issue_invoice, commands.IssueInvoice(ORDER_ID, CUSTOMER_ID, Decimal("42.50"), "EUR"), uow, clock=clock, ids=ids
+    )
 
     assert isinstance(result, Ok)
     assert result.value.id == INVOICE_ID
@@ -101,7 +98,7 @@ def test_issue_invoice_for_an_order_already_invoiced_answers_it_and_records_noth
 def test_issue_invoice_refuses_a_bad_amount_or_currency_by_field(clock, ids, amount, currency, field):
     result = run(
         issue_invoice,
-        IssueInvoice(ORDER_ID, CUSTOMER_ID, amount, currency),
+        commands.IssueInvoice(ORDER_ID, CUSTOMER_ID, amount, currency),
         billing_uow(),
         clock=clock,
         ids=ids,
@@ -115,8 +112,8 @@ def test_issue_invoice_refuses_a_bad_amount_or_currency_by_field(clock, ids, amo
 def test_void_invoice_voids_the_orders_invoice_once(clock):
     uow = billing_uow([stored()])
 
-    first = run(void_invoice, VoidInvoice(ORDER_ID, "cancelled"), uow, clock=clock)
-    second = run(void_invoice, VoidInvoice(ORDER_ID, "cancelled"), uow, clock=clock)
+    first = run(void_invoice, commands.VoidInvoice(ORDER_ID, "cancelled"), uow, clock=clock)
+    second = run(void_invoice, commands.VoidInvoice(ORDER_ID, "cancelled"), uow, clock=clock)
 
     assert isinstance(first, Ok)
     assert isinstance(second, Ok)
@@ -124,14 +121,16 @@ def test_void_invoice_voids_the_orders_invoice_once(clock):
 
 
 def test_void_invoice_of_an_order_without_invoice_is_not_found(clock):
-    result = run(void_invoice, VoidInvoice(ORDER_ID, "cancelled"), billing_uow(), clock=clock)
+    result = run(void_invoice, commands.VoidInvoice(ORDER_ID, "cancelled"), billing_uow(), clock=clock)
 
     assert isinstance(result, Err)
     assert isinstance(result.error, InvoiceNotFoundError)
 
 
 def test_void_invoice_of_a_paid_invoice_is_a_business_rule_violation(clock):
-    result = run(void_invoice, VoidInvoice(ORDER_ID, "cancelled"), billing_uow([stored(paid=True)]), clock=clock)
+    result = run(
+        void_invoice, commands.VoidInvoice(ORDER_ID, "cancelled"), billing_uow([stored(paid=True)]), clock=clock
+    )
 
     assert isinstance(result, Err)
     assert isinstance(result.error, InvoiceNotOpenError)
@@ -139,7 +138,7 @@ def test_void_invoice_of_a_paid_invoice_is_a_business_rule_violation(clock):
 
 def test_capture_payment_pays_the_invoice_and_a_repeat_has_no_second_effect(clock, ids):
     uow = billing_uow([stored()])
-    command = CapturePayment(INVOICE_ID, "pi_1", Decimal("42.50"), "EUR")
+    command = commands.CapturePayment(INVOICE_ID, "pi_1", Decimal("42.50"), "EUR")
 
     run(capture_payment, command, uow, clock=clock, ids=ids)
     again = run(capture_payment, command, uow, clock=clock, ids=ids)
@@ -153,7 +152,7 @@ def test_capture_payment_with_another_amount_is_recorded_as_rejected(clock, ids)
     uow = billing_uow([stored()])
 
     result = run(
-        capture_payment, CapturePayment(INVOICE_ID, "pi_1", Decimal("40.00"), "EUR"), uow, clock=clock, ids=ids
+        capture_payment, commands.CapturePayment(INVOICE_ID, "pi_1", Decimal("40.00"), "EUR"), uow, clock=clock, ids=ids
     )
 
     assert isinstance(result, Ok)
@@ -166,7 +165,7 @@ def test_capture_payment_with_another_amount_is_recorded_as_rejected(clock, ids)
 def test_capture_payment_on_an_unknown_invoice_is_not_found(clock, ids):
     result = run(
         capture_payment,
-        CapturePayment(INVOICE_ID, "pi_1", Decimal("42.50"), "EUR"),
+        commands.CapturePayment(INVOICE_ID, "pi_1", Decimal("42.50"), "EUR"),
         billing_uow(),
         clock=clock,
         ids=ids,
@@ -181,7 +180,7 @@ def test_record_payment_failure_records_a_failed_payment(clock, ids):
 
     result = run(
         record_payment_failure,
-        RecordPaymentFailure(INVOICE_ID, "pi_1", Decimal("42.50"), "EUR", "Your card was declined."),
+        commands.RecordPaymentFailure(INVOICE_ID, "pi_1", Decimal("42.50"), "EUR", "Your card was declined."),
         uow,
         clock=clock,
         ids=ids,
@@ -210,12 +209,14 @@ def test_refund_invoice_asks_the_provider_with_the_invoice_id_as_idempotency_key
     uow = billing_uow([stored(paid=True)])
     provider = FakePaymentProvider()
 
-    result, recorded = refund(RefundInvoice(INVOICE_ID, STAFF_ID, "returned"), uow, provider, clock)
+    result, recorded = refund(commands.RefundInvoice(INVOICE_ID, STAFF_ID, "returned"), uow, provider, clock)
 
     assert isinstance(result, Ok)
     assert result.value.status is InvoiceStatus.REFUNDED
     assert provider.calls == [{"provider_payment_id": "pi_1", "amount": EUR_42_50, "idempotency_key": str(INVOICE_ID)}]
-    assert recorded == [RecordProviderRefund(INVOICE_ID, "re_fake_1", Decimal("42.50"), "EUR", reason="returned")]
+    assert recorded == [
+        commands.RecordProviderRefund(INVOICE_ID, "re_fake_1", Decimal("42.50"), "EUR", reason="returned")
+    ]
     (event,) = uow.published
     assert isinstance(event, InvoiceRefunded)
     assert event.provider_refund_id == "re_fake_1"
@@ -223,19 +224,19 @@ def test_refund_invoice_asks_the_provider_with_the_invoice_id_as_idempotency_key
 
 
 def test_refund_invoice_is_not_one_transaction():
-    assert RefundInvoice.transactional is False
-    assert RecordProviderRefund.transactional is True
+    assert commands.RefundInvoice.transactional is False
+    assert commands.RecordProviderRefund.transactional is True
 
 
 def test_refund_invoice_is_ok_when_the_providers_webhook_recorded_the_refund_first(clock):
     uow = billing_uow([stored(paid=True)])
 
     def webhook_wins():
-        webhook = RecordProviderRefund(INVOICE_ID, "re_fake_1", Decimal("42.50"), "EUR")
+        webhook = commands.RecordProviderRefund(INVOICE_ID, "re_fake_1", Decimal("42.50"), "EUR")
         assert isinstance(run(record_provider_refund, webhook, uow, clock=clock), Ok)
 
     result, _ = refund(
-        RefundInvoice(INVOICE_ID, STAFF_ID, "returned"),
+        commands.RefundInvoice(INVOICE_ID, STAFF_ID, "returned"),
         uow,
         FakePaymentProvider(),
         clock,
@@ -253,7 +254,9 @@ def test_refund_invoice_of_a_refunded_invoice_is_ok_and_calls_no_provider(clock)
     invoice.pull_events()
     provider = FakePaymentProvider()
 
-    result, recorded = refund(RefundInvoice(INVOICE_ID, STAFF_ID, "again"), billing_uow([invoice]), provider, clock)
+    result, recorded = refund(
+        commands.RefundInvoice(INVOICE_ID, STAFF_ID, "again"), billing_uow([invoice]), provider, clock
+    )
 
     assert isinstance(result, Ok)
     assert (provider.calls, recorded) == ([], [])
@@ -263,7 +266,7 @@ def test_refund_of_an_unknown_invoice_is_not_found_and_calls_no_provider(clock):
     provider = FakePaymentProvider()
 
     result, _ = refund(
-        RefundInvoice(UUID(int=404), STAFF_ID, "returned"),
+        commands.RefundInvoice(UUID(int=404), STAFF_ID, "returned"),
         billing_uow([stored(paid=True)]),
         provider,
         clock,
@@ -277,7 +280,9 @@ def test_refund_of_an_unknown_invoice_is_not_found_and_calls_no_provider(clock):
 def test_refund_invoice_of_an_open_invoice_is_refused_before_calling_the_provider(clock):
     provider = FakePaymentProvider()
 
-    result, _ = refund(RefundInvoice(INVOICE_ID, STAFF_ID, "returned"), billing_uow([stored()]), provider, clock)
+    result, _ = refund(
+        commands.RefundInvoice(INVOICE_ID, STAFF_ID, "returned"), billing_uow([stored()]), provider, clock
+    )
 
     assert isinstance(result, Err)
     assert isinstance(result.error, InvoiceNotPaidError)
@@ -288,7 +293,7 @@ def test_refund_invoice_reports_a_provider_failure_and_records_nothing(clock):
     uow = billing_uow([stored(paid=True)])
 
     result, recorded = refund(
-        RefundInvoice(INVOICE_ID, STAFF_ID, "returned"),
+        commands.RefundInvoice(INVOICE_ID, STAFF_ID, "returned"),
         uow,
         FakePaymentProvider(fail_with="provider down"),
         clock,
@@ -303,7 +308,9 @@ def test_refund_invoice_reports_a_provider_failure_and_records_nothing(clock):
 def test_refund_invoice_needs_a_reason(clock):
     provider = FakePaymentProvider()
 
-    result, _ = refund(RefundInvoice(INVOICE_ID, STAFF_ID, " "), billing_uow([stored(paid=True)]), provider, clock)
+    result, _ = refund(
+        commands.RefundInvoice(INVOICE_ID, STAFF_ID, " "), billing_uow([stored(paid=True)]), provider, clock
+    )
 
     assert isinstance(result, Err)
     assert list(result.error.errors) == ["reason"]
@@ -312,7 +319,7 @@ def test_refund_invoice_needs_a_reason(clock):
 
 def test_record_provider_refund_refunds_once(clock):
     uow = billing_uow([stored(paid=True)])
-    command = RecordProviderRefund(INVOICE_ID, "re_1", Decimal("42.50"), "EUR")
+    command = commands.RecordProviderRefund(INVOICE_ID, "re_1", Decimal("42.50"), "EUR")
 
     first = run(record_provider_refund, command, uow, clock=clock)
     second = run(record_provider_refund, command, uow, clock=clock)
@@ -325,7 +332,7 @@ def test_record_provider_refund_refunds_once(clock):
 def test_record_provider_refund_of_part_of_the_amount_is_refused(clock):
     result = run(
         record_provider_refund,
-        RecordProviderRefund(INVOICE_ID, "re_1", Decimal("2.50"), "EUR"),
+        commands.RecordProviderRefund(INVOICE_ID, "re_1", Decimal("2.50"), "EUR"),
         billing_uow([stored(paid=True)]),
         clock=clock,
     )
