@@ -1,89 +1,74 @@
 """The orderflow code the benchmark drives: every import of ``apps.*`` and ``domain.*`` is here.
 
 Each function imports on call, once Django is set up (``environment.setup_django``), so that the
-package itself imports without settings. When a project module moves, its import changes here
+package itself imports without settings. When a project module moves, its path changes here
 and nowhere else.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
+
+
+def load(path: str) -> Any:
+    """``"package.module"`` (the module) or ``"package.module:name"`` (a name in it), imported now."""
+    module, _, name = path.partition(":")
+    loaded = importlib.import_module(module)
+    return getattr(loaded, name) if name else loaded
+
 
 # --- what the composition root installs when Django starts -------------------------------------
 
 
 def users_read_consumer() -> Any:
     """The production users_read consumer (batch path included)."""
-    from apps.messaging.registry import projection
-
-    return projection("users_read").consumer
+    return load("apps.messaging.registry:projection")("users_read").consumer
 
 
 def command_bus() -> Any:
     """The command bus, as the application builds it."""
-    from apps.platform.buses import command_bus
-
-    return command_bus()
+    return load("apps.platform.buses:command_bus")()
 
 
-# --- apps.messaging ----------------------------------------------------------------------------
+# --- apps.messaging and apps.outbox -------------------------------------------------------------
 
 
 def broker_module() -> ModuleType:
-    """``apps.messaging.broker``: connections, the events exchange, the delivery mode."""
-    from apps.messaging import broker
-
-    return broker
+    """Connections, the events exchange, the delivery mode."""
+    return load("apps.messaging.broker")
 
 
 def inbox_module() -> ModuleType:
-    """``apps.messaging.inbox``: the deliver functions the runner calls (through the module, so they can be timed)."""
-    from apps.messaging import inbox
-
-    return inbox
+    """The deliver functions the runner calls (through the module, so that they can be timed)."""
+    return load("apps.messaging.inbox")
 
 
 def consumer_runner_class() -> type:
-    """``apps.messaging.runner.ConsumerRunner``."""
-    from apps.messaging.runner import ConsumerRunner
-
-    return ConsumerRunner
+    return load("apps.messaging.runner:ConsumerRunner")
 
 
 def broker_unavailable_class() -> type[Exception]:
-    from apps.messaging.publisher import BrokerUnavailable
-
-    return BrokerUnavailable
+    return load("apps.messaging.publisher:BrokerUnavailable")
 
 
 def inbox_entry_model() -> Any:
-    from apps.messaging.models import InboxEntry
-
-    return InboxEntry
-
-
-# --- apps.outbox -------------------------------------------------------------------------------
+    return load("apps.messaging.models:InboxEntry")
 
 
 def outbox_entry_model() -> Any:
-    from apps.outbox.models import OutboxEntry
-
-    return OutboxEntry
+    return load("apps.outbox.models:OutboxEntry")
 
 
 def outbox_dispatcher_class() -> Any:
-    from apps.outbox.dispatcher import OutboxDispatcher
-
-    return OutboxDispatcher
+    return load("apps.outbox.dispatcher:OutboxDispatcher")
 
 
 def envelope_function() -> Callable[[Any], dict[str, Any]]:
-    """``apps.outbox.dispatcher.envelope``: an outbox row as the message body the dispatcher sends."""
-    from apps.outbox.dispatcher import envelope
-
-    return envelope
+    """An outbox row as the message body the dispatcher sends."""
+    return load("apps.outbox.dispatcher:envelope")
 
 
 # --- domain ------------------------------------------------------------------------------------
@@ -91,7 +76,8 @@ def envelope_function() -> Callable[[Any], dict[str, Any]]:
 
 def user_commands() -> tuple[type, type, type]:
     """``(Ok, RegisterUser, UpdateProfile)``: the commands the lag phase sends, and a success."""
-    from domain.kernel.result import Ok
-    from domain.users.commands import RegisterUser, UpdateProfile
-
-    return Ok, RegisterUser, UpdateProfile
+    return (
+        load("domain.kernel.result:Ok"),
+        load("domain.users.commands:RegisterUser"),
+        load("domain.users.commands:UpdateProfile"),
+    )
