@@ -7,6 +7,8 @@ so the rules, the events and the audit are the same whoever acts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.contrib import admin
@@ -17,6 +19,7 @@ from django.utils.html import format_html_join
 from apps.orders.models import OrderGroupObjectPermission, OrderReadModel, OrderUserObjectPermission
 from apps.platform.admin import ReadOnlyAdmin, dispatch_each
 from apps.security.admin import GroupGrantAdmin, UserGrantAdmin
+from domain.kernel.messages import Command
 from domain.kernel.money import Money
 from domain.orders.commands import CancelOrder, ShipOrder
 
@@ -63,25 +66,24 @@ class OrderAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Cancel selected orders", permissions=["cancel"])
     def cancel_orders(self, request: HttpRequest, queryset: QuerySet[OrderReadModel]) -> None:
-        user_id = request.user.pk
-
-        def command(order: OrderReadModel) -> CancelOrder:
-            return CancelOrder(order_id=order.id, requested_by=user_id)
-
-        dispatch_each(self, request, queryset.only("id"), command, label=_label, done="{} order(s) cancelled.")
+        self._for_each(request, queryset, partial(CancelOrder, requested_by=request.user.pk), "cancelled")
 
     @admin.action(description="Ship selected orders", permissions=["ship"])
     def ship_orders(self, request: HttpRequest, queryset: QuerySet[OrderReadModel]) -> None:
-        user_id = request.user.pk
+        self._for_each(request, queryset, partial(ShipOrder, shipped_by=request.user.pk), "shipped")
 
-        def command(order: OrderReadModel) -> ShipOrder:
-            return ShipOrder(order_id=order.id, shipped_by=user_id)
-
-        dispatch_each(self, request, queryset.only("id"), command, label=_label, done="{} order(s) shipped.")
-
-
-def _label(order: OrderReadModel) -> str:
-    return f"Order {order.id}"
+    def _for_each(
+        self, request: HttpRequest, queryset: QuerySet[OrderReadModel], command: Callable[..., Command], verb: str
+    ) -> None:
+        """``command(order_id=...)`` for every selected order, through the command bus."""
+        dispatch_each(
+            self,
+            request,
+            queryset.values_list("id", flat=True),
+            lambda order_id: command(order_id=order_id),
+            label=lambda order_id: f"Order {order_id}",
+            done=f"{{}} order(s) {verb}.",
+        )
 
 
 def _table(fields: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
