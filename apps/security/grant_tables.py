@@ -38,3 +38,9 @@ def grant_table_state(model_name: str, target: str, *, table_prefix: str, noun: 
         table("group", models.ForeignKey(on_delete=models.CASCADE, to="auth.group")),
         table("user", models.ForeignKey(on_delete=models.CASCADE, to=settings.AUTH_USER_MODEL)),
     ]
+
+
+def grant_tables_taken_over(model_name: str, target: str, *, table_prefix: str, noun: str) -> migrations.Operation:
+    """The grant tables on ``target`` become this app's in the migration state; the tables themselves stay."""
+    state = grant_table_state(model_name, target, table_prefix=table_prefix, noun=noun)
+    return migrations.SeparateDatabaseAndState(state_operations=state, database_operations=[])
