@@ -12,7 +12,13 @@ from typing import Any
 from uuid import UUID
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema_field, extend_schema_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import serializers
 from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
@@ -30,6 +36,7 @@ from apps.orders.queries import (
 )
 from apps.platform.buses import command_bus, query_bus
 from apps.platform.idempotency import HEADER as IDEMPOTENCY_HEADER
+from apps.platform.openapi import problems
 from apps.platform.responses import respond, validated
 from domain.kernel.result import Err, Ok, Result
 from domain.orders.commands import CancelOrder, OrderItem, PlaceOrder, ShipOrder
@@ -240,8 +247,45 @@ def as_dto(result: Any) -> Any:
     return Ok(order_dto(result.value)) if isinstance(result, Ok) else result
 
 
-# What each endpoint does, the same in every version; a version's view adds its schema and its output.
 Output = type[serializers.Serializer[Any]]
+
+
+# How the one-order endpoints are described, the same in every version but for their output.
+
+
+def detail_schema(operation_id: str, output: Output) -> Any:
+    return extend_schema(
+        operation_id=operation_id,
+        tags=["orders"],
+        responses={200: output, **problems(401, 404, *COMMON_ERRORS)},
+        summary="One order (another customer's order is 404)",
+    )
+
+
+def cancel_schema(operation_id: str, output: Output, *, examples: list[OpenApiExample]) -> Any:
+    return extend_schema(
+        operation_id=operation_id,
+        tags=["orders"],
+        request=CancelOrderInput,
+        responses={200: output, **problems(400, 401, 404, 409, *COMMON_ERRORS)},
+        summary="Cancel an order awaiting payment (its customer, or with orders.cancel_any_order)",
+        description="An order that is paid, shipped, refunded or already cancelled is 409.",
+        examples=examples,
+    )
+
+
+def ship_schema(operation_id: str, output: Output, *, description: str | None = None) -> Any:
+    return extend_schema(
+        operation_id=operation_id,
+        tags=["orders"],
+        request=None,
+        responses={200: output, **problems(401, 403, 404, 409, *COMMON_ERRORS)},
+        summary="Ship a paid order (needs orders.ship_order)",
+        description=description,
+    )
+
+
+# What each endpoint does, the same in every version; a version's view adds its schema and its output.
 
 
 def orders_page(view: APIView, request: Request, output: Output) -> Response:

@@ -19,15 +19,17 @@ from apps.orders.api.common import (
     COMMON_ERRORS,
     IDEMPOTENCY_KEY,
     ORDER_EXAMPLE,
-    CancelOrderInput,
     OrderFilters,
     OrderOutput,
     PlaceOrderInput,
     cancel,
+    cancel_schema,
+    detail_schema,
     one_order,
     orders_page,
     place,
     ship,
+    ship_schema,
 )
 from apps.platform.idempotency import idempotent
 from apps.platform.openapi import problems
@@ -77,12 +79,7 @@ class OrdersApi(DeprecatedInV1, APIView):
 class OrderDetailApi(DeprecatedInV1, APIView):
     """One order, as the read model shows it (lines, invoice status, payment history)."""
 
-    @extend_schema(
-        operation_id="orders_retrieve",
-        tags=["orders"],
-        responses={200: OrderOutput, **problems(401, 404, *COMMON_ERRORS)},
-        summary="One order (another customer's order is 404)",
-    )
+    @detail_schema("orders_retrieve", OrderOutput)
     def get(self, request: Request, version: str, order_id: UUID) -> Response:
         return one_order(request, order_id, OrderOutput)
 
@@ -90,13 +87,9 @@ class OrderDetailApi(DeprecatedInV1, APIView):
 class CancelOrderApi(DeprecatedInV1, APIView):
     """Cancelling an order that still awaits payment; its invoice is voided by billing."""
 
-    @extend_schema(
-        operation_id="orders_cancel",
-        tags=["orders"],
-        request=CancelOrderInput,
-        responses={200: OrderOutput, **problems(400, 401, 404, 409, *COMMON_ERRORS)},
-        summary="Cancel an order awaiting payment (its customer, or with orders.cancel_any_order)",
-        description="An order that is paid, shipped, refunded or already cancelled is 409.",
+    @cancel_schema(
+        "orders_cancel",
+        OrderOutput,
         examples=[
             OpenApiExample("With a reason", request_only=True, value={"reason": "Ordered by mistake"}),
             OpenApiExample("Cancelled", response_only=True, value={**ORDER_EXAMPLE, "status": "cancelled"}),
@@ -110,12 +103,9 @@ class CancelOrderApi(DeprecatedInV1, APIView):
 class ShipOrderApi(DeprecatedInV1, APIView):
     """Shipping a paid order (a role with orders.ship_order)."""
 
-    @extend_schema(
-        operation_id="orders_ship",
-        tags=["orders"],
-        request=None,
-        responses={200: OrderOutput, **problems(401, 403, 404, 409, *COMMON_ERRORS)},
-        summary="Ship a paid order (needs orders.ship_order)",
+    @ship_schema(
+        "orders_ship",
+        OrderOutput,
         description="An order that is not paid (awaiting payment, cancelled, refunded, already shipped) is 409.",
     )
     @limit_writes

@@ -107,12 +107,7 @@ class OrdersApi(APIView):
 class OrderDetailApi(APIView):
     """One order, as the read model shows it (lines, invoice status, payment history)."""
 
-    @extend_schema(
-        operation_id="orders_v2_retrieve",
-        tags=["orders"],
-        responses={200: OrderOutputV2, **problems(401, 404, *common.COMMON_ERRORS)},
-        summary="One order (another customer's order is 404)",
-    )
+    @common.detail_schema("orders_v2_retrieve", OrderOutputV2)
     def get(self, request: Request, version: str, order_id: UUID) -> Response:
         return common.one_order(request, order_id, OrderOutputV2)
 
@@ -120,13 +115,9 @@ class OrderDetailApi(APIView):
 class CancelOrderApi(APIView):
     """Cancelling an order that still awaits payment; its invoice is voided by billing."""
 
-    @extend_schema(
-        operation_id="orders_v2_cancel",
-        tags=["orders"],
-        request=common.CancelOrderInput,
-        responses={200: OrderOutputV2, **problems(400, 401, 404, 409, *common.COMMON_ERRORS)},
-        summary="Cancel an order awaiting payment (its customer, or with orders.cancel_any_order)",
-        description="An order that is paid, shipped, refunded or already cancelled is 409.",
+    @common.cancel_schema(
+        "orders_v2_cancel",
+        OrderOutputV2,
         examples=[OpenApiExample("With a reason", request_only=True, value={"reason": "Ordered by mistake"})],
     )
     @limit_writes
@@ -137,13 +128,7 @@ class CancelOrderApi(APIView):
 class ShipOrderApi(APIView):
     """Shipping a paid order (a role with orders.ship_order)."""
 
-    @extend_schema(
-        operation_id="orders_v2_ship",
-        tags=["orders"],
-        request=None,
-        responses={200: OrderOutputV2, **problems(401, 403, 404, 409, *common.COMMON_ERRORS)},
-        summary="Ship a paid order (needs orders.ship_order)",
-    )
+    @common.ship_schema("orders_v2_ship", OrderOutputV2)
     @limit_writes
     def post(self, request: Request, version: str, order_id: UUID) -> Response:
         return common.ship(request, order_id, OrderOutputV2)
