@@ -115,8 +115,8 @@ def main() -> int:
     from django.core.management import call_command
     from django.db import connection
 
-    envelope = project.envelope_function()
-    OutboxEntry = project.outbox_entry_model()
+    envelope = project.load(project.ENVELOPE)
+    OutboxEntry = project.load(project.OUTBOX_ENTRY)
 
     call_command("migrate", verbosity=0, interactive=False)
     queues = [RAW_QUEUE, bench_consumer().queue_name]

@@ -111,7 +111,7 @@ def clean_broker(queue_names: list[str]) -> None:
     """Delete the benchmark's queues and exchanges (leftovers of an earlier, interrupted run too)."""
     from amqp.exceptions import NotFound
 
-    broker = project.broker_module()
+    broker = project.load(project.BROKER)
     with broker.connection(connect_timeout=3) as conn:
         for name in queue_names:
             with suppress(NotFound):

@@ -68,7 +68,7 @@ def drain_in_parallel(
 
 def build_entries(users: int, per_user: int, seed: int = 7) -> list[Any]:
     """users x per_user outbox rows: users.user_registered then profile updates, interleaved across users."""
-    OutboxEntry = project.outbox_entry_model()
+    OutboxEntry = project.load(project.OUTBOX_ENTRY)
     rng = random.Random(seed)
     ids = [uuid.UUID(int=rng.getrandbits(128), version=4) for _ in range(users)]
     order = [index for index in range(users) for _ in range(per_user)]
@@ -107,7 +107,7 @@ def raw_publish(bodies: list[tuple[bytes, str, str]], batch_size: int) -> dict[s
     import amqp
     from amqp import spec
 
-    broker = project.broker_module()
+    broker = project.load(project.BROKER)
 
     with broker.connection(connect_timeout=3) as conn:
         channel = conn.default_channel
@@ -242,7 +242,7 @@ def drain_phase(entries: list[Any], consumer: Child, dispatchers: int, e2e_timeo
             "and the rest of the queue is purged so the lag phase starts clean"
         )
         watcher.join()
-        broker = project.broker_module()
+        broker = project.load(project.BROKER)
         with broker.connection(connect_timeout=3) as conn:
             bench_consumer().queue(dead_letters=True)(conn.default_channel).purge()
         previous = -1
@@ -288,7 +288,7 @@ def drain_alone_phase(dispatchers: int) -> dict[str, Any]:
     """
     from django.db import connection
 
-    broker = project.broker_module()
+    broker = project.load(project.BROKER)
 
     consumer_queue = bench_consumer().queue_name
     exchange = broker.events_exchange()
@@ -332,7 +332,9 @@ def lag_phase(consumer: Child, *, rate: float, seconds: float, pool_size: int, w
     import structlog
     from django.db import connection
 
-    Ok, RegisterUser, UpdateProfile = project.user_commands()
+    Ok, RegisterUser, UpdateProfile = (
+        project.load(path) for path in (project.OK, project.REGISTER_USER, project.UPDATE_PROFILE)
+    )
     dispatcher = Child("dispatcher", stdin=True)
     bus = project.command_bus()
     lock = threading.Lock()
@@ -482,8 +484,8 @@ def lag_phase(consumer: Child, *, rate: float, seconds: float, pool_size: int, w
     dispatcher_stats = dispatcher.wait_for("STATS", 1)
 
     # Where the lag goes, per event: commit -> published (outbox.processed_at) -> consumed (inbox) -> visible.
-    InboxEntry = project.inbox_entry_model()
-    OutboxEntry = project.outbox_entry_model()
+    InboxEntry = project.load(project.INBOX_ENTRY)
+    OutboxEntry = project.load(project.OUTBOX_ENTRY)
 
     by_key = {(user_id, version): (committed, visible) for user_id, version, committed, visible in lags}
     rows = OutboxEntry.objects.filter(aggregate_id__in={u for u, _ in by_key}).values_list(

@@ -94,7 +94,7 @@ class SqlTimer:
 
 def timed_dispatcher(**kwargs: Any) -> Any:
     """An OutboxDispatcher whose phases (claim, publish, the rest) are timed; behaviour unchanged."""
-    OutboxDispatcher = project.outbox_dispatcher_class()
+    OutboxDispatcher = project.load(project.OUTBOX_DISPATCHER)
 
     class TimedDispatcher(OutboxDispatcher):
         def __init__(self, **kw: Any) -> None:

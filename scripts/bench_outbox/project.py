@@ -8,8 +8,6 @@ and nowhere else.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from types import ModuleType
 from typing import Any
 
 
@@ -33,51 +31,17 @@ def command_bus() -> Any:
     return load("apps.platform.buses:command_bus")()
 
 
-# --- apps.messaging and apps.outbox -------------------------------------------------------------
+# --- the rest, loaded by path with ``load`` -----------------------------------------------------
 
-
-def broker_module() -> ModuleType:
-    """Connections, the events exchange, the delivery mode."""
-    return load("apps.messaging.broker")
-
-
-def inbox_module() -> ModuleType:
-    """The deliver functions the runner calls (through the module, so that they can be timed)."""
-    return load("apps.messaging.inbox")
-
-
-def consumer_runner_class() -> type:
-    return load("apps.messaging.runner:ConsumerRunner")
-
-
-def broker_unavailable_class() -> type[Exception]:
-    return load("apps.messaging.publisher:BrokerUnavailable")
-
-
-def inbox_entry_model() -> Any:
-    return load("apps.messaging.models:InboxEntry")
-
-
-def outbox_entry_model() -> Any:
-    return load("apps.outbox.models:OutboxEntry")
-
-
-def outbox_dispatcher_class() -> Any:
-    return load("apps.outbox.dispatcher:OutboxDispatcher")
-
-
-def envelope_function() -> Callable[[Any], dict[str, Any]]:
-    """An outbox row as the message body the dispatcher sends."""
-    return load("apps.outbox.dispatcher:envelope")
-
-
-# --- domain ------------------------------------------------------------------------------------
-
-
-def user_commands() -> tuple[type, type, type]:
-    """``(Ok, RegisterUser, UpdateProfile)``: the commands the lag phase sends, and a success."""
-    return (
-        load("domain.kernel.result:Ok"),
-        load("domain.users.commands:RegisterUser"),
-        load("domain.users.commands:UpdateProfile"),
-    )
+BROKER = "apps.messaging.broker"  # connections, the events exchange, the delivery mode
+INBOX = "apps.messaging.inbox"  # the deliver functions the runner calls, through the module so they can be timed
+CONSUMER_RUNNER = "apps.messaging.runner:ConsumerRunner"
+BROKER_UNAVAILABLE = "apps.messaging.publisher:BrokerUnavailable"
+INBOX_ENTRY = "apps.messaging.models:InboxEntry"
+OUTBOX_ENTRY = "apps.outbox.models:OutboxEntry"
+OUTBOX_DISPATCHER = "apps.outbox.dispatcher:OutboxDispatcher"
+ENVELOPE = "apps.outbox.dispatcher:envelope"  # an outbox row as the message body the dispatcher sends
+# The success and the commands the lag phase sends.
+OK = "domain.kernel.result:Ok"
+REGISTER_USER = "domain.users.commands:RegisterUser"
+UPDATE_PROFILE = "domain.users.commands:UpdateProfile"

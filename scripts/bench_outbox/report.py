@@ -60,7 +60,7 @@ def machine() -> dict[str, str]:
 def service_versions() -> dict[str, str]:
     from django.db import connection
 
-    broker = project.broker_module()
+    broker = project.load(project.BROKER)
 
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")

@@ -31,9 +31,9 @@ def emit(tag: str, payload: Any) -> None:
 def consumer_role() -> int:
     """The users_read consumer in its own process; SIGUSR1 prints (and resets) its stats, SIGTERM stops it."""
     setup_django()
-    broker = project.broker_module()
-    inbox = project.inbox_module()
-    ConsumerRunner = project.consumer_runner_class()
+    broker = project.load(project.BROKER)
+    inbox = project.load(project.INBOX)
+    ConsumerRunner = project.load(project.CONSUMER_RUNNER)
 
     flags = {"stop": False, "dump": False}
     signal.signal(signal.SIGTERM, lambda *_: flags.update(stop=True))
@@ -89,7 +89,7 @@ def dispatcher_role() -> int:
     setup_django()
     from django.db import close_old_connections
 
-    BrokerUnavailable = project.broker_unavailable_class()
+    BrokerUnavailable = project.load(project.BROKER_UNAVAILABLE)
 
     dispatcher = timed_dispatcher()
     timer = SqlTimer()
