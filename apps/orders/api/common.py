@@ -38,6 +38,7 @@ from apps.platform.buses import command_bus, query_bus
 from apps.platform.idempotency import HEADER as IDEMPOTENCY_HEADER
 from apps.platform.openapi import problems
 from apps.platform.responses import respond, validated
+from domain.kernel.messages import Command
 from domain.kernel.result import Err, Ok, Result
 from domain.orders.commands import CancelOrder, OrderItem, PlaceOrder, ShipOrder
 
@@ -305,13 +306,16 @@ def one_order(request: Request, order_id: UUID, output: Output) -> Response:
 
 def cancel(request: Request, order_id: UUID, output: Output) -> Response:
     data = validated(CancelOrderInput, request)
-    result = command_bus().dispatch(CancelOrder(order_id=order_id, requested_by=request.user.id, **data))
-    return respond(as_dto(result), request, output=output)
+    return _changed(CancelOrder(order_id=order_id, requested_by=request.user.id, **data), request, output)
 
 
 def ship(request: Request, order_id: UUID, output: Output) -> Response:
-    result = command_bus().dispatch(ShipOrder(order_id=order_id, shipped_by=request.user.id))
-    return respond(as_dto(result), request, output=output)
+    return _changed(ShipOrder(order_id=order_id, shipped_by=request.user.id), request, output)
+
+
+def _changed(command: Command, request: Request, output: Output) -> Response:
+    """The order as ``command`` left it, or the problem."""
+    return respond(as_dto(command_bus().dispatch(command)), request, output=output)
 
 
 def _flat(errors: Any, prefix: str = "") -> dict[str, list[str]]:
