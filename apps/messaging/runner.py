@@ -18,7 +18,7 @@ import structlog
 from django.conf import settings
 from kombu import Connection, Consumer, Message, Queue
 
-# inbox.deliver and inbox.deliver_batch are looked up at each call: the benchmark (scripts/bench_outbox) wraps them to time them.
+# inbox.deliver and inbox.deliver_batch are looked up at each call: the benchmark wraps them to time them.
 from apps.messaging import broker, inbox
 from apps.messaging.consumers import EventConsumer, malformed
 from apps.messaging.failures import declare_dead_letters, record_failure, retry_or_dead_letter
