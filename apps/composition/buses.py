@@ -19,7 +19,7 @@ from apps.outbox import store as outbox
 from apps.platform.bus_logging import LoggingMiddleware
 from apps.platform.buses import Buses
 from apps.platform.unit_of_work import DjangoUnitOfWork, UnitOfWorkMiddleware
-from apps.platform.wiring import Binding, Ports
+from apps.platform.wiring import Binding, Ports, Rule
 from apps.security.authorization import AuthorizationMiddleware
 from apps.users import wiring as users
 from domain.kernel.bus import CommandBus, QueryBus
@@ -61,7 +61,7 @@ def build_buses() -> Buses:
     return Buses(commands=commands, queries=queries)
 
 
-def _rules(bindings: Iterable[Binding]) -> dict[type, object]:
+def _rules(bindings: Iterable[Binding]) -> dict[type, Rule]:
     return {binding.message: binding.rule for binding in bindings}
 
 
