@@ -198,21 +198,16 @@ def test_register_user_gives_each_user_the_next_id(clock, hasher):
     uow, ids = users_uow(), SequentialIdFactory(start=10)
     policy = FakePasswordPolicy()
 
-    first = register_user(
-        RegisterUser(email="a@example.com", password=PASSWORD, display_name="A"),
-        uow=uow,
-        hasher=hasher,
-        policy=policy,
-        clock=clock,
-        ids=ids,
-    )
-    second = register_user(
-        RegisterUser(email="b@example.com", password=PASSWORD, display_name="B"),
-        uow=uow,
-        hasher=hasher,
-        policy=policy,
-        clock=clock,
-        ids=ids,
+    first, second = (
+        register_user(
+            RegisterUser(email=f"{name.lower()}@example.com", password=PASSWORD, display_name=name),
+            uow=uow,
+            hasher=hasher,
+            policy=policy,
+            clock=clock,
+            ids=ids,
+        )
+        for name in ("A", "B")
     )
 
     assert (first.value.id, second.value.id) == (UUID(int=10), UUID(int=11))
