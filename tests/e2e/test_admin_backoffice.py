@@ -13,6 +13,11 @@ def messages_of(response) -> list[str]:
     return [str(message) for message in response.context["messages"]]
 
 
+def run_action(client, action: str, row: UserRow, **fields: str):
+    """Apply the changelist ``action`` to ``row`` with the action form's ``fields``, following the redirect."""
+    return client.post(CHANGELIST, {"action": action, "_selected_action": [str(row.pk)], **fields}, follow=True)
+
+
 @pytest.fixture
 def staff_client(client):
     client.force_login(staff_row("boss@example.com", "Boss", superuser=True))
@@ -37,11 +42,7 @@ def test_the_user_list_searches_by_email_and_filters_by_status(staff_client):
 def test_the_deactivate_action_dispatches_the_command_and_records_the_event(staff_client):
     grace = user_row("grace@example.com", "Grace")
 
-    response = staff_client.post(
-        CHANGELIST,
-        {"action": "deactivate", "_selected_action": [str(grace.pk)], "reason": "asked to close the account"},
-        follow=True,
-    )
+    response = run_action(staff_client, "deactivate", grace, reason="asked to close the account")
 
     assert response.status_code == 200
     assert messages_of(response) == ["1 user(s) deactivated."]
@@ -55,11 +56,7 @@ def test_the_deactivate_action_dispatches_the_command_and_records_the_event(staf
 def test_a_refused_admin_action_changes_nothing_and_says_why(staff_client):
     grace = user_row("grace@example.com", "Grace")
 
-    response = staff_client.post(
-        CHANGELIST,
-        {"action": "deactivate", "_selected_action": [str(grace.pk)], "reason": ""},
-        follow=True,
-    )
+    response = run_action(staff_client, "deactivate", grace, reason="")
 
     assert messages_of(response) == ["grace@example.com: reason: Give a reason for the deactivation."]
     assert UserRow.objects.get(pk=grace.pk).is_active is True
@@ -70,11 +67,7 @@ def test_a_refused_admin_action_changes_nothing_and_says_why(staff_client):
 def test_the_display_name_action_updates_the_profile_through_the_bus(staff_client):
     grace = user_row("grace@example.com", "Grace")
 
-    staff_client.post(
-        CHANGELIST,
-        {"action": "update_display_name", "_selected_action": [str(grace.pk)], "display_name": "Grace Hopper"},
-        follow=True,
-    )
+    run_action(staff_client, "update_display_name", grace, display_name="Grace Hopper")
 
     assert UserRow.objects.get(pk=grace.pk).display_name == "Grace Hopper"
     assert OutboxEntry.objects.filter(aggregate_id=grace.pk, event_type="users.user_profile_updated").exists()

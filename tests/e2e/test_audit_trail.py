@@ -26,6 +26,11 @@ def request_id() -> str:
     return uuid.uuid4().hex
 
 
+def post(api, path: str, body: dict, correlation_id: str, **headers: str):
+    """POST ``body`` as JSON to ``path``, the request carrying ``correlation_id`` as its X-Request-ID."""
+    return api.post(path, body, format="json", HTTP_X_REQUEST_ID=correlation_id, **headers)
+
+
 def entries_of(correlation_id: str) -> list[AuditEntry]:
     return list(AuditEntry.objects.filter(correlation_id=correlation_id).order_by("id"))
 
@@ -45,11 +50,11 @@ def only_entry(correlation_id: str, action: str) -> AuditEntry:
 @pytest.mark.django_db
 def test_every_command_through_the_api_leaves_exactly_one_entry_with_its_actor_and_correlation_id(api):
     registering = request_id()
-    response = api.post(
+    response = post(
+        api,
         "/api/v1/auth/register",
         {"email": "ada@example.com", "password": PASSWORD, "display_name": "Ada"},
-        format="json",
-        HTTP_X_REQUEST_ID=registering,
+        registering,
         HTTP_USER_AGENT="orderflow-tests/1.0",
     )
     assert response.status_code == 201
@@ -57,15 +62,11 @@ def test_every_command_through_the_api_leaves_exactly_one_entry_with_its_actor_a
     signing_in = request_id()
     pair = sign_in(api, "ada@example.com", HTTP_X_REQUEST_ID=signing_in).json()
     placing = request_id()
-    order = api.post("/api/v2/orders", ORDER, format="json", HTTP_X_REQUEST_ID=placing, **bearer(pair)).json()
+    order = post(api, "/api/v2/orders", ORDER, placing, **bearer(pair)).json()
     deliver_events()
     cancelling = request_id()
-    cancelled = api.post(
-        f"/api/v2/orders/{order['id']}/cancel",
-        {"reason": "found it cheaper"},
-        format="json",
-        HTTP_X_REQUEST_ID=cancelling,
-        **bearer(pair),
+    cancelled = post(
+        api, f"/api/v2/orders/{order['id']}/cancel", {"reason": "found it cheaper"}, cancelling, **bearer(pair)
     )
     assert cancelled.status_code == 200, cancelled.content
 
@@ -92,13 +93,7 @@ def test_a_refused_command_is_audited_once_though_its_changes_were_rolled_back(a
     api.post(f"/api/v2/orders/{order['id']}/cancel", {"reason": "first"}, format="json", **ada["auth"])
     again = request_id()
 
-    response = api.post(
-        f"/api/v2/orders/{order['id']}/cancel",
-        {"reason": "second"},
-        format="json",
-        HTTP_X_REQUEST_ID=again,
-        **ada["auth"],
-    )
+    response = post(api, f"/api/v2/orders/{order['id']}/cancel", {"reason": "second"}, again, **ada["auth"])
 
     assert response.status_code == 409
     entry = only_entry(again, "CancelOrder")
@@ -125,12 +120,10 @@ def test_token_refresh_and_logout_are_audited_and_no_token_is_stored(api):
     pair = tokens(api, "ada@example.com")
     refreshing, leaving, replaying = request_id(), request_id(), request_id()
 
-    refreshed = api.post(
-        "/api/v1/auth/token/refresh", {"refresh": pair["refresh"]}, format="json", HTTP_X_REQUEST_ID=refreshing
-    )
+    refreshed = post(api, "/api/v1/auth/token/refresh", {"refresh": pair["refresh"]}, refreshing)
     new_refresh = refreshed.json().get("refresh", pair["refresh"])
-    logged_out = api.post("/api/v1/auth/logout", {"refresh": new_refresh}, format="json", HTTP_X_REQUEST_ID=leaving)
-    replayed = api.post("/api/v1/auth/logout", {"refresh": new_refresh}, format="json", HTTP_X_REQUEST_ID=replaying)
+    logged_out = post(api, "/api/v1/auth/logout", {"refresh": new_refresh}, leaving)
+    replayed = post(api, "/api/v1/auth/logout", {"refresh": new_refresh}, replaying)
 
     assert (refreshed.status_code, logged_out.status_code, replayed.status_code) == (200, 204, 401)
     assert (
@@ -222,13 +215,7 @@ def test_a_refund_is_audited_once_as_itself_and_once_per_command_it_runs(api):
     command_bus().dispatch(CapturePayment(invoice_id, f"pi_{invoice_id.hex}", Decimal("42.50"), "EUR"))
     refunding = request_id()
 
-    response = api.post(
-        f"/api/v2/invoices/{invoice_id}/refund",
-        {"reason": "Goods returned."},
-        format="json",
-        HTTP_X_REQUEST_ID=refunding,
-        **boss_auth,
-    )
+    response = post(api, f"/api/v2/invoices/{invoice_id}/refund", {"reason": "Goods returned."}, refunding, **boss_auth)
 
     assert response.status_code == 200, response.content
     refund = only_entry(refunding, "RefundInvoice")
@@ -244,9 +231,7 @@ def test_an_order_refused_under_an_idempotency_key_is_audited_and_frees_the_key(
     bad = {"currency": "EUR", "items": [{"sku": "A", "quantity": 1, "unit_price": "1.001"}]}
     refused_id = request_id()
 
-    refused = api.post(
-        "/api/v2/orders", bad, format="json", HTTP_IDEMPOTENCY_KEY="k-1", HTTP_X_REQUEST_ID=refused_id, **ada["auth"]
-    )
+    refused = post(api, "/api/v2/orders", bad, refused_id, HTTP_IDEMPOTENCY_KEY="k-1", **ada["auth"])
 
     assert refused.status_code == 400
     assert only_entry(refused_id, "PlaceOrder").outcome == "refused: ValidationError"

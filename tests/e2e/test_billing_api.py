@@ -10,9 +10,10 @@ from apps.messaging.registry import projection
 from apps.platform.buses import command_bus
 from apps.platform.versioning import deprecation_headers
 from domain.billing.commands import CapturePayment, IssueInvoice
+from domain.billing.errors import PaymentProviderError, PaymentProviderUnavailableError
 from domain.kernel.result import Ok
 from tests.support.events import deliver_events as deliver_all_events
-from tests.support.http import assert_problem, bearer, make_staff, register, tokens
+from tests.support.http import assert_problem, bearer, signed_in
 
 INVOICES_READ = projection("invoices_read")
 
@@ -27,21 +28,17 @@ def deliver_events() -> int:
 
 @pytest.fixture
 def ann(api):
-    user = register(api, "ann@example.com", display_name="Ann")
-    return {**user, "tokens": tokens(api, "ann@example.com")}
+    return signed_in(api, "ann@example.com", "Ann")
 
 
 @pytest.fixture
 def bob(api):
-    user = register(api, "bob@example.com", display_name="Bob")
-    return {**user, "tokens": tokens(api, "bob@example.com")}
+    return signed_in(api, "bob@example.com", "Bob")
 
 
 @pytest.fixture
 def staff(api):
-    user = register(api, "boss@example.com", display_name="Boss")
-    make_staff(user["id"])
-    return {**user, "tokens": tokens(api, "boss@example.com")}
+    return signed_in(api, "boss@example.com", "Boss", staff=True)
 
 
 def issue(customer: dict, amount: str = "42.50", currency: str = "EUR", *, paid: bool = False) -> uuid.UUID:
@@ -244,41 +241,43 @@ def test_refunding_an_unknown_invoice_is_a_404_and_a_refund_needs_a_reason(api, 
     assert "reason" in assert_problem(no_reason, 400, "validation-error", with_errors=True)["errors"]
 
 
-def test_a_refund_the_provider_refuses_is_a_problem_and_changes_nothing(api, ann, staff, monkeypatch):
+@pytest.mark.parametrize(
+    ("error", "version", "status", "code", "detail"),
+    [
+        (
+            PaymentProviderError("The payment provider could not refund the payment: it answered with HTTP 402."),
+            "v2",
+            422,
+            "unprocessable",
+            "HTTP 402",
+        ),
+        (
+            PaymentProviderUnavailableError(
+                "The payment provider could not refund the payment: it could not be reached in time."
+            ),
+            "v1",
+            502,
+            "upstream-unavailable",
+            "reached in time",
+        ),
+    ],
+    ids=["refused-is-a-422", "unreachable-is-a-502"],
+)
+def test_a_refund_the_provider_fails_is_a_problem_and_changes_nothing(
+    api, ann, staff, monkeypatch, error, version, status, code, detail
+):
     from apps.billing import provider
-    from domain.billing.errors import PaymentProviderError
 
-    def refuse(self, **kwargs):
-        raise PaymentProviderError("The payment provider could not refund the payment: it answered with HTTP 402.")
+    def fail(self, **kwargs):
+        raise error
 
-    monkeypatch.setattr(provider.SimulatedPaymentProvider, "refund", refuse)
+    monkeypatch.setattr(provider.SimulatedPaymentProvider, "refund", fail)
     invoice_id = issue(ann, paid=True)
 
     response = api.post(
-        f"/api/v2/invoices/{invoice_id}/refund", {"reason": "x"}, format="json", **bearer(staff["tokens"])
+        f"/api/{version}/invoices/{invoice_id}/refund", {"reason": "x"}, format="json", **bearer(staff["tokens"])
     )
     deliver_events()
 
-    assert "HTTP 402" in assert_problem(response, 422, "unprocessable")["detail"]
-    assert InvoiceReadModel.objects.get(pk=invoice_id).status == "paid"
-
-
-def test_a_refund_while_the_provider_is_unreachable_is_a_502_and_changes_nothing(api, ann, staff, monkeypatch):
-    from apps.billing import provider
-    from domain.billing.errors import PaymentProviderUnavailableError
-
-    def time_out(self, **kwargs):
-        raise PaymentProviderUnavailableError(
-            "The payment provider could not refund the payment: it could not be reached in time."
-        )
-
-    monkeypatch.setattr(provider.SimulatedPaymentProvider, "refund", time_out)
-    invoice_id = issue(ann, paid=True)
-
-    response = api.post(
-        f"/api/v1/invoices/{invoice_id}/refund", {"reason": "x"}, format="json", **bearer(staff["tokens"])
-    )
-    deliver_events()
-
-    assert "reached in time" in assert_problem(response, 502, "upstream-unavailable")["detail"]
+    assert detail in assert_problem(response, status, code)["detail"]
     assert InvoiceReadModel.objects.get(pk=invoice_id).status == "paid"

@@ -9,6 +9,8 @@ import hmac
 import json
 import time
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
 from unittest import mock
 
@@ -117,13 +119,20 @@ def expected_retry_after(now: float, ip: str, period: int = 60) -> int:
     return end + 1 - ts
 
 
+@contextmanager
+def ratelimit_clock() -> Iterator[SimpleNamespace]:
+    """django-ratelimit's clock stopped at this moment, ``now``, until a test moves it on."""
+    clock = SimpleNamespace(now=time.time())
+    clock.time = lambda: clock.now
+    with mock.patch("django_ratelimit.core.time", clock):
+        yield clock
+
+
 @override_settings(RATE_LIMIT_TOKEN="5/m")
 def test_the_sixth_token_request_from_one_ip_within_a_minute_is_429_with_retry_after(api, empty_cache):
     register(api, "ada@example.com")
-    now = time.time()
-    clock = SimpleNamespace(time=lambda: now)
 
-    with mock.patch("django_ratelimit.core.time", clock):
+    with ratelimit_clock() as clock:
         five = [sign_in(api, "ada@example.com", "guessing") for _ in range(4)] + [sign_in(api, "ada@example.com")]
         sixth = sign_in(api, "ada@example.com")
         elsewhere = sign_in(api, "ada@example.com", REMOTE_ADDR="198.51.100.20")
@@ -131,7 +140,7 @@ def test_the_sixth_token_request_from_one_ip_within_a_minute_is_429_with_retry_a
     assert [response.status_code for response in five] == [401, 401, 401, 401, 200]
     body = assert_problem(sixth, 429, "rate-limited")
     assert body["detail"] == "Too many requests; slow down and try again later."
-    assert sixth["Retry-After"] == str(expected_retry_after(now, "127.0.0.1"))
+    assert sixth["Retry-After"] == str(expected_retry_after(clock.now, "127.0.0.1"))
     assert 1 <= int(sixth["Retry-After"]) <= 60
     assert elsewhere.status_code == 200
 
@@ -139,14 +148,12 @@ def test_the_sixth_token_request_from_one_ip_within_a_minute_is_429_with_retry_a
 @override_settings(RATE_LIMIT_TOKEN="2/m")
 def test_once_the_window_is_over_sign_in_works_again(api, empty_cache):
     register(api, "ada@example.com")
-    now = time.time()
-    clock = SimpleNamespace(time=lambda: now)
 
-    with mock.patch("django_ratelimit.core.time", clock):
+    with ratelimit_clock() as clock:
         for _ in range(2):
             sign_in(api, "ada@example.com")
         limited = sign_in(api, "ada@example.com")
-        now += int(limited["Retry-After"])
+        clock.now += int(limited["Retry-After"])
         again = sign_in(api, "ada@example.com")
 
     assert limited.status_code == 429

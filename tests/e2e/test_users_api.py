@@ -6,7 +6,7 @@ import pytest
 
 from apps.users.models import User as UserRow
 from tests.support.events import deliver_events
-from tests.support.http import assert_problem, bearer, make_staff, register, sign_in, tokens
+from tests.support.http import assert_problem, bearer, sign_in, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -19,15 +19,12 @@ def deactivate_url(user_id):
 
 @pytest.fixture
 def ada(api):
-    user = register(api, "ada@example.com", display_name="Ada")
-    return {**user, "tokens": tokens(api, "ada@example.com")}
+    return signed_in(api, "ada@example.com", "Ada")
 
 
 @pytest.fixture
 def staff(api):
-    user = register(api, "boss@example.com", display_name="Boss")
-    make_staff(user["id"])
-    return {**user, "tokens": tokens(api, "boss@example.com")}
+    return signed_in(api, "boss@example.com", "Boss", staff=True)
 
 
 # --- me -------------------------------------------------------------------------------------------------------

@@ -47,18 +47,11 @@ def invoices_with_history(draw: st.DrawFn) -> Invoice:
 
 def apply_action(invoice: Invoice, action: str, draw: st.DrawFn, now) -> None:  # type: ignore[no-untyped-def]
     match action:
-        case "capture_matching":
+        case "capture_matching" | "capture_other":
             invoice.capture(
                 payment_id=draw(st.uuids()),
                 provider_payment_id=draw(provider_payment_ids),
-                amount=invoice.amount,
-                now=now,
-            )
-        case "capture_other":
-            invoice.capture(
-                payment_id=draw(st.uuids()),
-                provider_payment_id=draw(provider_payment_ids),
-                amount=draw(money()),
+                amount=invoice.amount if action == "capture_matching" else draw(money()),
                 now=now,
             )
         case "fail":

@@ -17,6 +17,7 @@ from django.db import transaction
 
 from apps.messaging.consumers import EventConsumer, RetryLater
 from apps.messaging.inbox import deliver, deliver_batch
+from apps.messaging.models import InboxEntry
 from apps.outbox import store
 from apps.outbox.dispatcher import envelope
 from apps.outbox.models import OutboxEntry
@@ -46,6 +47,19 @@ def counting(handle: Callable[[Mapping[str, Any]], None], applied: Counter[str])
         applied[item["event_id"]] += 1
 
     return wrapper
+
+
+def counting_consumer(consumer: EventConsumer, applied: Counter[str]) -> EventConsumer:
+    """``consumer`` under its own name and binding keys, its handler ``counting`` into ``applied``."""
+    return EventConsumer(
+        name=consumer.name, binding_keys=consumer.binding_keys, handle=counting(consumer.handle, applied)
+    )
+
+
+def assert_one_inbox_row_per_event(consumer_name: str, events: list[IntegrationEvent]) -> None:
+    """The inbox of ``consumer_name`` holds exactly one row for each of ``events``."""
+    inbox = InboxEntry.objects.filter(consumer=consumer_name, event_id__in=[event.event_id for event in events])
+    assert sorted(inbox.values_list("event_id", flat=True)) == sorted(event.event_id for event in events)
 
 
 def deliver_one_by_one(

@@ -51,6 +51,14 @@ def make_staff(user_id: str, role: str = "admin") -> None:
     user.groups.add(Group.objects.get(name=role))
 
 
+def signed_in(client: APIClient, email: str, display_name: str, *, staff: bool = False) -> dict[str, Any]:
+    """A registered user (an admin if ``staff``) and, under ``tokens``, the token pair they signed in with."""
+    user = register(client, email, display_name=display_name)
+    if staff:
+        make_staff(user["id"])
+    return {**user, "tokens": tokens(client, email)}
+
+
 def account(client: APIClient, email: str, *, role: str | None = None) -> dict[str, Any]:
     """A registered user (staff with ``role`` if given) and, under ``auth``, their bearer header."""
     user = register(client, email, display_name=email.split("@")[0])

@@ -18,13 +18,17 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from apps.billing.models import InvoiceReadModel
-from apps.messaging.consumers import EventConsumer
-from apps.messaging.models import InboxEntry
 from apps.messaging.registry import projection
 from domain.billing.model import Invoice
 from domain.kernel.events import to_integration_event
 from tests.properties.billing_strategies import invoices_with_history
-from tests.properties.delivery import counting, deliver_one_by_one, rolled_back, write_to_outbox
+from tests.properties.delivery import (
+    assert_one_inbox_row_per_event,
+    counting_consumer,
+    deliver_one_by_one,
+    rolled_back,
+    write_to_outbox,
+)
 
 INVOICES_READ = projection("invoices_read")
 
@@ -109,11 +113,7 @@ def test_invoices_read_reflects_the_history_whatever_the_order_and_duplicates_of
     invoices, schedule = case
     events = [to_integration_event(e) for invoice in invoices for e in invoice.pending_events]
     applied: Counter[str] = Counter()
-    consumer = EventConsumer(
-        name=INVOICES_READ.consumer.name,
-        binding_keys=INVOICES_READ.consumer.binding_keys,
-        handle=counting(INVOICES_READ.consumer.handle, applied),
-    )
+    consumer = counting_consumer(INVOICES_READ.consumer, applied)
 
     with rolled_back():
         envelopes = write_to_outbox(events)
@@ -126,8 +126,7 @@ def test_invoices_read_reflects_the_history_whatever_the_order_and_duplicates_of
         }
         assert first_deliveries == len(events)
         assert applied == Counter(str(e.event_id) for e in events)
-        inbox = InboxEntry.objects.filter(consumer=consumer.name, event_id__in=[e.event_id for e in events])
-        assert sorted(inbox.values_list("event_id", flat=True)) == sorted(e.event_id for e in events)
+        assert_one_inbox_row_per_event(consumer.name, events)
 
 
 def test_the_projection_is_registered_under_its_contract_names() -> None:

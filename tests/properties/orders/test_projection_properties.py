@@ -17,12 +17,17 @@ import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from apps.messaging.models import InboxEntry
 from apps.messaging.registry import projection
 from apps.orders.models import OrderReadModel
 from domain.kernel.events import IntegrationEvent, to_integration_event
 from domain.orders.model import Order
-from tests.properties.delivery import deliver_in_batches, deliver_one_by_one, rolled_back, write_to_outbox
+from tests.properties.delivery import (
+    assert_one_inbox_row_per_event,
+    deliver_in_batches,
+    deliver_one_by_one,
+    rolled_back,
+    write_to_outbox,
+)
 from tests.properties.orders.test_domain_properties import orders_with_history
 
 ORDERS_READ = projection("orders_read")
@@ -118,10 +123,7 @@ def test_orders_read_ends_in_the_in_order_state_whatever_the_order_and_duplicate
         envelopes = write_to_outbox(events)
         first_deliveries = deliver_all(envelopes, schedule)
         shuffled = snapshot(orders)
-        inbox = InboxEntry.objects.filter(
-            consumer=ORDERS_READ.consumer.name, event_id__in=[event.event_id for event in events]
-        )
-        assert sorted(inbox.values_list("event_id", flat=True)) == sorted(event.event_id for event in events)
+        assert_one_inbox_row_per_event(ORDERS_READ.consumer.name, events)
 
     event(f"duplicate deliveries: {'some' if len(schedule) > len(events) else 'none'}")
     assert first_deliveries == len(events)
@@ -161,9 +163,6 @@ def test_orders_read_ends_in_the_in_order_state_when_events_arrive_in_batches_of
         envelopes = write_to_outbox(events)
         deliver_in_batches(ORDERS_READ.consumer, envelopes, schedule, batch_size)
         batched = snapshot(orders)
-        inbox = InboxEntry.objects.filter(
-            consumer=ORDERS_READ.consumer.name, event_id__in=[event.event_id for event in events]
-        )
-        assert sorted(inbox.values_list("event_id", flat=True)) == sorted(event.event_id for event in events)
+        assert_one_inbox_row_per_event(ORDERS_READ.consumer.name, events)
 
     assert batched == in_order

@@ -19,8 +19,6 @@ import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from apps.messaging.consumers import EventConsumer
-from apps.messaging.models import InboxEntry
 from apps.messaging.registry import projection
 from apps.outbox import store
 from apps.outbox.dispatcher import envelope
@@ -29,7 +27,14 @@ from apps.users.models import UserReadModel
 from domain.kernel.events import IntegrationEvent, to_integration_event
 from domain.kernel.serialization import from_primitive
 from domain.users.model import User
-from tests.properties.delivery import counting, deliver_in_batches, deliver_one_by_one, rolled_back, write_to_outbox
+from tests.properties.delivery import (
+    assert_one_inbox_row_per_event,
+    counting_consumer,
+    deliver_in_batches,
+    deliver_one_by_one,
+    rolled_back,
+    write_to_outbox,
+)
 from tests.properties.strategies import users_with_history
 
 USERS_READ = projection("users_read")
@@ -99,11 +104,7 @@ def test_users_read_reflects_the_history_whatever_the_order_and_duplicates_of_de
     users, schedule = case
     events = [to_integration_event(event) for user in users for event in user.pending_events]
     applied: Counter[str] = Counter()
-    consumer = EventConsumer(
-        name=USERS_READ.consumer.name,
-        binding_keys=USERS_READ.consumer.binding_keys,
-        handle=counting(USERS_READ.consumer.handle, applied),
-    )
+    consumer = counting_consumer(USERS_READ.consumer, applied)
 
     with rolled_back():
         envelopes = write_to_outbox(events)
@@ -117,8 +118,7 @@ def test_users_read_reflects_the_history_whatever_the_order_and_duplicates_of_de
         }
         assert first_deliveries == len(events)
         assert applied == Counter(str(event.event_id) for event in events)
-        inbox = InboxEntry.objects.filter(consumer=consumer.name, event_id__in=[event.event_id for event in events])
-        assert sorted(inbox.values_list("event_id", flat=True)) == sorted(event.event_id for event in events)
+        assert_one_inbox_row_per_event(consumer.name, events)
 
 
 # **Feature: architecture-restructuring-2025, Property 7: Projections Update Read Models from Events**
@@ -143,9 +143,7 @@ def test_users_read_reflects_the_history_when_events_arrive_in_batches_of_any_si
         assert {user_id: row_state(row) for user_id, row in rows.items()} == {
             user.id: read_model_state(user) for user in users
         }
-        consumer = USERS_READ.consumer.name
-        inbox = InboxEntry.objects.filter(consumer=consumer, event_id__in=[event.event_id for event in events])
-        assert sorted(inbox.values_list("event_id", flat=True)) == sorted(event.event_id for event in events)
+        assert_one_inbox_row_per_event(USERS_READ.consumer.name, events)
 
 
 @st.composite

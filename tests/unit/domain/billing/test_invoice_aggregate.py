@@ -22,6 +22,10 @@ PAYMENT_1 = UUID("eeeeeeee-0000-4000-8000-000000000001")
 PAYMENT_2 = UUID("eeeeeeee-0000-4000-8000-000000000002")
 EUR_42_50 = Money(Decimal("42.50"), "EUR")
 
+# What every billing payload names the invoice by, and EUR_42_50 as a payload writes it.
+INVOICE_KEYS = {"invoice_id": str(INVOICE_ID), "order_id": str(ORDER_ID)}
+EUR_42_50_FIELDS = {"amount": "42.50", "currency": "EUR"}
+
 
 def issued(amount: Money = EUR_42_50) -> Invoice:
     return Invoice.issue(id=INVOICE_ID, order_id=ORDER_ID, customer_id=CUSTOMER_ID, amount=amount, now=T0)
@@ -40,13 +44,7 @@ def test_issuing_opens_the_invoice_and_records_invoice_issued_with_the_contract_
     assert invoice.version == 1
     (event,) = invoice.pending_events
     assert isinstance(event, InvoiceIssued)
-    assert to_integration_event(event).payload == {
-        "invoice_id": str(INVOICE_ID),
-        "order_id": str(ORDER_ID),
-        "customer_id": str(CUSTOMER_ID),
-        "amount": "42.50",
-        "currency": "EUR",
-    }
+    assert to_integration_event(event).payload == {**INVOICE_KEYS, "customer_id": str(CUSTOMER_ID), **EUR_42_50_FIELDS}
     assert event.aggregate_type == "billing.invoice"
 
 
@@ -68,12 +66,10 @@ def test_a_matching_capture_pays_an_open_invoice():
     event = invoice.pending_events[-1]
     assert isinstance(event, PaymentCaptured)
     assert to_integration_event(event).payload == {
-        "invoice_id": str(INVOICE_ID),
-        "order_id": str(ORDER_ID),
+        **INVOICE_KEYS,
         "payment_id": str(PAYMENT_1),
         "provider_payment_id": "pi_1",
-        "amount": "42.50",
-        "currency": "EUR",
+        **EUR_42_50_FIELDS,
     }
 
 
@@ -174,11 +170,7 @@ def test_voiding_an_open_invoice_records_invoice_voided_and_again_records_nothin
     assert invoice.status is InvoiceStatus.VOID
     assert invoice.void_reason == "customer cancelled"
     assert [type(e) for e in invoice.pending_events] == [InvoiceIssued, InvoiceVoided]
-    assert to_integration_event(invoice.pending_events[-1]).payload == {
-        "invoice_id": str(INVOICE_ID),
-        "order_id": str(ORDER_ID),
-        "reason": "customer cancelled",
-    }
+    assert to_integration_event(invoice.pending_events[-1]).payload == {**INVOICE_KEYS, "reason": "customer cancelled"}
 
 
 def test_a_paid_invoice_cannot_be_voided():
@@ -206,13 +198,7 @@ def test_refunding_a_paid_invoice_records_invoice_refunded_with_the_provider_ref
     assert (invoice.provider_refund_id, invoice.refund_reason, invoice.refunded_at) == ("re_1", "returned", T0)
     event = invoice.pending_events[-1]
     assert isinstance(event, InvoiceRefunded)
-    assert to_integration_event(event).payload == {
-        "invoice_id": str(INVOICE_ID),
-        "order_id": str(ORDER_ID),
-        "amount": "42.50",
-        "currency": "EUR",
-        "provider_refund_id": "re_1",
-    }
+    assert to_integration_event(event).payload == {**INVOICE_KEYS, **EUR_42_50_FIELDS, "provider_refund_id": "re_1"}
 
 
 def test_refunding_again_records_nothing():

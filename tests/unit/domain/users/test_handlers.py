@@ -154,35 +154,25 @@ def test_register_user_refuses_an_email_already_registered_in_any_letter_case(cl
     assert hasher.hashed == []
 
 
-def test_register_user_refuses_a_weak_password_under_the_password_field(clock, hasher):
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("password", "short", SHORT_PASSWORD_MESSAGE),
+        ("email", "not-an-email", "Enter a valid e-mail address."),
+        ("display_name", "   ", "Enter a display name."),
+    ],
+    ids=["weak-password", "invalid-email", "empty-display-name"],
+)
+def test_register_user_refuses_an_invalid_field_under_that_field(clock, hasher, field, value, message):
     uow = users_uow()
 
-    result = register(uow, clock, hasher, password="short")
+    result = register(uow, clock, hasher, **{field: value})
 
     assert isinstance(result, Err)
     assert isinstance(result.error, ValidationError)
-    assert result.error.errors == {"password": [SHORT_PASSWORD_MESSAGE]}
+    assert result.error.errors == {field: [message]}
     assert uow.users.rows == {}
     assert hasher.hashed == []
-
-
-def test_register_user_refuses_an_invalid_email_under_the_email_field(clock, hasher):
-    uow = users_uow()
-
-    result = register(uow, clock, hasher, email="not-an-email")
-
-    assert isinstance(result, Err)
-    assert isinstance(result.error, ValidationError)
-    assert result.error.errors == {"email": ["Enter a valid e-mail address."]}
-    assert uow.users.rows == {}
-
-
-def test_register_user_refuses_an_empty_display_name_under_the_display_name_field(clock, hasher):
-    result = register(users_uow(), clock, hasher, display_name="   ")
-
-    assert isinstance(result, Err)
-    assert isinstance(result.error, ValidationError)
-    assert result.error.errors == {"display_name": ["Enter a display name."]}
 
 
 def test_register_user_reports_every_invalid_field_at_once(clock, hasher):
@@ -208,21 +198,16 @@ def test_register_user_gives_each_user_the_next_id(clock, hasher):
     uow, ids = users_uow(), SequentialIdFactory(start=10)
     policy = FakePasswordPolicy()
 
-    first = register_user(
-        RegisterUser(email="a@example.com", password=PASSWORD, display_name="A"),
-        uow=uow,
-        hasher=hasher,
-        policy=policy,
-        clock=clock,
-        ids=ids,
-    )
-    second = register_user(
-        RegisterUser(email="b@example.com", password=PASSWORD, display_name="B"),
-        uow=uow,
-        hasher=hasher,
-        policy=policy,
-        clock=clock,
-        ids=ids,
+    first, second = (
+        register_user(
+            RegisterUser(email=f"{name.lower()}@example.com", password=PASSWORD, display_name=name),
+            uow=uow,
+            hasher=hasher,
+            policy=policy,
+            clock=clock,
+            ids=ids,
+        )
+        for name in ("A", "B")
     )
 
     assert (first.value.id, second.value.id) == (UUID(int=10), UUID(int=11))
