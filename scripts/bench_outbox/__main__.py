@@ -60,31 +60,30 @@ from .probes import background_load
 from .report import machine, report, say, service_versions
 from .roles import Child, consumer_role, dispatcher_role, drain_once_role
 
+#: The numeric options: flag, type, default, help.
+OPTIONS: list[tuple[str, type, object, str]] = [
+    ("--users", int, 10_000, "aggregates in the drain phase (default 10,000)"),
+    ("--per-user", int, 5, "events per aggregate (default 5)"),
+    ("--raw", int, None, "messages in the raw baseline (default: as many as events)"),
+    ("--rate", float, 200.0, "commands/s in the lag phase (default 200)"),
+    ("--seconds", float, 20.0, "length of the steady lag phase (default 20)"),
+    ("--pool", int, 500, "users registered before the lag phase (default 500)"),
+    (
+        "--dispatchers",
+        int,
+        2,
+        "dispatcher processes draining at once (default 2: a worker's default concurrency on 2 cores)",
+    ),
+    ("--writers", int, 2, "writer threads in the lag phase (default 2)"),
+    ("--e2e-timeout", float, 240.0, "seconds to wait for the projection to catch up in the drain phase (default 240)"),
+]
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.bench_outbox", description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--role", choices=["consumer", "dispatcher", "drain-once"], help=argparse.SUPPRESS)
-    parser.add_argument("--users", type=int, default=10_000, help="aggregates in the drain phase (default 10,000)")
-    parser.add_argument("--per-user", type=int, default=5, help="events per aggregate (default 5)")
-    parser.add_argument(
-        "--raw", type=int, default=None, help="messages in the raw baseline (default: as many as events)"
-    )
-    parser.add_argument("--rate", type=float, default=200.0, help="commands/s in the lag phase (default 200)")
-    parser.add_argument("--seconds", type=float, default=20.0, help="length of the steady lag phase (default 20)")
-    parser.add_argument("--pool", type=int, default=500, help="users registered before the lag phase (default 500)")
-    parser.add_argument(
-        "--dispatchers",
-        type=int,
-        default=2,
-        help="dispatcher processes draining at once (default 2: a worker's default concurrency on 2 cores)",
-    )
-    parser.add_argument("--writers", type=int, default=2, help="writer threads in the lag phase (default 2)")
-    parser.add_argument(
-        "--e2e-timeout",
-        type=float,
-        default=240.0,
-        help="seconds to wait for the projection to catch up in the drain phase (default 240)",
-    )
+    for flag, kind, default, text in OPTIONS:
+        parser.add_argument(flag, type=kind, default=default, help=text)
     parser.add_argument("--keep", action="store_true", help="keep the database and broker objects afterwards")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
     args = parser.parse_args()
