@@ -254,35 +254,29 @@ Output = type[serializers.Serializer[Any]]
 # How the one-order endpoints are described, the same in every version but for their output.
 
 
-def detail_schema(operation_id: str, output: Output) -> Any:
+#: What the three one-order endpoints answer besides 200, and how they are summed up.
+ONE_ORDER: dict[str, dict[str, Any]] = {
+    "retrieve": {"errors": (401, 404), "summary": "One order (another customer's order is 404)"},
+    "cancel": {
+        "errors": (400, 401, 404, 409),
+        "request": CancelOrderInput,
+        "summary": "Cancel an order awaiting payment (its customer, or with orders.cancel_any_order)",
+        "description": "An order that is paid, shipped, refunded or already cancelled is 409.",
+    },
+    "ship": {"errors": (401, 403, 404, 409), "request": None, "summary": "Ship a paid order (needs orders.ship_order)"},
+}
+
+
+def one_order_schema(action: str, operation_id: str, output: Output, **more: Any) -> Any:
+    """The schema of ``action`` on one order, answered with ``output``; ``more`` adds examples or a description."""
+    spec = dict(ONE_ORDER[action])
+    errors = spec.pop("errors")
     return extend_schema(
         operation_id=operation_id,
         tags=["orders"],
-        responses={200: output, **problems(401, 404, *COMMON_ERRORS)},
-        summary="One order (another customer's order is 404)",
-    )
-
-
-def cancel_schema(operation_id: str, output: Output, *, examples: list[OpenApiExample]) -> Any:
-    return extend_schema(
-        operation_id=operation_id,
-        tags=["orders"],
-        request=CancelOrderInput,
-        responses={200: output, **problems(400, 401, 404, 409, *COMMON_ERRORS)},
-        summary="Cancel an order awaiting payment (its customer, or with orders.cancel_any_order)",
-        description="An order that is paid, shipped, refunded or already cancelled is 409.",
-        examples=examples,
-    )
-
-
-def ship_schema(operation_id: str, output: Output, *, description: str | None = None) -> Any:
-    return extend_schema(
-        operation_id=operation_id,
-        tags=["orders"],
-        request=None,
-        responses={200: output, **problems(401, 403, 404, 409, *COMMON_ERRORS)},
-        summary="Ship a paid order (needs orders.ship_order)",
-        description=description,
+        responses={200: output, **problems(*errors, *COMMON_ERRORS)},
+        **spec,
+        **more,
     )
 
 

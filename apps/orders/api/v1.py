@@ -23,13 +23,11 @@ from apps.orders.api.common import (
     OrderOutput,
     PlaceOrderInput,
     cancel,
-    cancel_schema,
-    detail_schema,
     one_order,
+    one_order_schema,
     orders_page,
     place,
     ship,
-    ship_schema,
 )
 from apps.platform.idempotency import idempotent
 from apps.platform.openapi import problems
@@ -79,7 +77,7 @@ class OrdersApi(DeprecatedInV1, APIView):
 class OrderDetailApi(DeprecatedInV1, APIView):
     """One order, as the read model shows it (lines, invoice status, payment history)."""
 
-    @detail_schema("orders_retrieve", OrderOutput)
+    @one_order_schema("retrieve", "orders_retrieve", OrderOutput)
     def get(self, request: Request, version: str, order_id: UUID) -> Response:
         return one_order(request, order_id, OrderOutput)
 
@@ -87,7 +85,8 @@ class OrderDetailApi(DeprecatedInV1, APIView):
 class CancelOrderApi(DeprecatedInV1, APIView):
     """Cancelling an order that still awaits payment; its invoice is voided by billing."""
 
-    @cancel_schema(
+    @one_order_schema(
+        "cancel",
         "orders_cancel",
         OrderOutput,
         examples=[
@@ -103,7 +102,8 @@ class CancelOrderApi(DeprecatedInV1, APIView):
 class ShipOrderApi(DeprecatedInV1, APIView):
     """Shipping a paid order (a role with orders.ship_order)."""
 
-    @ship_schema(
+    @one_order_schema(
+        "ship",
         "orders_ship",
         OrderOutput,
         description="An order that is not paid (awaiting payment, cancelled, refunded, already shipped) is 409.",

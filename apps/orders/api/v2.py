@@ -107,7 +107,7 @@ class OrdersApi(APIView):
 class OrderDetailApi(APIView):
     """One order, as the read model shows it (lines, invoice status, payment history)."""
 
-    @common.detail_schema("orders_v2_retrieve", OrderOutputV2)
+    @common.one_order_schema("retrieve", "orders_v2_retrieve", OrderOutputV2)
     def get(self, request: Request, version: str, order_id: UUID) -> Response:
         return common.one_order(request, order_id, OrderOutputV2)
 
@@ -115,7 +115,8 @@ class OrderDetailApi(APIView):
 class CancelOrderApi(APIView):
     """Cancelling an order that still awaits payment; its invoice is voided by billing."""
 
-    @common.cancel_schema(
+    @common.one_order_schema(
+        "cancel",
         "orders_v2_cancel",
         OrderOutputV2,
         examples=[OpenApiExample("With a reason", request_only=True, value={"reason": "Ordered by mistake"})],
@@ -128,7 +129,7 @@ class CancelOrderApi(APIView):
 class ShipOrderApi(APIView):
     """Shipping a paid order (a role with orders.ship_order)."""
 
-    @common.ship_schema("orders_v2_ship", OrderOutputV2)
+    @common.one_order_schema("ship", "orders_v2_ship", OrderOutputV2)
     @limit_writes
     def post(self, request: Request, version: str, order_id: UUID) -> Response:
         return common.ship(request, order_id, OrderOutputV2)
