@@ -2,7 +2,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from tests.support.http import account
+from tests.support.http import account, signed_in
 
 
 @pytest.fixture
@@ -19,6 +19,12 @@ def ann(api):
 @pytest.fixture
 def bob(api):
     return account(api, "bob@example.com")
+
+
+@pytest.fixture
+def staff(api):
+    """A signed-in staff member with their token pair (``tokens``); modules that need a role override it."""
+    return signed_in(api, "boss@example.com", "Boss", staff=True)
 
 
 @pytest.fixture

@@ -36,11 +36,6 @@ def bob(api):
     return signed_in(api, "bob@example.com", "Bob")
 
 
-@pytest.fixture
-def staff(api):
-    return signed_in(api, "boss@example.com", "Boss", staff=True)
-
-
 def issue(customer: dict, amount: str = "42.50", currency: str = "EUR", *, paid: bool = False) -> uuid.UUID:
     result = command_bus().dispatch(
         IssueInvoice(

@@ -22,11 +22,6 @@ def ada(api):
     return signed_in(api, "ada@example.com", "Ada")
 
 
-@pytest.fixture
-def staff(api):
-    return signed_in(api, "boss@example.com", "Boss", staff=True)
-
-
 # --- me -------------------------------------------------------------------------------------------------------
 
 
