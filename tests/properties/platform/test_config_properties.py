@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -158,12 +157,6 @@ def defaults(debug: bool, base_dir: Path) -> dict[str, Any]:
         "secure_hsts_seconds": 0 if debug else 31_536_000,
         "behind_tls_proxy": False,
     }
-
-
-@pytest.fixture(scope="module")
-def base_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A project directory without var/keys/jwt-private.pem, so no real key file is picked up."""
-    return tmp_path_factory.mktemp("project")
 
 
 # **Feature: architecture-restructuring-2025, Property 1: Configuration Loading from Environment**

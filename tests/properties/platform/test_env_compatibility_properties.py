@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -56,12 +55,6 @@ def seed_environments(draw: st.DrawFn) -> tuple[dict[str, str], dict[str, Any]]:
         "secret_key": environ["SECRET_KEY"],
     }
     return environ, expected
-
-
-@pytest.fixture(scope="module")
-def base_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A project directory without var/keys/jwt-private.pem, so no real key file is picked up."""
-    return tmp_path_factory.mktemp("project")
 
 
 # **Feature: architecture-restructuring-2025, Property 16: Environment Variable Backward Compatibility**

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from apps.users import mapper
 from apps.users.models import User as UserRow
 from domain.users.model import User, UserProfile
+from tests.properties.roundtrip import assert_loaded_as_it_was
 from tests.properties.strategies import aware_datetimes, display_names, emails, users, users_with_history
 
 
@@ -55,9 +56,7 @@ def test_user_aggregate_mapped_to_a_row_and_back_keeps_every_field(user: User) -
 
     rebuilt = mapper.to_domain(mapper.to_row(user))
 
-    assert aggregate_state(rebuilt) == expected
-    assert rebuilt.pending_events == ()
-    assert rebuilt.loaded_version == user.version
+    assert_loaded_as_it_was(rebuilt, expected, aggregate_state, user.version)
 
 
 @st.composite
