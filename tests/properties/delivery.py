@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.db import transaction
+from hypothesis import strategies as st
 
 from apps.messaging.consumers import EventConsumer, RetryLater
 from apps.messaging.inbox import deliver, deliver_batch
@@ -98,3 +99,17 @@ def deliver_in_batches(
         batch = [queue.popleft() for _ in range(min(batch_size, len(queue)))]
         waiting = deliver_batch(consumer, batch)
         queue.extend(batch[position] for position in sorted(waiting))
+
+
+def histories_and_deliveries(histories: st.SearchStrategy[Any]) -> st.SearchStrategy[tuple[list[Any], list[int]]]:
+    """One to three aggregates drawn from ``histories``, and a delivery schedule: positions into the
+    concatenated events, each at least once, any order, some repeated."""
+
+    @st.composite
+    def cases(draw: st.DrawFn) -> tuple[list[Any], list[int]]:
+        aggregates = draw(st.lists(histories, min_size=1, max_size=3, unique_by=lambda aggregate: aggregate.id))
+        count = sum(len(aggregate.pending_events) for aggregate in aggregates)
+        duplicates = draw(st.lists(st.integers(min_value=0, max_value=count - 1), max_size=count))
+        return aggregates, draw(st.permutations([*range(count), *duplicates]))
+
+    return cases()

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 from hypothesis import event, given
-from hypothesis import strategies as st
 
 from apps.billing.models import InvoiceReadModel
 from apps.messaging.registry import projection
@@ -26,6 +25,7 @@ from tests.properties.delivery import (
     assert_one_inbox_row_per_event,
     counting_consumer,
     deliver_one_by_one,
+    histories_and_deliveries,
     rolled_back,
     write_to_outbox,
 )
@@ -86,21 +86,10 @@ def row_state(row: InvoiceReadModel) -> dict[str, Any]:
     return state
 
 
-@st.composite
-def histories_and_deliveries(draw: st.DrawFn) -> tuple[list[Invoice], list[int]]:
-    """One to three invoices with their histories, and a delivery schedule: positions into the
-    concatenated events, each at least once, any order, some repeated."""
-    invoices = draw(st.lists(invoices_with_history(), min_size=1, max_size=3, unique_by=lambda i: i.id))
-    count = sum(len(invoice.pending_events) for invoice in invoices)
-    duplicates = draw(st.lists(st.integers(min_value=0, max_value=count - 1), max_size=count))
-    schedule = draw(st.permutations([*range(count), *duplicates]))
-    return invoices, schedule
-
-
 # **Feature: architecture-restructuring-2025, Property 7: Projections Update Read Models from Events**
 # **Validates: Requirements 4.2**
 @pytest.mark.django_db
-@given(histories_and_deliveries())
+@given(histories_and_deliveries(invoices_with_history()))
 def test_invoices_read_reflects_the_history_whatever_the_order_and_duplicates_of_delivery(
     case: tuple[list[Invoice], list[int]],
 ) -> None:

@@ -32,6 +32,7 @@ from tests.properties.delivery import (
     counting_consumer,
     deliver_in_batches,
     deliver_one_by_one,
+    histories_and_deliveries,
     rolled_back,
     write_to_outbox,
 )
@@ -78,21 +79,10 @@ def row_state(row: UserReadModel) -> dict[str, Any]:
     }
 
 
-@st.composite
-def histories_and_deliveries(draw: st.DrawFn) -> tuple[list[User], list[int]]:
-    """One to three users with their histories, and a delivery schedule: positions into the
-    concatenated events, each at least once, any order, some repeated."""
-    users = draw(st.lists(users_with_history(), min_size=1, max_size=3, unique_by=lambda user: user.id))
-    count = sum(len(user.pending_events) for user in users)
-    duplicates = draw(st.lists(st.integers(min_value=0, max_value=count - 1), max_size=count))
-    schedule = draw(st.permutations([*range(count), *duplicates]))
-    return users, schedule
-
-
 # **Feature: architecture-restructuring-2025, Property 7: Projections Update Read Models from Events**
 # **Validates: Requirements 4.2**
 @pytest.mark.django_db
-@given(histories_and_deliveries())
+@given(histories_and_deliveries(users_with_history()))
 def test_users_read_reflects_the_history_whatever_the_order_and_duplicates_of_delivery(
     case: tuple[list[User], list[int]],
 ) -> None:
@@ -124,7 +114,7 @@ def test_users_read_reflects_the_history_whatever_the_order_and_duplicates_of_de
 # **Feature: architecture-restructuring-2025, Property 7: Projections Update Read Models from Events**
 # **Validates: Requirements 4.2**
 @pytest.mark.django_db
-@given(histories_and_deliveries(), st.integers(min_value=1, max_value=8))
+@given(histories_and_deliveries(users_with_history()), st.integers(min_value=1, max_value=8))
 def test_users_read_reflects_the_history_when_events_arrive_in_batches_of_any_size(
     case: tuple[list[User], list[int]], batch_size: int
 ) -> None:
