@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.db import transaction
+from hypothesis import event
 from hypothesis import strategies as st
 
 from apps.messaging.consumers import EventConsumer, RetryLater
@@ -22,7 +23,7 @@ from apps.messaging.models import InboxEntry
 from apps.outbox import store
 from apps.outbox.dispatcher import envelope
 from apps.outbox.models import OutboxEntry
-from domain.kernel.events import IntegrationEvent
+from domain.kernel.events import IntegrationEvent, to_integration_event
 
 
 @contextmanager
@@ -113,3 +114,34 @@ def histories_and_deliveries(histories: st.SearchStrategy[Any]) -> st.SearchStra
         return aggregates, draw(st.permutations([*range(count), *duplicates]))
 
     return cases()
+
+
+def assert_projection_reflects_histories(
+    consumer: EventConsumer,
+    case: tuple[list[Any], list[int]],
+    read_model: Any,
+    row_state: Callable[[Any], Any],
+    expected_state: Callable[[Any], Any],
+) -> None:
+    """Property 7's check: the events of the aggregates of ``case`` (from ``histories_and_deliveries``),
+    delivered one by one in its schedule's order (RetryLater sends one to the back of the queue), leave
+    each ``read_model`` row equal to ``expected_state`` of its aggregate; every event is applied exactly
+    once and the inbox holds one row per event."""
+    aggregates, schedule = case
+    events = [to_integration_event(fact) for aggregate in aggregates for fact in aggregate.pending_events]
+    applied: Counter[str] = Counter()
+    counting = counting_consumer(consumer, applied)
+
+    with rolled_back():
+        envelopes = write_to_outbox(events)
+        first_deliveries, retries = deliver_one_by_one(counting, envelopes, schedule)
+        event(f"events sent back with RetryLater: {'some' if retries else 'none'}")
+        event(f"duplicate deliveries: {'some' if len(schedule) > len(events) else 'none'}")
+
+        rows = read_model.objects.in_bulk([aggregate.id for aggregate in aggregates])
+        assert {key: row_state(row) for key, row in rows.items()} == {
+            aggregate.id: expected_state(aggregate) for aggregate in aggregates
+        }
+        assert first_deliveries == len(events)
+        assert applied == Counter(str(fact.event_id) for fact in events)
+        assert_one_inbox_row_per_event(counting.name, events)

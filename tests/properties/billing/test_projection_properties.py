@@ -8,26 +8,20 @@ rolled back, so examples never see each other's rows.
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import event, given
+from hypothesis import given
 
 from apps.billing.models import InvoiceReadModel
 from apps.messaging.registry import projection
 from domain.billing.model import Invoice
-from domain.kernel.events import to_integration_event
 from tests.properties.billing_strategies import invoices_with_history
 from tests.properties.delivery import (
-    assert_one_inbox_row_per_event,
-    counting_consumer,
-    deliver_one_by_one,
+    assert_projection_reflects_histories,
     histories_and_deliveries,
-    rolled_back,
-    write_to_outbox,
 )
 
 INVOICES_READ = projection("invoices_read")
@@ -99,23 +93,7 @@ def test_invoices_read_reflects_the_history_whatever_the_order_and_duplicates_of
     later (at the back of the queue), each invoices_read row ends equal to the state of its
     invoice's full history (status, amount, dates, payments in order, version), every event is
     applied exactly once and the inbox holds exactly one row per event."""
-    invoices, schedule = case
-    events = [to_integration_event(e) for invoice in invoices for e in invoice.pending_events]
-    applied: Counter[str] = Counter()
-    consumer = counting_consumer(INVOICES_READ.consumer, applied)
-
-    with rolled_back():
-        envelopes = write_to_outbox(events)
-        first_deliveries, retries = deliver_one_by_one(consumer, envelopes, schedule)
-        event(f"events sent back with RetryLater: {'some' if retries else 'none'}")
-
-        rows = InvoiceReadModel.objects.in_bulk([invoice.id for invoice in invoices])
-        assert {invoice_id: row_state(row) for invoice_id, row in rows.items()} == {
-            invoice.id: expected_state(invoice) for invoice in invoices
-        }
-        assert first_deliveries == len(events)
-        assert applied == Counter(str(e.event_id) for e in events)
-        assert_one_inbox_row_per_event(consumer.name, events)
+    assert_projection_reflects_histories(INVOICES_READ.consumer, case, InvoiceReadModel, row_state, expected_state)
 
 
 def test_the_projection_is_registered_under_its_contract_names() -> None:

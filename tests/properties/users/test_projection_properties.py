@@ -11,12 +11,11 @@ other's rows.
 from __future__ import annotations
 
 import json
-from collections import Counter
 from typing import Any
 from uuid import UUID
 
 import pytest
-from hypothesis import event, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from apps.messaging.registry import projection
@@ -29,9 +28,8 @@ from domain.kernel.serialization import from_primitive
 from domain.users.model import User
 from tests.properties.delivery import (
     assert_one_inbox_row_per_event,
-    counting_consumer,
+    assert_projection_reflects_histories,
     deliver_in_batches,
-    deliver_one_by_one,
     histories_and_deliveries,
     rolled_back,
     write_to_outbox,
@@ -91,24 +89,7 @@ def test_users_read_reflects_the_history_whatever_the_order_and_duplicates_of_de
     any duplicates, an event answered with RetryLater being redelivered later (at the back of the
     queue, as the broker does), each users_read row ends equal to the state of its user's full
     history, every event is applied exactly once and the inbox holds exactly one row per event."""
-    users, schedule = case
-    events = [to_integration_event(event) for user in users for event in user.pending_events]
-    applied: Counter[str] = Counter()
-    consumer = counting_consumer(USERS_READ.consumer, applied)
-
-    with rolled_back():
-        envelopes = write_to_outbox(events)
-        first_deliveries, retries = deliver_one_by_one(consumer, envelopes, schedule)
-        event(f"events sent back with RetryLater: {'some' if retries else 'none'}")
-        event(f"duplicate deliveries: {'some' if len(schedule) > len(events) else 'none'}")
-
-        rows = UserReadModel.objects.in_bulk([user.id for user in users])
-        assert {user_id: row_state(row) for user_id, row in rows.items()} == {
-            user.id: read_model_state(user) for user in users
-        }
-        assert first_deliveries == len(events)
-        assert applied == Counter(str(event.event_id) for event in events)
-        assert_one_inbox_row_per_event(consumer.name, events)
+    assert_projection_reflects_histories(USERS_READ.consumer, case, UserReadModel, row_state, read_model_state)
 
 
 # **Feature: architecture-restructuring-2025, Property 7: Projections Update Read Models from Events**
