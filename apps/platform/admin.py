@@ -44,7 +44,7 @@ def dispatch_each(
     """An admin action's work: one command per selected row, through the command bus like every other door.
 
     Each refusal is an error message naming its row (``label``); the successes are one message, ``done``
-    with their count in place of ``{}`` ("{} order(s) shipped.").
+    with their count in place of ``{}`` ("{} item(s) archived.").
     """
     succeeded = 0
     for row in rows:
