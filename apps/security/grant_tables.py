@@ -1,7 +1,7 @@
 """The migration state of django-guardian's two grant tables on one model: grants to users, grants to groups.
 
-A context that owns grantable objects declares the tables in its models (direct foreign keys, see
-a context's ``models.py``); its migration takes their state from here rather than spelling it twice.
+A context that owns grantable objects declares the tables in its ``models.py`` (direct foreign keys);
+its migration takes their state from here rather than spelling it twice.
 """
 
 from __future__ import annotations
