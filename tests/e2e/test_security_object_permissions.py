@@ -211,3 +211,29 @@ def test_the_back_office_lists_who_holds_which_grant_and_edits_none(api, ann, ag
     assert order_id in found.content.decode()
     assert found.context["cl"].result_count == 1  # view_order: reading only
     assert add.status_code == 403
+
+
+def test_placing_an_order_writes_no_grant_and_reads_no_permission(api, ann):
+    with CaptureQueriesContext(connection) as placing:
+        response = api.post("/api/v2/orders", ORDER, format="json", **ann["auth"])
+        statements = [query["sql"] for query in placing.captured_queries]
+
+    assert response.status_code == 201
+    assert not [sql for sql in statements if "_grants" in sql or "auth_permission" in sql]
+    # the caller, the order and its lines, the outbox entry, the audit chain's head and entry, two savepoints;
+    # on PostgreSQL also the audit chain's advisory lock
+    assert len(statements) == (11 if connection.vendor == "postgresql" else 10), statements
+
+
+def test_reading_an_order_asks_who_owns_it_with_one_lookup(api, ann):
+    order_id = place(api, ann)
+    api.get(f"/api/v2/orders/{order_id}", **ann["auth"])
+
+    with CaptureQueriesContext(connection) as reading:
+        response = api.get(f"/api/v2/orders/{order_id}", **ann["auth"])
+        statements = [query["sql"] for query in reading.captured_queries]
+
+    assert response.status_code == 200
+    assert not [sql for sql in statements if "_grants" in sql]
+    # the caller, their role permissions (user and groups), the order's owner, the read row
+    assert len(statements) == 5, statements
