@@ -25,6 +25,8 @@ DEBUG = env.debug
 SECRET_KEY = env.secret_key
 ALLOWED_HOSTS = env.allowed_hosts
 CSRF_TRUSTED_ORIGINS = env.csrf_trusted_origins
+# Under /api/ a CSRF failure is a problem (RFC 9457) like every other error; elsewhere Django's page.
+CSRF_FAILURE_VIEW = "apps.platform.problems.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

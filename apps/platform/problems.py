@@ -14,7 +14,8 @@ from typing import Any
 import structlog
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.views import defaults
+from django.views import csrf, defaults
+from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.exceptions import Ratelimited
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -157,9 +158,19 @@ def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
     return problem_json(body, {"Retry-After": str(retry_after)} if retry_after else None)
 
 
+@csrf_exempt  # it changes nothing: a POST to an unknown URL is a 404, not a CSRF failure
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """Unknown URLs under /api/."""
     body = problem(404, "There is no resource at this URL.", slug="not-found", instance=request.path)
+    return problem_json(body)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: a problem under /api/ (the API's own views are exempt; a browser session's form
+    post to an API URL is not), Django's page elsewhere (the admin)."""
+    if not request.path.startswith(API_PREFIX):
+        return csrf.csrf_failure(request, reason=reason)
+    body = problem(403, "The request failed the CSRF check.", slug="csrf-failed", instance=request.path)
     return problem_json(body)
 
 

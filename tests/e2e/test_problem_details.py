@@ -76,6 +76,29 @@ def test_an_unknown_url_under_api_is_404(api, path):
     assert assert_problem(response, 404, "not-found")["detail"] == "There is no resource at this URL."
 
 
+@pytest.mark.parametrize(
+    "path", ["/api/v2/orders/null%2Cnull/ship", "/api/v1/orders/null%2Cnull/ship", "/api/nothing-here"]
+)
+def test_a_post_to_an_unknown_url_under_api_is_a_404_problem_not_a_csrf_page(path):
+    # Django's test client skips CSRF checks unless told: this one enforces them, as a browser's server would.
+    response = APIClient(enforce_csrf_checks=True).post(path, {}, format="json")
+
+    assert assert_problem(response, 404, "not-found")["instance"] == path.replace("%2C", ",")
+
+
+def test_a_csrf_failure_under_api_is_a_problem_and_elsewhere_django_s_page(rf):
+    from apps.platform.problems import csrf_failure
+
+    api_response = csrf_failure(rf.post("/api/v1/some-form"), reason="CSRF cookie not set.")
+    admin_response = csrf_failure(rf.post("/admin/login/"), reason="CSRF cookie not set.")
+
+    assert (api_response.status_code, api_response["Content-Type"]) == (403, "application/problem+json")
+    body = json.loads(api_response.content)
+    assert (body["type"], body["detail"]) == ("urn:orderflow:problem:csrf-failed", "The request failed the CSRF check.")
+    assert admin_response.status_code == 403
+    assert admin_response["Content-Type"].startswith("text/html")
+
+
 def test_an_unknown_api_version_is_404(api, signed_in):
     response = api.get("/api/v9/users/me", **signed_in)
 
