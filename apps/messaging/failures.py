@@ -10,6 +10,7 @@ decision, for a message handled on its own and for one that waits in a batch;
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -34,18 +35,24 @@ def declare_dead_letters(channel: Any) -> None:
     Queue("orderflow.dead-letters", exchange=dead, routing_key="#", durable=True)(channel).declare()
 
 
+#: The namespace of the ids given to malformed messages (which carry no usable event id of their own).
+MALFORMED = uuid.UUID("6f0c1f4e-3a9b-5d2e-8c71-0b4d9e2a7f15")
+
+
 def record_failure(consumer: EventConsumer, envelope: Any, error: str, *, max_attempts: int) -> DeliveryFailure:
-    """Count one more failed attempt; the failure is dead once the attempts run out."""
+    """Count one more failed attempt; the failure is dead once the attempts run out.
+
+    A malformed message is dead at once. Its id is derived from its body as stored, which is also what a
+    replay sends, so replaying it fails on the same row rather than adding one per replay.
+    """
     valid = malformed(envelope) is None
-    event_id = envelope["event_id"] if valid else uuid.uuid4()
+    stored = envelope if isinstance(envelope, Mapping) else {"body": repr(envelope)[:10_000]}
+    event_id = envelope["event_id"] if valid else uuid.uuid5(MALFORMED, json.dumps(stored, sort_keys=True, default=str))
     with transaction.atomic():
         failure, _ = DeliveryFailure.objects.select_for_update().get_or_create(
             consumer=consumer.name,
             event_id=event_id,
-            defaults={
-                "event_type": str(envelope.get("event_type", ""))[:100] if valid else "",
-                "envelope": envelope if isinstance(envelope, Mapping) else {"body": repr(envelope)[:10_000]},
-            },
+            defaults={"event_type": str(envelope.get("event_type", ""))[:100] if valid else "", "envelope": stored},
         )
         failure.attempts += 1
         failure.last_error = error[:4000]

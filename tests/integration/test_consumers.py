@@ -301,6 +301,34 @@ def test_a_malformed_message_is_dead_lettered_at_once_and_the_consumer_goes_on(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "options"),
+    [
+        ({"event_type": "users.user_registered"}, {"serializer": "json"}),
+        (b"plain words", {"content_type": "text/plain", "content_encoding": "utf-8"}),
+    ],
+    ids=["missing-fields", "not-a-json-content-type"],
+)
+def test_replaying_a_malformed_dead_letter_fails_on_the_same_row_again(topic, monkeypatch, body, options):
+    consumer = topic.consumer(Recorder())
+    joining(monkeypatch, consumer)
+    topic.send_raw(consumer, body, **options)
+    dead = DeliveryFailure.Status.DEAD
+    run_until([consumer], lambda runner: DeliveryFailure.objects.filter(consumer=consumer.name, status=dead).exists())
+    (first,) = DeliveryFailure.objects.filter(consumer=consumer.name)
+
+    for _ in range(2):
+        call_command("replay_dead_letters", consumer=consumer.name, stdout=StringIO())
+        run_until(
+            [consumer], lambda runner: DeliveryFailure.objects.filter(consumer=consumer.name, status=dead).exists()
+        )
+
+    (again,) = DeliveryFailure.objects.filter(consumer=consumer.name)
+    assert (again.pk, again.event_id, again.envelope) == (first.pk, first.event_id, first.envelope)
+    assert (again.status, again.attempts) == (dead, 1)
+
+
+@pytest.mark.django_db
 def test_replaying_a_dead_letter_of_an_unknown_consumer_fails_in_one_line_and_sends_nothing(topic, monkeypatch):
     known = topic.consumer(Recorder())
     joining(monkeypatch, known)
