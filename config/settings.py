@@ -307,8 +307,10 @@ EVENTS_DEAD_LETTER_EXCHANGE = "orderflow.dead-letters"
 OUTBOX_BATCH_SIZE = env.outbox_batch_size
 OUTBOX_MAX_ATTEMPTS = env.outbox_max_attempts
 OUTBOX_RETENTION_DAYS = env.outbox_retention_days
-# Kick the dispatcher right after a commit instead of waiting for the next beat tick.
+# Wake a dispatcher right after a commit instead of waiting for the next beat tick (apps/outbox/wakeup.py);
+# after a failed wake-up, stop trying for this long (beat's tick and drain_outbox --loop carry on).
 OUTBOX_KICK_ON_COMMIT = True
+OUTBOX_KICK_PAUSE_SECONDS = 10.0
 CONSUMER_MAX_ATTEMPTS = env.consumer_max_attempts
 
 # --- Payments ------------------------------------------------------------------------------------------

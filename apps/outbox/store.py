@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import transaction
 
 from apps.outbox.models import OutboxEntry
-from apps.outbox.tasks import kick
+from apps.outbox.wakeup import kick
 from domain.kernel.events import IntegrationEvent
 from domain.kernel.serialization import to_primitive
 

@@ -28,7 +28,7 @@ def dispatcher() -> OutboxDispatcher:
 
 @shared_task(name="outbox.drain", ignore_result=True, acks_late=False)
 def drain_outbox(*, max_batches: int = 20) -> int:
-    """Publish due outbox entries (beat runs it every second; commits kick it at once)."""
+    """Publish due outbox entries (beat runs it every second; ``wakeup.kick`` sends it after commits)."""
     try:
         return dispatcher().dispatch_pending(max_batches=max_batches)
     except BrokerUnavailable as exc:
@@ -44,11 +44,3 @@ def purge_processed_outbox(*, older_than_days: int | None = None) -> int:
     deleted, _ = OutboxEntry.objects.filter(status=OutboxEntry.Status.PROCESSED, processed_at__lt=cutoff).delete()
     log.info("processed outbox entries purged", count=deleted, older_than_days=days)
     return deleted
-
-
-def kick() -> None:
-    """Ask a worker to drain now; called after commit. A failure only means waiting for the next tick."""
-    try:
-        drain_outbox.apply_async(kwargs={}, retry=False, expires=30)
-    except Exception as exc:  # the broker of tasks is down: beat's next tick will do
-        log.warning("could not kick the outbox dispatcher", error=f"{type(exc).__name__}: {exc}")

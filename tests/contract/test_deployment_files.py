@@ -49,3 +49,23 @@ def test_the_wsgi_application_the_api_image_serves_exists(monkeypatch):
     (command,) = [args for op, args in instructions(ROOT / "deployments" / "docker" / "api.Dockerfile") if op == "CMD"]
     module, attribute = re.search(r"gunicorn (\S+):(\S+)", command).groups()
     assert callable(getattr(importlib.import_module(module), attribute))
+
+
+def procfile_roles() -> dict[str, str]:
+    lines = (ROOT / "deployments" / "local" / "Procfile").read_text().splitlines()
+    return dict(line.split(":", 1) for line in lines if line.strip() and not line.startswith("#"))
+
+
+def test_the_local_stack_runs_every_role_including_a_dispatcher_of_its_own():
+    roles = procfile_roles()
+    assert set(roles) == {"web", "worker", "beat", "dispatcher", "events"}
+    assert "drain_outbox --loop" in roles["dispatcher"]
+
+
+def test_every_management_command_the_procfile_runs_exists():
+    from django.core.management import get_commands
+
+    for role, command in procfile_roles().items():
+        match = re.search(r"manage\.py (\S+)", command)
+        if match:
+            assert match.group(1) in get_commands(), f"the {role} role runs {match.group(1)}, which is no command"
