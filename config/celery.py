@@ -1,5 +1,6 @@
 """The Celery application: tasks live in each app's ``tasks.py``; the schedule lives in the database."""
 
+import fcntl
 import os
 from pathlib import Path
 
@@ -19,3 +20,15 @@ def _create_filesystem_broker_folders(sender: Celery, **kwargs: object) -> None:
     for key in ("data_folder_in", "data_folder_out", "control_folder"):
         if key in options:
             Path(options[key]).mkdir(parents=True, exist_ok=True)
+    if "control_folder" in options:
+        _declare_default_queue(sender, Path(options["control_folder"]))
+
+
+def _declare_default_queue(app: Celery, control_folder: Path) -> None:
+    # The filesystem transport creates an exchange's binding table empty, then fills it: a second process
+    # binding the same exchange in between reads an empty file and fails (the worker and beat starting
+    # together on a new var/). Bind once here, one process at a time; later bindings find a full table.
+    with (control_folder / ".declare.lock").open("w") as guard:
+        fcntl.flock(guard, fcntl.LOCK_EX)
+        with app.connection_for_write() as connection:
+            app.amqp.queues[app.conf.task_default_queue].bind(connection.default_channel).declare()
