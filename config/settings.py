@@ -6,6 +6,7 @@ as a field of ``Environment``, and taken over here in one line.
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import timedelta
 
@@ -145,6 +146,15 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.api_max_body_size
 # The most lines one order may have (a bigger order is refused with 400).
 ORDER_MAX_LINES = env.order_max_lines
 
+# Swagger UI offers both versions of the API (one schema each) in the top bar's definition selector, which
+# only the standalone layout draws; that layout comes with the standalone preset
+# (swagger-ui-standalone-preset.js, served from the sidecar), a JavaScript object that JSON cannot name.
+SWAGGER_UI_OPTIONS = {
+    "urls": [{"url": "/api/schema/", "name": "v1"}, {"url": "/api/schema/v2/", "name": "v2"}],
+    "layout": "StandaloneLayout",
+    # No badge from validator.swagger.io: the page loads nothing from other origins (CSP below).
+    "validatorUrl": None,
+}
 SPECTACULAR_SETTINGS = {
     "TITLE": "orderflow API",
     "DESCRIPTION": "Users, orders and billing. Errors are RFC 9457 problem details (application/problem+json).",
@@ -153,12 +163,10 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI's assets ship with the service (no CDN at run time).
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    # Swagger UI offers both versions of the API (one schema each).
-    "SWAGGER_UI_SETTINGS": {
-        "urls": [{"url": "/api/schema/", "name": "v1"}, {"url": "/api/schema/v2/", "name": "v2"}],
-        # No badge from validator.swagger.io: the page loads nothing from other origins (CSP below).
-        "validatorUrl": None,
-    },
+    # Swagger UI's options above, as JavaScript with the two presets (drf-spectacular passes a string as is).
+    "SWAGGER_UI_SETTINGS": (
+        f"{{...{json.dumps(SWAGGER_UI_OPTIONS)}, presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset]}}"
+    ),
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {},
@@ -221,8 +229,9 @@ X_FRAME_OPTIONS = "DENY"
 
 # Content-Security-Policy on every response (django-csp): nothing but the service's own origin. The admin
 # needs only 'self'; Swagger UI (its assets from the sidecar, under STATIC_URL) adds one inline script and
-# style, which carry the request's nonce (config/templates/drf_spectacular/swagger_ui.html), and SVG icons
-# as data: URLs. API responses are JSON and load nothing.
+# style, which carry the request's nonce (config/templates/drf_spectacular/swagger_ui.html), its logo's
+# stylesheet, admitted by its hash on that page only (config/urls.py), and SVG icons as data: URLs. API
+# responses are JSON and load nothing.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [NONE],

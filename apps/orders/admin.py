@@ -57,6 +57,10 @@ class OrderAdmin(ReadOnlyAdmin):
     def payments_table(self, obj: OrderReadModel) -> str:
         return _table(PAYMENT_FIELDS, obj.payments) if obj.payments else "No payment yet."
 
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """The roles that may see every order (``orders.view_all_orders``: billing_admin, admin) see this screen."""
+        return super().has_view_permission(request, obj) or request.user.has_perm("orders.view_all_orders")
+
     def has_cancel_permission(self, request: HttpRequest) -> bool:
         """Offered to the roles the bus lets cancel any order."""
         return bool(self.has_view_permission(request) and request.user.has_perm("orders.cancel_any_order"))

@@ -4,11 +4,14 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
 
 from apps.orders.models import Order as OrderRow
 from apps.orders.models import OrderReadModel
 from apps.users.models import User as UserRow
 from domain.orders.commands import MarkOrderPaid, OrderItem, PlaceOrder
+from tests.support.accounts import staff_row
 from tests.support.commands import dispatch
 from tests.support.constants import PASSWORD
 from tests.support.events import deliver_events
@@ -108,3 +111,23 @@ def test_the_ship_action_ships_paid_orders_only(staff_client):
     assert any(text.startswith(f"Order {pending}:") for text in texts)
     assert OrderRow.objects.get(pk=paid).status == "shipped"
     assert OrderRow.objects.get(pk=pending).status == "pending_payment"
+
+
+@pytest.mark.parametrize(
+    ("role", "status", "actions"),
+    [("admin", 200, {"cancel_orders", "ship_orders"}), ("billing_admin", 200, set()), ("support", 403, set())],
+)
+def test_the_roles_that_see_every_order_open_the_list_and_get_the_actions_they_may_take(client, role, status, actions):
+    call_command("sync_roles", verbosity=0)
+    member = staff_row(f"{role}@example.com", superuser=False)
+    member.groups.add(Group.objects.get(name=role))
+    client.force_login(member)
+    place()
+
+    response = client.get(CHANGELIST)
+
+    assert response.status_code == status
+    offered = {
+        action for action in ("cancel_orders", "ship_orders") if f'value="{action}"'.encode() in response.content
+    }
+    assert offered == actions

@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 
 from apps.orders.models import Order as OrderRow
 from apps.platform.pagination import OpaqueCursorPagination, PagePagination
+from config.urls import SWAGGER_UI_LOGO_STYLE
 from tests.support.events import deliver_events
 from tests.support.http import assert_problem, bearer, register, tokens
 
@@ -84,7 +85,8 @@ def test_the_api_docs_load_swagger_ui_from_the_service_with_nonced_inline_code(c
     csp = csp_of(response)
     [nonce] = {value for value in csp["script-src"] if value.startswith("'nonce-")}
     assert csp["script-src"] == ["'self'", nonce]
-    assert csp["style-src"] == ["'self'", nonce]
+    # and the one stylesheet of Swagger UI's logo, by its hash (config/urls.py), on this page only
+    assert csp["style-src"] == ["'self'", nonce, SWAGGER_UI_LOGO_STYLE]
     assert csp["connect-src"] == ["'self'"]
     assert "'unsafe-inline'" not in response["Content-Security-Policy"]
     assert "'unsafe-eval'" not in response["Content-Security-Policy"]
