@@ -6,6 +6,7 @@ and a webhook that failed (or was stuck) can be processed again.
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from django import forms
@@ -79,6 +80,10 @@ class InvoiceAdmin(ReadOnlyAdmin):
             "<th>Reason</th></tr></thead><tbody>{}</tbody></table>",
             rows,
         )
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Roles that may see every invoice (``billing.view_all_invoices``: billing_admin, admin) see this screen."""
+        return super().has_view_permission(request, obj) or request.user.has_perm("billing.view_all_invoices")
 
     def has_refund_permission(self, request: HttpRequest) -> bool:
         """Offered to the roles the bus lets refund (``billing_admin``, ``admin``)."""

@@ -5,6 +5,8 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.utils import timezone
 
 from apps.billing.models import InvoiceReadModel, WebhookEvent
@@ -132,3 +134,21 @@ def test_webhooks_are_filtered_by_status(admin_client):
     response = admin_client.get(WEBHOOKS, {"status__exact": "failed"})
 
     assert [event.provider_event_id for event in response.context["cl"].result_list] == ["evt_a"]
+
+
+@pytest.mark.parametrize(
+    ("role", "status", "refund_offered"),
+    [("admin", 200, True), ("billing_admin", 200, True), ("support", 403, False), ("auditor", 403, False)],
+)
+def test_the_roles_that_see_every_invoice_open_the_list_and_may_refund(client, role, status, refund_offered):
+    call_command("sync_roles", verbosity=0)
+    member = staff_row(f"{role}@example.com", superuser=False)
+    member.groups.add(Group.objects.get(name=role))
+    client.force_login(member)
+    invoice = issue(paid=True)
+
+    response = client.get(INVOICES)
+
+    assert response.status_code == status
+    assert (str(invoice).encode() in response.content) is (status == 200)
+    assert (b'value="refund"' in response.content) is refund_offered
