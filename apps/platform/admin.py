@@ -46,15 +46,21 @@ def dispatch_each(
     Each refusal is an error message naming its row (``label``); the successes are one message, ``done``
     with their count in place of ``{}`` ("{} item(s) archived.").
     """
-    succeeded = 0
-    for row in rows:
-        result = command_bus().dispatch(command_for(row))
-        if isinstance(result, Err):
-            model_admin.message_user(request, f"{label(row)}: {describe(result.error)}", messages.ERROR)
-        else:
-            succeeded += 1
+    succeeded = sum(dispatch_one(model_admin, request, command_for(row), label=label(row)) for row in rows)
     if succeeded:
         model_admin.message_user(request, done.format(succeeded), messages.SUCCESS)
+
+
+def dispatch_one(model_admin: admin.ModelAdmin[Any], request: HttpRequest, command: Command, *, label: object) -> bool:
+    """Send one command through the command bus; a refusal becomes an error message naming ``label``.
+
+    True when the command went through.
+    """
+    result = command_bus().dispatch(command)
+    if isinstance(result, Err):
+        model_admin.message_user(request, f"{label}: {describe(result.error)}", messages.ERROR)
+        return False
+    return True
 
 
 def describe(error: Exception) -> str:

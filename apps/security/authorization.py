@@ -86,6 +86,13 @@ class Caller:
             return True
         return self.signed_in and holds(self.id, permission, model, pk)
 
+    @property
+    def is_superuser(self) -> bool:
+        """The system, or an active user with Django's superuser flag."""
+        if self.system:
+            return True
+        return self.user is not None and self.user.is_active and bool(getattr(self.user, "is_superuser", False))
+
     def is_(self, user_id: Any) -> bool:
         """Whether ``user_id`` names the caller; the system may name anyone."""
         return self.system or user_id == self.id
@@ -119,6 +126,27 @@ class SystemOnly:
         if caller.system:
             return Ok(message)
         return _not_signed_in() if not caller.signed_in else Err(AuthorizationError("Only the system may do this."))
+
+
+@dataclass(frozen=True)
+class SuperuserOnly:
+    """Only a superuser (or the system), in their own name (``by``): what decides every other rule's outcome.
+
+    Granting roles and back-office flags is kept to the one flag that already means "may do
+    everything": a permission for it would itself come with a role, and whoever held that role
+    could grant themselves any other.
+    """
+
+    by: str
+
+    def authorize(self, caller: Caller, message: Any) -> Result[Any, Exception]:
+        if not caller.signed_in:
+            return _not_signed_in()
+        if not caller.is_superuser:
+            return Err(AuthorizationError("Only a superuser may do this."))
+        if not caller.is_(getattr(message, self.by)):
+            return _in_own_name(self.by)
+        return Ok(message)
 
 
 @dataclass(frozen=True)

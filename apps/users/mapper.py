@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from apps.users.models import User as UserRow
@@ -12,7 +13,8 @@ ARGON2ID_PREFIX = "argon2$argon2id$"
 UNUSABLE_PREFIX = "!"  # Django's mark for "no password can match"
 
 
-def to_domain(row: UserRow) -> User:
+def to_domain(row: UserRow, roles: Iterable[str] = ()) -> User:
+    """The aggregate of ``row``, holding ``roles`` (the names of the row's groups, read by the repository)."""
     return User(
         id=row.id,
         email=Email(row.email),
@@ -22,12 +24,15 @@ def to_domain(row: UserRow) -> User:
         created_at=row.created_at,
         updated_at=row.updated_at,
         last_login_at=row.last_login,
+        roles=frozenset(roles),
+        is_staff=row.is_staff,
+        is_superuser=row.is_superuser,
         version=row.version,
     )
 
 
 def to_row_fields(user: User) -> dict[str, Any]:
-    """The columns the aggregate owns (staff flags, groups and permissions are the admin's)."""
+    """The columns the aggregate owns; its roles are the row's groups, which the repository writes."""
     return {
         "email": user.email.value,
         "password": user.password_hash.value,
@@ -36,6 +41,8 @@ def to_row_fields(user: User) -> dict[str, Any]:
         "created_at": user.created_at,
         "updated_at": user.updated_at,
         "last_login": user.last_login_at,
+        "is_staff": user.is_staff,
+        "is_superuser": user.is_superuser,
         "version": user.version,
     }
 

@@ -9,12 +9,20 @@ from __future__ import annotations
 from apps.messaging.registry import Projection
 from apps.platform.unit_of_work import in_unit_of_work
 from apps.platform.wiring import Binding, Ports
-from apps.security.authorization import Needs, OwnAccount, Public
+from apps.security.authorization import Needs, OwnAccount, Public, SuperuserOnly
+from apps.security.roles import SyncedRoles
 from apps.users import projections, queries
 from apps.users.passwords import DjangoArgon2PasswordHasher, DjangoPasswordPolicy
 from apps.users.repository import DjangoUserRepository
 from domain.users import handlers
-from domain.users.commands import AuthenticateUser, DeactivateUser, RegisterUser, UpdateProfile
+from domain.users.commands import (
+    AssignRoles,
+    AuthenticateUser,
+    DeactivateUser,
+    RegisterUser,
+    SetStaffAccess,
+    UpdateProfile,
+)
 
 REPOSITORIES = {"users": DjangoUserRepository}
 
@@ -38,6 +46,16 @@ def command_bindings(ports: Ports) -> tuple[Binding, ...]:
             DeactivateUser,
             in_unit_of_work(handlers.deactivate_user, clock=clock),
             Needs("users.deactivate_user", by="requested_by"),
+        ),
+        Binding(
+            AssignRoles,
+            in_unit_of_work(handlers.assign_roles, catalogue=SyncedRoles(), clock=clock),
+            SuperuserOnly(by="requested_by"),
+        ),
+        Binding(
+            SetStaffAccess,
+            in_unit_of_work(handlers.set_staff_access, clock=clock),
+            SuperuserOnly(by="requested_by"),
         ),
     )
 

@@ -28,3 +28,7 @@ class UserInactiveError(BusinessRuleViolationError):
 
 class CannotDeactivateSelfError(BusinessRuleViolationError):
     """Staff may not lock themselves out by deactivating their own account."""
+
+
+class CannotChangeOwnAccessError(BusinessRuleViolationError):
+    """Nobody changes their own roles or staff flags: a privilege changes by someone else's hand."""

@@ -39,3 +39,24 @@ class UserLoggedIn(DomainEvent):
     event_type = "users.user_logged_in"
 
     user_id: UUID
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserRolesAssigned(DomainEvent):
+    event_type = "users.user_roles_assigned"
+
+    user_id: UUID
+    roles: tuple[str, ...]
+    granted: tuple[str, ...]
+    revoked: tuple[str, ...]
+    assigned_by: UUID
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserStaffAccessChanged(DomainEvent):
+    event_type = "users.user_staff_access_changed"
+
+    user_id: UUID
+    is_staff: bool
+    is_superuser: bool
+    changed_by: UUID

@@ -14,10 +14,17 @@ from domain.kernel.errors import DomainError, InvalidValueError, ValidationError
 from domain.kernel.ids import IdFactory
 from domain.kernel.ports import Clock
 from domain.kernel.result import Err, Ok, Result, attempt
-from domain.users.commands import AuthenticateUser, DeactivateUser, RegisterUser, UpdateProfile
+from domain.users.commands import (
+    AssignRoles,
+    AuthenticateUser,
+    DeactivateUser,
+    RegisterUser,
+    SetStaffAccess,
+    UpdateProfile,
+)
 from domain.users.errors import EmailAlreadyRegisteredError, InvalidCredentialsError, UserNotFoundError
 from domain.users.model import Email, User, UserProfile
-from domain.users.ports import PasswordHasher, PasswordPolicy, UsersUnitOfWork
+from domain.users.ports import PasswordHasher, PasswordPolicy, RoleCatalogue, UsersUnitOfWork
 
 T = TypeVar("T")
 
@@ -80,6 +87,46 @@ def deactivate_user(cmd: DeactivateUser, *, uow: UsersUnitOfWork, clock: Clock) 
         return deactivated
     if isinstance(deactivated.value, Err):
         return deactivated.value
+    return Ok(user)
+
+
+def assign_roles(cmd: AssignRoles, *, uow: UsersUnitOfWork, catalogue: RoleCatalogue, clock: Clock) -> UserResult:
+    """Give the user exactly the roles named; the same roles again changes nothing.
+
+    A role granted must be one the catalogue can grant now; one the user already holds may be
+    kept or revoked whatever it is.
+
+    Err: ``UserNotFoundError``, ``ValidationError`` (``roles``: a role that cannot be granted),
+    ``CannotChangeOwnAccessError``.
+    """
+    user = uow.users.get(cmd.user_id)
+    if user is None:
+        return Err(UserNotFoundError("No user has this id."))
+    wanted = frozenset(cmd.roles)
+    assignable = catalogue.assignable()
+    unknown = sorted(wanted - user.roles - assignable)
+    if unknown:
+        message = f"No role can be granted as {', '.join(unknown)}; the roles are {', '.join(sorted(assignable))}."
+        return Err(ValidationError("The roles are not valid.", {"roles": [message]}))
+    assigned = user.assign_roles(wanted, by=cmd.requested_by, now=clock.now())
+    if isinstance(assigned, Err):
+        return assigned
+    return Ok(user)
+
+
+def set_staff_access(cmd: SetStaffAccess, *, uow: UsersUnitOfWork, clock: Clock) -> UserResult:
+    """Set the back-office flags; the same flags again changes nothing.
+
+    Err: ``UserNotFoundError``, ``CannotChangeOwnAccessError``.
+    """
+    user = uow.users.get(cmd.user_id)
+    if user is None:
+        return Err(UserNotFoundError("No user has this id."))
+    changed = user.set_staff_access(
+        is_staff=cmd.is_staff, is_superuser=cmd.is_superuser, by=cmd.requested_by, now=clock.now()
+    )
+    if isinstance(changed, Err):
+        return changed
     return Ok(user)
 
 

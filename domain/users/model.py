@@ -13,8 +13,15 @@ from domain.kernel.aggregate import AggregateRoot
 from domain.kernel.errors import BusinessRuleViolationError, DomainError, InvalidValueError
 from domain.kernel.result import Err, Ok, Result
 from domain.kernel.value_object import ValueObject
-from domain.users.errors import CannotDeactivateSelfError, UserInactiveError
-from domain.users.events import UserDeactivated, UserLoggedIn, UserProfileUpdated, UserRegistered
+from domain.users.errors import CannotChangeOwnAccessError, CannotDeactivateSelfError, UserInactiveError
+from domain.users.events import (
+    UserDeactivated,
+    UserLoggedIn,
+    UserProfileUpdated,
+    UserRegistered,
+    UserRolesAssigned,
+    UserStaffAccessChanged,
+)
 
 _LOCAL_PART = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 _DOMAIN_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
@@ -99,9 +106,25 @@ class UserProfile(ValueObject):
 
 
 class User(AggregateRoot[UUID]):
-    """A person with an account. Deactivated users keep their data but can no longer sign in."""
+    """A person with an account. Deactivated users keep their data but can no longer sign in.
 
-    __slots__ = ("created_at", "email", "is_active", "last_login_at", "password_hash", "profile", "updated_at")
+    Their access is theirs too: the roles they hold (names of the role catalogue, which the
+    handlers check) and the back-office flags, ``is_staff`` (may sign in to the admin) and
+    ``is_superuser`` (holds every permission). Nobody changes their own access.
+    """
+
+    __slots__ = (
+        "created_at",
+        "email",
+        "is_active",
+        "is_staff",
+        "is_superuser",
+        "last_login_at",
+        "password_hash",
+        "profile",
+        "roles",
+        "updated_at",
+    )
 
     aggregate_type = "users.user"
     MAX_REASON: ClassVar[int] = 500
@@ -117,6 +140,9 @@ class User(AggregateRoot[UUID]):
         created_at: datetime,
         updated_at: datetime | None = None,
         last_login_at: datetime | None = None,
+        roles: frozenset[str] = frozenset(),
+        is_staff: bool = False,
+        is_superuser: bool = False,
         version: int = 0,
     ) -> None:
         super().__init__(id=id, version=version)
@@ -127,6 +153,9 @@ class User(AggregateRoot[UUID]):
         self.created_at = created_at
         self.updated_at = updated_at
         self.last_login_at = last_login_at
+        self.roles = roles
+        self.is_staff = is_staff
+        self.is_superuser = is_superuser
 
     @classmethod
     def register(
@@ -160,6 +189,44 @@ class User(AggregateRoot[UUID]):
         self.is_active = False
         self.updated_at = now
         self._record(UserDeactivated(occurred_at=now, user_id=self.id, reason=reason, deactivated_by=by))
+        return Ok(None)
+
+    def assign_roles(self, roles: frozenset[str], *, by: UUID, now: datetime) -> Result[None, DomainError]:
+        """Hold exactly ``roles`` from now on; the same roles again records nothing."""
+        if by == self.id:
+            return Err(CannotChangeOwnAccessError("You cannot change your own roles."))
+        granted, revoked = roles - self.roles, self.roles - roles
+        if not granted and not revoked:
+            return Ok(None)
+        self.roles = roles
+        self.updated_at = now
+        self._record(
+            UserRolesAssigned(
+                occurred_at=now,
+                user_id=self.id,
+                roles=tuple(sorted(roles)),
+                granted=tuple(sorted(granted)),
+                revoked=tuple(sorted(revoked)),
+                assigned_by=by,
+            )
+        )
+        return Ok(None)
+
+    def set_staff_access(
+        self, *, is_staff: bool, is_superuser: bool, by: UUID, now: datetime
+    ) -> Result[None, DomainError]:
+        """Set the back-office flags; the same flags again records nothing."""
+        if by == self.id:
+            return Err(CannotChangeOwnAccessError("You cannot change your own staff access."))
+        if (is_staff, is_superuser) == (self.is_staff, self.is_superuser):
+            return Ok(None)
+        self.is_staff, self.is_superuser = is_staff, is_superuser
+        self.updated_at = now
+        self._record(
+            UserStaffAccessChanged(
+                occurred_at=now, user_id=self.id, is_staff=is_staff, is_superuser=is_superuser, changed_by=by
+            )
+        )
         return Ok(None)
 
     def record_login(self, *, now: datetime) -> Result[None, DomainError]:

@@ -31,3 +31,9 @@ class PasswordPolicy(Protocol):
     def problems(self, raw: str, *, email: str, display_name: str) -> list[str]:
         """Why ``raw`` is not acceptable as a password; an empty list means it is."""
         ...
+
+
+class RoleCatalogue(Protocol):
+    def assignable(self) -> frozenset[str]:
+        """The names of the roles that may be granted now: defined, and ready to hold permissions."""
+        ...

@@ -9,7 +9,14 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import strategies as st
 
 from domain.kernel.errors import InvalidValueError
-from domain.users.events import UserDeactivated, UserLoggedIn, UserProfileUpdated, UserRegistered
+from domain.users.events import (
+    UserDeactivated,
+    UserLoggedIn,
+    UserProfileUpdated,
+    UserRegistered,
+    UserRolesAssigned,
+    UserStaffAccessChanged,
+)
 from domain.users.model import Email, PasswordHash, User, UserProfile
 
 _LOCAL_CHARS = string.ascii_lowercase + string.digits + "!#$%&'*+/=?^_`{|}~-"
@@ -74,6 +81,10 @@ argon2_hashes = st.builds(
 """Password hashes in the shape Django's argon2 hasher stores them."""
 
 
+role_sets = st.frozensets(st.sampled_from(["customer", "support", "billing_admin", "auditor", "admin"]))
+"""Sets of role names (the handlers check names against the catalogue; the aggregate holds any)."""
+
+
 @st.composite
 def users(draw: st.DrawFn) -> User:
     """A user in any state it can be loaded from storage in (no pending events)."""
@@ -86,6 +97,9 @@ def users(draw: st.DrawFn) -> User:
         created_at=draw(aware_datetimes),
         updated_at=draw(st.none() | aware_datetimes),
         last_login_at=draw(st.none() | aware_datetimes),
+        roles=draw(role_sets),
+        is_staff=draw(st.booleans()),
+        is_superuser=draw(st.booleans()),
         version=draw(st.integers(min_value=0, max_value=2**31 - 1)),
     )
 
@@ -101,12 +115,19 @@ def users_with_history(draw: st.DrawFn) -> User:
         profile=UserProfile(draw(display_names)),
         now=now,
     )
-    for action in draw(st.lists(st.sampled_from(["profile", "login", "deactivate"]), max_size=5)):
+    actions = st.sampled_from(["profile", "login", "deactivate", "roles", "staff"])
+    for action in draw(st.lists(actions, max_size=5)):
         now += draw(st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=30)))
         if action == "profile":
             user.update_profile(UserProfile(draw(display_names)), now=now)
         elif action == "login":
             user.record_login(now=now)
+        elif action == "roles":
+            user.assign_roles(draw(role_sets), by=draw(st.uuids()), now=now)
+        elif action == "staff":
+            user.set_staff_access(
+                is_staff=draw(st.booleans()), is_superuser=draw(st.booleans()), by=draw(st.uuids()), now=now
+            )
         else:
             user.deactivate(reason=draw(display_names), by=draw(st.uuids()), now=now)
     return user
@@ -126,5 +147,22 @@ domain_events = st.one_of(
     st.builds(UserProfileUpdated, user_id=st.uuids(), display_name=st.text(), **event_stamps),
     st.builds(UserDeactivated, user_id=st.uuids(), reason=st.text(), deactivated_by=st.uuids(), **event_stamps),
     st.builds(UserLoggedIn, user_id=st.uuids(), **event_stamps),
+    st.builds(
+        UserRolesAssigned,
+        user_id=st.uuids(),
+        roles=st.lists(st.text()).map(tuple),
+        granted=st.lists(st.text()).map(tuple),
+        revoked=st.lists(st.text()).map(tuple),
+        assigned_by=st.uuids(),
+        **event_stamps,
+    ),
+    st.builds(
+        UserStaffAccessChanged,
+        user_id=st.uuids(),
+        is_staff=st.booleans(),
+        is_superuser=st.booleans(),
+        changed_by=st.uuids(),
+        **event_stamps,
+    ),
 )
 """Every event of the users context, with any field values (stamped or not)."""

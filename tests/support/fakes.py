@@ -125,6 +125,16 @@ class FakePasswordPolicy:
         return [] if len(raw) >= 10 else ["This password is too short. It must contain at least 10 characters."]
 
 
+class FakeRoleCatalogue:
+    """The roles that can be granted, as given; the real one reads the synced groups."""
+
+    def __init__(self, roles: Iterable[str] = ("customer", "support", "billing_admin", "auditor", "admin")) -> None:
+        self.roles = frozenset(roles)
+
+    def assignable(self) -> frozenset[str]:
+        return self.roles
+
+
 class FakePaymentProvider:
     """Records every refund asked for; answers one refund per idempotency key, like a real provider.
 

@@ -25,6 +25,9 @@ def aggregate_state(user: User) -> dict[str, Any]:
         "created_at": user.created_at,
         "updated_at": user.updated_at,
         "last_login_at": user.last_login_at,
+        "roles": user.roles,
+        "is_staff": user.is_staff,
+        "is_superuser": user.is_superuser,
         "version": user.version,
     }
 
@@ -38,6 +41,8 @@ AGGREGATE_COLUMNS = (
     "created_at",
     "updated_at",
     "last_login",
+    "is_staff",
+    "is_superuser",
     "version",
 )
 
@@ -51,10 +56,11 @@ def row_state(row: UserRow) -> dict[str, Any]:
 @given(st.one_of(users(), users_with_history()))
 def test_user_aggregate_mapped_to_a_row_and_back_keeps_every_field(user: User) -> None:
     """For any User aggregate, to_domain(to_row(user)) holds the same id, e-mail, password hash,
-    profile, active flag, timestamps and version as the original."""
+    profile, active and staff flags, roles (the groups the repository reads back), timestamps and
+    version as the original."""
     expected = aggregate_state(user)
 
-    rebuilt = mapper.to_domain(mapper.to_row(user))
+    rebuilt = mapper.to_domain(mapper.to_row(user), roles=user.roles)
 
     assert_loaded_as_it_was(rebuilt, expected, aggregate_state, user.version)
 
@@ -71,6 +77,8 @@ def user_rows(draw: st.DrawFn) -> UserRow:
         created_at=draw(aware_datetimes),
         updated_at=draw(st.none() | aware_datetimes),
         last_login=draw(st.none() | aware_datetimes),
+        is_staff=draw(st.booleans()),
+        is_superuser=draw(st.booleans()),
         version=draw(st.integers(min_value=0, max_value=2**31 - 1)),
     )
 

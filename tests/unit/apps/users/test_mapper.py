@@ -16,7 +16,7 @@ CREATED = datetime(2025, 12, 1, 10, 0, tzinfo=UTC)
 ENCODED = "argon2$argon2id$v=19$m=65536,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo"
 
 
-#: A stored user: the columns the aggregate owns, then Django's own (the key, staff and superuser flags).
+#: A stored user: the columns the aggregate owns (all but the key; its roles are the row's groups).
 OWNED = {
     "email": "ann@example.com",
     "password": ENCODED,
@@ -25,16 +25,18 @@ OWNED = {
     "created_at": CREATED,
     "updated_at": CREATED + timedelta(days=1),
     "last_login": CREATED + timedelta(days=2),
+    "is_staff": True,
+    "is_superuser": False,
     "version": 6,
 }
 
 
 def row(**overrides: object) -> UserRow:
-    return UserRow(**{"id": USER_ID, **OWNED, "is_staff": True, "is_superuser": False, **overrides})
+    return UserRow(**{"id": USER_ID, **OWNED, **overrides})
 
 
 def test_to_domain_builds_the_aggregate_from_the_row():
-    user = mapper.to_domain(row())
+    user = mapper.to_domain(row(), roles=["support", "auditor"])
 
     assert user.id == USER_ID
     assert user.email == Email("ann@example.com")
@@ -44,6 +46,8 @@ def test_to_domain_builds_the_aggregate_from_the_row():
     assert user.created_at == CREATED
     assert user.updated_at == CREATED + timedelta(days=1)
     assert user.last_login_at == CREATED + timedelta(days=2)
+    assert user.roles == frozenset({"support", "auditor"})
+    assert (user.is_staff, user.is_superuser) == (True, False)
     assert user.version == user.loaded_version == 6
     assert user.pending_events == ()
 
@@ -51,7 +55,7 @@ def test_to_domain_builds_the_aggregate_from_the_row():
 def test_to_row_fields_are_the_columns_the_aggregate_owns_and_nothing_else():
     user = mapper.to_domain(row())
 
-    assert mapper.to_row_fields(user) == OWNED  # not the key, nor Django's staff and superuser flags
+    assert mapper.to_row_fields(user) == OWNED  # not the key, nor the groups (the repository writes those)
 
 
 def test_to_row_writes_the_current_version_including_pending_events():
@@ -69,7 +73,7 @@ def test_to_row_writes_the_current_version_including_pending_events():
     assert written.pk == USER_ID
     assert written.version == 2
     assert written.last_login == CREATED + timedelta(minutes=1)
-    assert written.is_staff is False  # never granted by the mapper
+    assert (written.is_staff, written.is_superuser) == (False, False)  # a new account has no back-office access
 
 
 @pytest.mark.parametrize(
