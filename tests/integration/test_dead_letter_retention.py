@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from base64 import b64encode
 from collections.abc import Iterator
 from io import StringIO
@@ -34,8 +36,10 @@ from apps.messaging.dead_letters import (
     read_queue,
 )
 from apps.messaging.failures import declare_dead_letters
+from apps.messaging.models import DeliveryFailure
 from apps.messaging.registry import consumers
 from apps.messaging.runner import ConsumerRunner
+from tests.support.accounts import staff_row
 from tests.support.rabbitmq import PrivateRabbitMQ, free_port
 
 DEAD_LETTERS = "orderflow.dead-letters"
@@ -232,3 +236,24 @@ def test_skip_retention_leaves_the_policy_to_whoever_sets_it_otherwise(on_node, 
     assert lines
     assert all(line.startswith("queue orderflow.") for line in lines), lines
     assert api.operator_policy("/", POLICY_NAME)["definition"] == {"max-length": 7}
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_what_the_bounded_queue_holds_next_to_the_dead_letters_recorded(on_node, settings, client):
+    settings.EVENTS_DEAD_LETTER_MAX_LENGTH, settings.EVENTS_DEAD_LETTER_RETENTION_DAYS = 2, 1
+    declare()
+    dead_letter(1, 2, 3, 4, url=on_node.amqp_url)
+    DeliveryFailure.objects.create(
+        consumer="test-admin", event_id=uuid.uuid4(), envelope={"body": "b'x'"}, status="dead", attempts=1
+    )
+    client.force_login(staff_row("boss@example.com", superuser=True))
+
+    response = client.get("/admin/messaging/deliveryfailure/")
+
+    assert response.status_code == 200
+    text = " ".join(re.sub(r"<[^>]+>", "", response.content.decode()).split())
+    assert "Dead letters recorded: 1 (failures with status dead)." in text
+    assert (
+        f"Dead-letter queue {DEAD_LETTERS}: 2 messages now; "
+        "at most 2 messages, each kept 1 d, the oldest dropped first." in text
+    )
