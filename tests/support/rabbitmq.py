@@ -1,7 +1,7 @@
 """A RabbitMQ node of a test's own, with the management plugin, on free ports under a temporary directory.
 
-For what the shared broker cannot be used for: its plugins are not ours to enable, and
-policies set on it would reach other people's queues. The node has its own name, Erlang
+For what the broker the other tests use cannot do: it may run without the management plugin,
+and policies set on it would reach every queue they match. The node has its own name, Erlang
 cookie (HOME), data, logs, configuration and plugins file; ``stop`` stops it alone.
 """
 
