@@ -235,6 +235,10 @@ class Environment:
     outbox_max_attempts: Annotated[int, whole_number(10)]
     outbox_retention_days: Annotated[int, whole_number(7)]
     consumer_max_attempts: Annotated[int, whole_number(5)]
+    # The dead-letter queue's bound on RabbitMQ (0: none), and the management API that sets it (empty: derived).
+    events_dead_letter_max_length: Annotated[int, whole_number(10_000, minimum=0)]
+    events_dead_letter_retention_days: Annotated[int, whole_number(14, minimum=0)]
+    events_broker_management_url: Annotated[str, text("")]
     # Payments. Never simulated by accident in production: the simulated provider's refunds move no money.
     payment_provider: Annotated[
         str,

@@ -311,6 +311,15 @@ EVENTS_BROKER_URL = env.events_broker_url
 EVENTS_TRANSPORT_OPTIONS = filesystem_transport_options(EVENTS_BROKER_URL, "events")
 EVENTS_EXCHANGE = "orderflow.events"
 EVENTS_DEAD_LETTER_EXCHANGE = "orderflow.dead-letters"
+# On RabbitMQ the dead letters' messages are kept in this queue, bounded by an operator policy that
+# declare_event_topology sets through the management HTTP API (ADR-0008): at most this many messages
+# (0: no bound), each for at most this many days (0: no bound), the oldest dropped first.
+EVENTS_DEAD_LETTER_QUEUE = "orderflow.dead-letters"
+EVENTS_DEAD_LETTER_MAX_LENGTH = env.events_dead_letter_max_length
+EVENTS_DEAD_LETTER_RETENTION_DAYS = env.events_dead_letter_retention_days
+# The management API's URL (http://user:password@host:15672); empty: EVENTS_BROKER_URL's host and
+# credentials on port 15672 (15671 for amqps).
+EVENTS_BROKER_MANAGEMENT_URL = env.events_broker_management_url
 
 # --- Outbox, consumers ---------------------------------------------------------------------------------
 OUTBOX_BATCH_SIZE = env.outbox_batch_size

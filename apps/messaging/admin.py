@@ -2,21 +2,35 @@
 
 Requeueing needs the consumers (a dead letter goes back to its consumer's
 queue, declared with that consumer's bindings): the ones the composition root
-installed in ``apps.messaging.registry``.
+installed in ``apps.messaging.registry``. The failures' list opens with the dead
+letters' figures: how many are recorded, how many messages the dead-letter queue
+holds now (the broker is given a couple of seconds) and the bound it is kept within.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from kombu.exceptions import OperationalError
 
 from apps.messaging.consumers import malformed
+from apps.messaging.dead_letters import Retention, read_queue
 from apps.messaging.failures import requeue
 from apps.messaging.models import DeliveryFailure, InboxEntry
 from apps.messaging.registry import consumers
 from apps.platform.admin import ReadOnlyAdmin
+
+
+def dead_letter_figures() -> dict[str, Any]:
+    """What the failures' list shows above the rows: dead letters recorded, the queue's messages and bound."""
+    return {
+        "recorded": DeliveryFailure.objects.filter(status=DeliveryFailure.Status.DEAD).count(),
+        "queue": read_queue(),
+        "bound": Retention.configured().describe(),
+    }
 
 
 @admin.register(InboxEntry)
@@ -38,6 +52,11 @@ class DeliveryFailureAdmin(ReadOnlyAdmin):
     date_hierarchy = "last_failed_at"
     ordering = ("-last_failed_at",)
     actions = ["requeue_dead_letters"]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        if request.method == "GET":  # an action's POST answers with a redirect: nothing to read then
+            extra_context = {**(extra_context or {}), "dead_letters": dead_letter_figures()}
+        return super().changelist_view(request, extra_context)
 
     def has_requeue_permission(self, request: HttpRequest) -> bool:
         """Requeueing needs the model's change permission, though rows are never edited here."""

@@ -5,6 +5,8 @@ Runs on the in-memory transport by default and on RabbitMQ in the integration ru
 
 from __future__ import annotations
 
+import re
+import time
 import uuid
 from typing import Any
 
@@ -189,3 +191,60 @@ def test_the_inbox_is_listed_filtered_and_searched_but_never_edited(admin_client
     page = admin_client.get(f"{INBOX}{mine.pk}/change/")
     assert page.status_code == 200
     assert b'name="_save"' not in page.content
+
+
+def figures(response) -> str:
+    """The dead letters' figures above the failures' list, as text on one line."""
+    content = response.content.decode()
+    start = content.index('<div class="module" id="dead-letters">')
+    block = content[start : content.index("</div>", start)]
+    return " ".join(re.sub(r"<[^>]+>", "", block).split())
+
+
+@pytest.mark.django_db
+def test_the_failures_list_opens_with_the_dead_letters_recorded_and_the_queues_bound(admin_client, settings):
+    settings.EVENTS_BROKER_URL = "memory://"  # whatever the run's broker: this one keeps no dead-letter queue
+    settings.EVENTS_DEAD_LETTER_MAX_LENGTH, settings.EVENTS_DEAD_LETTER_RETENTION_DAYS = 1, 0
+    for email in ("ada@example.com", "bob@example.com"):
+        dead_letter(registration_envelope(email))
+    dead_letter(registration_envelope("cy@example.com"), status=DeliveryFailure.Status.RETRYING)
+    dead_letter(registration_envelope("dee@example.com"), status=DeliveryFailure.Status.REQUEUED)
+
+    response = admin_client.get(FAILURES)
+
+    assert response.status_code == 200
+    assert figures(response) == (
+        "Dead letters recorded: 2 (failures with status dead). "
+        "Dead-letter queue orderflow.dead-letters: none: the events broker is not RabbitMQ."
+    )
+    assert response.context["dead_letters"]["bound"] == "at most 1 message"
+
+
+@pytest.mark.django_db
+def test_the_failures_list_says_the_broker_is_unavailable_and_still_lists_the_failures(admin_client, settings):
+    settings.EVENTS_BROKER_URL = "amqp://guest:guest@127.0.0.1:1//"  # nothing listens there
+    dead = dead_letter(registration_envelope("ada@example.com"))
+    started = time.monotonic()
+
+    response = admin_client.get(FAILURES)
+
+    assert time.monotonic() - started < 5
+    assert response.status_code == 200
+    assert figures(response) == (
+        "Dead letters recorded: 1 (failures with status dead). Dead-letter queue orderflow.dead-letters: "
+        "events broker unavailable: [Errno 111] Connection refused."
+    )
+    assert str(dead.event_id).encode() in response.content
+
+
+@pytest.mark.django_db
+def test_a_viewer_sees_the_dead_letters_figures_too(client, settings):
+    settings.EVENTS_BROKER_URL = "memory://"
+    viewer = staff_row("viewer@example.com", superuser=False)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_deliveryfailure"))
+    client.force_login(viewer)
+    dead_letter(registration_envelope("ada@example.com"))
+
+    response = client.get(FAILURES)
+
+    assert figures(response).startswith("Dead letters recorded: 1 (failures with status dead).")

@@ -1,5 +1,5 @@
 """The outbox's management commands on PostgreSQL and RabbitMQ: drain_outbox (once and --loop) and
-outbox_status, and their one-line errors."""
+outbox_status (the dead letters' figures included), and their one-line errors."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -17,10 +18,12 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
+from kombu import Connection, Exchange, Producer, Queue
 
+from apps.messaging.models import DeliveryFailure
 from apps.outbox.models import OutboxEntry
 from domain.users.commands import UpdateProfile
 from tests.support.accounts import register as register_user
@@ -115,7 +118,16 @@ def test_outbox_status_counts_each_state_and_the_oldest_pending_age():
     assert after["oldest_pending_age_seconds"] >= 3 * 24 * 3600
     assert after["oldest_pending_at"] <= (now - timedelta(days=3)).isoformat()
     rows = table(text.getvalue())
-    assert list(rows) == ["pending", "due", "backing off", "dead", "processed", "oldest pending age"]
+    assert list(rows) == [
+        "pending",
+        "due",
+        "backing off",
+        "dead",
+        "processed",
+        "oldest pending age",
+        "dead letters",
+        "dead-letter queue",
+    ]
     assert {label: int(rows[label]) for label in ("pending", "due", "backing off", "dead", "processed")} == {
         "pending": after["pending"],
         "due": after["due"],
@@ -167,3 +179,112 @@ def test_drain_outbox_loop_publishes_as_entries_arrive_and_stops_on_sigterm(list
     arrived = [(m["aggregate_id"], m["aggregate_version"]) for m in listener()]
     for aggregate in aggregates:
         assert [v for a, v in arrived if a == str(aggregate)] == [1, 2]
+
+
+def failure(status: str) -> DeliveryFailure:
+    return DeliveryFailure.objects.create(
+        consumer="test-status", event_id=uuid.uuid4(), envelope={"body": "b'x'"}, status=status, attempts=5
+    )
+
+
+@pytest.fixture
+def private_dead_letter_queue(settings):
+    """A dead-letter queue of this test's own on the real broker, read by outbox_status instead of the shared one."""
+    settings.EVENTS_DEAD_LETTER_QUEUE = f"test.dead-letters.{uuid.uuid4().hex[:12]}"
+    with Connection(settings.EVENTS_BROKER_URL) as conn:
+        queue = Queue(settings.EVENTS_DEAD_LETTER_QUEUE)(conn.default_channel)
+        queue.declare()
+        producer = Producer(conn.default_channel, exchange=Exchange(""))
+
+        def put(count: int) -> None:
+            for n in range(count):
+                producer.publish({"n": n}, routing_key=settings.EVENTS_DEAD_LETTER_QUEUE, serializer="json")
+
+        yield put
+        queue.delete()
+
+
+@pytest.mark.django_db
+def test_outbox_status_counts_the_dead_letters_recorded_and_the_messages_in_the_dead_letter_queue(
+    private_dead_letter_queue, settings
+):
+    settings.EVENTS_DEAD_LETTER_MAX_LENGTH, settings.EVENTS_DEAD_LETTER_RETENTION_DAYS = 2_500, 3
+    before = status()["dead_letters"]
+    for state in ("dead", "dead", "retrying", "requeued"):
+        failure(state)
+    private_dead_letter_queue(3)
+
+    after = status()
+    text = StringIO()
+    call_command("outbox_status", stdout=text)
+
+    queue = settings.EVENTS_DEAD_LETTER_QUEUE
+    assert after["dead_letters"] - before == 2
+    assert {key: value for key, value in after.items() if key.startswith("dead_letter_queue")} == {
+        "dead_letter_queue": queue,
+        "dead_letter_queue_messages": 3,
+        "dead_letter_queue_unknown_because": None,
+        "dead_letter_queue_max_length": 2_500,
+        "dead_letter_queue_ttl_seconds": 3 * 24 * 3600,
+        "dead_letter_queue_bound": "at most 2,500 messages, each kept 3 d",
+    }
+    rows = table(text.getvalue())
+    assert rows["dead letters"] == f"{after['dead_letters']}  (recorded by the consumers)"
+    assert rows["dead-letter queue"] == f"3  ({queue}: at most 2,500 messages, each kept 3 d)"
+
+
+@pytest.mark.django_db
+def test_outbox_status_says_when_the_dead_letter_queue_is_not_declared_yet(settings):
+    settings.EVENTS_DEAD_LETTER_QUEUE = f"test.never-declared.{uuid.uuid4().hex[:12]}"
+
+    after = status()
+
+    assert after["dead_letter_queue_messages"] is None
+    assert after["dead_letter_queue_unknown_because"] == "not declared yet (declare_event_topology declares it)"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("as_json", [False, True], ids=["table", "json"])
+def test_outbox_status_with_the_broker_down_prints_the_database_figures_and_exits_3(as_json):
+    failure("dead")
+    before = time.monotonic()
+
+    child = manage("outbox_status", *(["--json"] if as_json else []), broker_url=UNREACHABLE_BROKER)
+    out, err = child.communicate(timeout=120)
+
+    assert child.returncode == 3, err
+    assert err == "orderflow: events broker unavailable: [Errno 111] Connection refused\n"
+    if as_json:
+        figures = json.loads(out)
+        assert figures["dead_letters"] == 1
+        assert figures["dead_letter_queue_messages"] is None
+        assert (
+            figures["dead_letter_queue_unknown_because"] == "events broker unavailable: [Errno 111] Connection refused"
+        )
+        assert figures["pending"] == 0
+    else:
+        rows = table(out)
+        assert rows["dead letters"] == "1  (recorded by the consumers)"
+        assert rows["dead-letter queue"] == (
+            "-  (orderflow.dead-letters: events broker unavailable: [Errno 111] Connection refused)"
+        )
+        assert rows["pending"] == "0"
+    assert time.monotonic() - before < 60  # no retry loop behind it, whatever the machine's load
+
+
+@pytest.mark.django_db
+def test_outbox_status_waits_at_most_a_few_seconds_for_a_broker_that_does_not_answer(settings):
+    with socket.socket() as silent:  # accepts the connection, never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        settings.EVENTS_BROKER_URL = f"amqp://guest:guest@127.0.0.1:{silent.getsockname()[1]}//"
+        out = StringIO()
+        started = time.monotonic()
+
+        with pytest.raises(CommandError) as failed:
+            call_command("outbox_status", "--json", stdout=out)
+
+    assert time.monotonic() - started < 10
+    assert failed.value.returncode == 3
+    assert str(failed.value) == "events broker unavailable: timed out"
+    assert json.loads(out.getvalue())["dead_letter_queue_unknown_because"] == "events broker unavailable: timed out"

@@ -249,6 +249,25 @@ def test_hsts_and_connection_age_must_be_whole_numbers_of_at_least_zero(base_dir
         load(environ, base_dir=base_dir)
 
 
+def test_the_dead_letter_queue_is_bounded_by_default_and_zero_lifts_a_bound(base_dir):
+    default = load(PRODUCTION, base_dir=base_dir)
+    lifted = load(
+        {**PRODUCTION, "EVENTS_DEAD_LETTER_MAX_LENGTH": "0", "EVENTS_DEAD_LETTER_RETENTION_DAYS": "0"},
+        base_dir=base_dir,
+    )
+
+    assert (default.events_dead_letter_max_length, default.events_dead_letter_retention_days) == (10_000, 14)
+    assert (lifted.events_dead_letter_max_length, lifted.events_dead_letter_retention_days) == (0, 0)
+    assert default.events_broker_management_url == ""
+
+
+@pytest.mark.parametrize("name", ["EVENTS_DEAD_LETTER_MAX_LENGTH", "EVENTS_DEAD_LETTER_RETENTION_DAYS"])
+@pytest.mark.parametrize(("value", "message"), [("-1", "at least 0"), ("lots", "whole number")])
+def test_the_dead_letter_bounds_must_be_whole_numbers_of_at_least_zero(base_dir, name, value, message):
+    with pytest.raises(ImproperlyConfigured, match=f"{name} must be .*{message}"):
+        load({**PRODUCTION, name: value}, base_dir=base_dir)
+
+
 def test_log_format_must_be_json_or_console(base_dir):
     with pytest.raises(ImproperlyConfigured, match="LOG_FORMAT must be one of json, console"):
         load({**PRODUCTION, "LOG_FORMAT": "xml"}, base_dir=base_dir)
