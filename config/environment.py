@@ -314,6 +314,8 @@ def read_dotenv(base_dir: Path = BASE_DIR) -> str:
     return dotenv_file
 
 
+# Seconds libpq waits for a PostgreSQL server to accept a connection (its minimum is 2).
+DATABASE_CONNECT_TIMEOUT = 5
 # Seconds a PostgreSQL connection stays open; part of ``database``, so read there.
 CONN_MAX_AGE = Variable(_whole_number(minimum=0), 60)
 
@@ -335,6 +337,9 @@ def _database(env: environ.Env, base_dir: Path) -> dict[str, Any]:
     else:
         database["CONN_MAX_AGE"] = CONN_MAX_AGE.read(env, "DATABASE_CONN_MAX_AGE", debug=None, base_dir=base_dir)
         database["CONN_HEALTH_CHECKS"] = True
+        # A server that does not answer fails a request within seconds (503), not after the system's TCP
+        # timeout of minutes; ?connect_timeout=N in DATABASE_URL sets another bound.
+        database.setdefault("OPTIONS", {}).setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
     return database
 
 
