@@ -35,6 +35,8 @@ MIN_JWT_SECRET_LENGTH = 32
 DEFAULT_PAYMENT_PROVIDER_API_BASE = "https://api.stripe.com"
 # Signs webhooks on a developer's machine only (DEBUG on and no secret configured).
 DEVELOPMENT_PAYMENT_WEBHOOK_SECRET = "whsec_orderflow_development_only"
+# What a process of the service does; each needs its own dependencies to be ready (apps.platform.readiness).
+PROCESS_ROLES = ("api", "worker", "beat", "dispatcher", "consumer")
 # django-ratelimit's rates: a count per period, the period an optional multiplier and s, m, h or d ("5/m", "100/15m").
 RATE_PATTERN = re.compile(r"[1-9][0-9]*/([1-9][0-9]*)?[smhd]")
 
@@ -201,6 +203,8 @@ class Environment:
         ),
     ]
     app_name: Annotated[str, text("orderflow")]
+    # What this process does (the API, a Celery worker, ...): readiness checks what that role needs.
+    process_role: Annotated[str, choice(PROCESS_ROLES, "api")]
     allowed_hosts: Annotated[list[str], listing(ByDebug(on=DEVELOPMENT_HOSTS, off=[]))]
     csrf_trusted_origins: Annotated[list[str], listing([])]
     # Database, from DATABASE_URL and DATABASE_CONN_MAX_AGE (derived: _database).
@@ -318,6 +322,8 @@ def read_dotenv(base_dir: Path = BASE_DIR) -> str:
     return dotenv_file
 
 
+# Seconds libpq waits for a PostgreSQL server to accept a connection (its minimum is 2).
+DATABASE_CONNECT_TIMEOUT = 5
 # Seconds a PostgreSQL connection stays open; part of ``database``, so read there.
 CONN_MAX_AGE = Variable(_whole_number(minimum=0), 60)
 
@@ -339,6 +345,9 @@ def _database(env: environ.Env, base_dir: Path) -> dict[str, Any]:
     else:
         database["CONN_MAX_AGE"] = CONN_MAX_AGE.read(env, "DATABASE_CONN_MAX_AGE", debug=None, base_dir=base_dir)
         database["CONN_HEALTH_CHECKS"] = True
+        # A server that does not answer fails a request within seconds (503), not after the system's TCP
+        # timeout of minutes; ?connect_timeout=N in DATABASE_URL sets another bound.
+        database.setdefault("OPTIONS", {}).setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
     return database
 
 

@@ -22,6 +22,8 @@ env = environment.load(os.environ)
 
 BASE_DIR = environment.BASE_DIR
 APP_NAME = env.app_name
+# api, worker, beat, dispatcher or consumer: what /health/ready and `manage.py check_readiness` check.
+PROCESS_ROLE = env.process_role
 DEBUG = env.debug
 SECRET_KEY = env.secret_key
 ALLOWED_HOSTS = env.allowed_hosts

@@ -6,6 +6,7 @@ whatever is bound to the current context (``correlation_id`` above all).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import structlog
@@ -37,18 +38,32 @@ def formatter(fmt: str = "json") -> structlog.stdlib.ProcessorFormatter:
     )
 
 
+class SkipServiceUnavailable(logging.Filter):
+    """Drops Django's error line for a 503 answer: a dependency outage, which ``apps.platform.outages``
+    reports itself, once every few seconds, instead of one error per request."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return getattr(record, "status_code", None) != 503
+
+
 def logging_config(*, level: str, fmt: str) -> dict[str, Any]:
     """A ``LOGGING`` dict for Django's dictConfig."""
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"structured": {"()": formatter, "fmt": fmt}},
+        "filters": {"skip_service_unavailable": {"()": SkipServiceUnavailable}},
         "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "structured"}},
         "root": {"handlers": ["stdout"], "level": level},
         "loggers": {
             # Our access log (one JSON line per request) replaces runserver's and Django's request lines.
             "django.server": {"handlers": [], "level": "ERROR", "propagate": True},
-            "django.request": {"handlers": [], "level": "ERROR", "propagate": True},
+            "django.request": {
+                "handlers": [],
+                "level": "ERROR",
+                "propagate": True,
+                "filters": ["skip_service_unavailable"],
+            },
         },
     }
 

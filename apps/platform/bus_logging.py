@@ -8,6 +8,7 @@ from typing import Any
 
 import structlog
 
+from apps.platform import outages
 from domain.kernel.result import Err, Result
 
 log = structlog.get_logger("orderflow.commands")
@@ -20,8 +21,12 @@ class LoggingMiddleware:
         with structlog.contextvars.bound_contextvars(command=name):
             try:
                 result = call_next(message)
-            except Exception:
-                log.exception("command failed", duration_ms=_since(started))
+            except Exception as exc:
+                dependency = outages.dependency_of(exc)
+                if dependency is None:
+                    log.exception("command failed", duration_ms=_since(started))
+                else:  # the caller reports the outage (a request: one warning every few seconds); no traceback here
+                    log.info("command failed", dependency_unavailable=dependency, duration_ms=_since(started))
                 raise
             if isinstance(result, Err):
                 log.info(

@@ -1,14 +1,18 @@
-"""Liveness and readiness probes (outside /api/, unauthenticated, never cached)."""
+"""Liveness and readiness probes (outside /api/, unauthenticated, never cached).
+
+Liveness touches nothing but the process itself: no database, no cache, no session (no middleware on its
+path reads one), so it answers in milliseconds whatever the dependencies do. Readiness checks what this
+process's role needs (``readiness``).
+"""
 
 from __future__ import annotations
 
-import structlog
-from django.db import connection
+from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-log = structlog.get_logger(__name__)
+from apps.platform.readiness import OK, readiness
 
 
 @never_cache
@@ -21,20 +25,6 @@ def live(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_GET
 def ready(request: HttpRequest) -> JsonResponse:
-    """Every dependency needed to serve traffic answers; 503 names the ones that do not."""
-    checks = {"database": _database()}
-    failing = {name: result for name, result in checks.items() if result != "ok"}
-    if failing:
-        log.warning("readiness check failed", failing=failing)
-        return JsonResponse({"status": "unavailable", "checks": checks}, status=503)
-    return JsonResponse({"status": "ok", "checks": checks})
-
-
-def _database() -> str:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except Exception as exc:  # any failure means "not ready"; the reason goes to the body and the log
-        return f"failed: {type(exc).__name__}"
-    return "ok"
+    """Every dependency this process's role needs answers; 503 names the ones that do not."""
+    report = readiness(settings.PROCESS_ROLE)
+    return JsonResponse(report, status=200 if report["status"] == OK else 503)

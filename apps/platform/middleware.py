@@ -1,4 +1,4 @@
-"""Problem details for what never reaches a DRF view: oversized bodies and unexpected errors."""
+"""Problem details for what never reaches a DRF view: oversized bodies, unavailable dependencies, unexpected errors."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import structlog
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from apps.platform.problems import API_PREFIX, problem, problem_json
+from apps.platform import outages
+from apps.platform.problems import API_PREFIX, problem, problem_json, unavailable
 
 log = structlog.get_logger(__name__)
 
@@ -25,6 +26,10 @@ class ProblemDetailsMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        dependency = outages.dependency_of(exception)
+        if dependency is not None:  # under /api/ and elsewhere (the admin): 503, not a 500 and a traceback
+            outages.report(dependency, exception)
+            return unavailable(request, dependency)
         if not request.path.startswith(API_PREFIX):
             return None
         log.exception("unhandled error", error=type(exception).__name__)

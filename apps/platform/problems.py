@@ -2,12 +2,15 @@
 
 ``exception_handler`` is DRF's EXCEPTION_HANDLER; ``problem_for_error`` maps the
 domain's ``Err`` values; ``ProblemDetailsMiddleware`` (in ``middleware``) covers
-what happens outside DRF views. Unexpected exceptions become a bare 500 whose
-body names the correlation id and nothing else.
+what happens outside DRF views. A dependency that cannot be reached (the database,
+Redis: ``outages``) is a 503 with ``Retry-After``, wherever it fails. Other
+unexpected exceptions become a bare 500 whose body names the correlation id and
+nothing else.
 """
 
 from __future__ import annotations
 
+import sys
 from http import HTTPStatus
 from typing import Any
 
@@ -21,6 +24,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 
 from apps.observability import correlation
+from apps.platform import outages
 from apps.platform.signals import request_forbidden
 from domain.kernel.errors import (
     AuthenticationError,
@@ -54,6 +58,16 @@ _DOMAIN_ERRORS: tuple[tuple[type[Exception], int, str], ...] = (
     (DomainError, 422, "unprocessable"),
 )
 
+
+class ServiceUnavailable(exceptions.APIException):
+    """503: something the request needs cannot be reached right now; ``wait`` becomes ``Retry-After``."""
+
+    status_code = 503
+    default_detail = "The service is unavailable; try again in a few seconds."
+    default_code = "service_unavailable"
+    wait = outages.RETRY_AFTER
+
+
 _DRF_TYPES = {
     exceptions.ParseError: "malformed-request",
     exceptions.ValidationError: "validation-error",
@@ -65,7 +79,14 @@ _DRF_TYPES = {
     exceptions.NotAcceptable: "not-acceptable",
     exceptions.UnsupportedMediaType: "unsupported-media-type",
     exceptions.Throttled: "rate-limited",
+    ServiceUnavailable: "service-unavailable",
 }
+
+# For paths outside /api/ (the admin): a page, as short as Django's own error pages.
+UNAVAILABLE_PAGE = (
+    '<!doctype html>\n<html lang="en"><head><title>Service Unavailable</title></head>'
+    "<body><h1>Service Unavailable (503)</h1><p>{detail}</p></body></html>\n"
+)
 
 
 def problem(
@@ -129,6 +150,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif not isinstance(exc, exceptions.APIException) and (dependency := outages.dependency_of(exc)) is not None:
+        outages.report(dependency, exc)
+        exc = ServiceUnavailable(outages.detail(dependency))
 
     if not isinstance(exc, exceptions.APIException):
         log.exception("unhandled error in API view", error=type(exc).__name__)
@@ -181,8 +205,22 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     return problem_json(problem(400, "The request is not valid.", slug="malformed-request", instance=request.path))
 
 
+def unavailable(request: HttpRequest, dependency: str) -> HttpResponse:
+    """503 for a dependency that cannot be reached: a problem under /api/, a short page elsewhere (the admin)."""
+    headers = {"Retry-After": str(outages.RETRY_AFTER)}
+    detail = outages.detail(dependency)
+    if request.path.startswith(API_PREFIX):
+        return problem_json(problem(503, detail, slug="service-unavailable", instance=request.path), headers)
+    return HttpResponse(UNAVAILABLE_PAGE.format(detail=detail), status=503, headers=headers)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
-    """handler500: exceptions raised outside views (in a middleware, say)."""
+    """handler500: exceptions raised outside views (in a middleware, say); 503 for an unavailable dependency."""
+    error = sys.exc_info()[1]  # Django calls handler500 while it handles the exception
+    dependency = outages.dependency_of(error) if error is not None else None
+    if dependency is not None:
+        outages.report(dependency, error)
+        return unavailable(request, dependency)
     if not request.path.startswith(API_PREFIX):
         return defaults.server_error(request)
     return problem_json(problem(500, "The server failed to handle this request.", instance=request.path))

@@ -13,7 +13,8 @@ and a window ending at second ``W`` counts the requests of whole seconds ``W - p
 first second of the next window (at least 1, at most the period).
 
 When the cache cannot be reached (Redis down), a budget that fails open lets the request through and a
-budget that fails closed answers 503 with ``Retry-After``: the auth endpoints fail closed, so a Redis
+budget that fails closed answers 503 (``service-unavailable``) with ``Retry-After``; either way the outage
+is reported as one warning every few seconds (``outages``). The auth endpoints fail closed, so a Redis
 outage never lifts the brute-force guard on passwords; writes fail open, since they need a valid
 access token already and an outage of the cache should not stop writes. Reads are not counted at all,
 so they never depend on the cache.
@@ -26,7 +27,6 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
-import structlog
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -34,31 +34,28 @@ from django_ratelimit.core import _split_rate, get_usage
 from django_ratelimit.exceptions import Ratelimited
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
-from rest_framework.exceptions import APIException, Throttled
+from rest_framework.exceptions import Throttled
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.platform.problems import problem, problem_json, rate_limited
-
-log = structlog.get_logger(__name__)
+from apps.platform import outages
+from apps.platform.problems import ServiceUnavailable, problem, problem_json, rate_limited
 
 LIMITED_DETAIL = "Too many requests; slow down and try again later."
-UNAVAILABLE_DETAIL = "The rate-limit store cannot be reached; try again shortly."
+UNAVAILABLE_DETAIL = "The rate-limit store (Redis) cannot be reached; try again in a few seconds."
 # How long a client should wait before trying again while the rate-limit store is down.
-UNAVAILABLE_RETRY_AFTER = 5
+UNAVAILABLE_RETRY_AFTER = outages.RETRY_AFTER
 # What a cache backend raises when its server cannot be reached (django-redis re-raises redis' own errors).
 STORE_ERRORS: tuple[type[Exception], ...] = (RedisError, ConnectionInterrupted, OSError)
 
 View = Callable[..., Response]
 
 
-class RateLimitStoreUnavailable(APIException):
+class RateLimitStoreUnavailable(ServiceUnavailable):
     """503: a budget that fails closed cannot be checked."""
 
-    status_code = 503
     default_detail = UNAVAILABLE_DETAIL
     default_code = "rate_limit_store_unavailable"
-    wait = UNAVAILABLE_RETRY_AFTER
 
 
 class RateLimitExceeded(Ratelimited):
@@ -103,13 +100,8 @@ def consume(request: HttpRequest | Request, *, group: str, key: str, rate: str, 
 
 
 def _store_down(group: str, fail_open: bool, exc: Exception | None) -> None:
-    """Log the outage; raise when the budget fails closed."""
-    log.warning(
-        "rate-limit store unavailable",
-        group=group,
-        outcome="allowed" if fail_open else "refused",
-        error=type(exc).__name__ if exc else "no count",
-    )
+    """Report the outage; raise when the budget fails closed."""
+    outages.report(outages.REDIS, exc, rate_limit=group, outcome="allowed" if fail_open else "refused")
     if not fail_open:
         raise RateLimitStoreUnavailable() from exc
 
@@ -158,7 +150,7 @@ class AdminLoginRateLimitMiddleware:
                     request, group="admin.login", key="ip", rate=settings.RATE_LIMIT_ADMIN_LOGIN, fail_open=False
                 )
             except RateLimitStoreUnavailable:
-                body = problem(503, UNAVAILABLE_DETAIL, instance=request.path)
+                body = problem(503, UNAVAILABLE_DETAIL, slug="service-unavailable", instance=request.path)
                 return problem_json(body, {"Retry-After": str(UNAVAILABLE_RETRY_AFTER)})
             if verdict is not None and verdict.limited:
                 return rate_limited(request, RateLimitExceeded(verdict.retry_after))

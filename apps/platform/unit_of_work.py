@@ -19,6 +19,7 @@ import structlog
 from django.db import transaction
 
 from apps.observability import correlation
+from apps.platform import outages
 from domain.kernel.errors import ConflictError
 from domain.kernel.events import IntegrationEvent, to_integration_event
 from domain.kernel.ports import Repository, UnitOfWork
@@ -128,10 +129,8 @@ class UnitOfWorkMiddleware:
         except Exception as exc:
             try:
                 self._audit_alone(message, exc)
-            except Exception:
-                log.exception(
-                    "the audit entry of a failed command could not be written", command=type(message).__name__
-                )
+            except Exception as audit_error:
+                _audit_not_written("the audit entry of a failed command could not be written", message, audit_error)
             raise
         if not (isinstance(result, Ok) and getattr(message, "transactional", True)):
             # A refusal's changes were rolled back, so its entry needs a transaction of its own; so does
@@ -139,8 +138,8 @@ class UnitOfWorkMiddleware:
             # audit write is logged: it must not turn the refusal the caller is owed into a 500.
             try:
                 self._audit_alone(message, result)
-            except Exception:
-                log.exception("the audit entry of a command could not be written", command=type(message).__name__)
+            except Exception as audit_error:
+                _audit_not_written("the audit entry of a command could not be written", message, audit_error)
         return result
 
     def _dispatch(self, message: Any, call_next: Callable[[Any], Result[Any, Exception]]) -> Result[Any, Exception]:
@@ -176,3 +175,11 @@ class UnitOfWorkMiddleware:
                 return result
             finally:
                 _current.reset(token)
+
+
+def _audit_not_written(event: str, message: Any, error: Exception) -> None:
+    dependency = outages.dependency_of(error)
+    if dependency is None:
+        log.exception(event, command=type(message).__name__)
+    else:  # the caller reports the outage (a request: one warning every few seconds); no traceback here
+        log.info(event, command=type(message).__name__, dependency_unavailable=dependency)

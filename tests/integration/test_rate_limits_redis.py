@@ -3,8 +3,6 @@ and what happens with Redis down (reads and writes go on, sign-in, sign-up and t
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 from django.conf import settings
 from django.core.cache import cache
@@ -15,6 +13,7 @@ from rest_framework.test import APIClient
 from apps.users.models import User as UserRow
 from tests.support.constants import PASSWORD
 from tests.support.http import assert_problem, bearer, register, sign_in, tokens
+from tests.support.outages import closed_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,13 +25,6 @@ def api():
     cache.clear()
     yield APIClient()
     cache.clear()
-
-
-def closed_port() -> int:
-    """A local port nothing listens on (bound, then released)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -102,8 +94,8 @@ def test_with_redis_down_sign_in_and_sign_up_fail_closed_with_503(api, redis_dow
     )
 
     for response in (token, signup):
-        body = assert_problem(response, 503, None)
-        assert body["detail"] == "The rate-limit store cannot be reached; try again shortly."
+        body = assert_problem(response, 503, "service-unavailable")
+        assert body["detail"] == "The rate-limit store (Redis) cannot be reached; try again in a few seconds."
         assert response["Retry-After"] == "5"
     assert not UserRow.objects.filter(email="eve@example.com").exists()
 
@@ -113,4 +105,5 @@ def test_with_redis_down_the_admin_sign_in_fails_closed(redis_down):
 
     assert response.status_code == 503
     assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["type"] == "urn:orderflow:problem:service-unavailable"
     assert response["Retry-After"] == "5"

@@ -217,6 +217,25 @@ def test_a_postgres_url_keeps_connections_open_and_checks_them(base_dir):
     assert env.database["ATOMIC_REQUESTS"] is False
 
 
+def test_a_postgres_server_that_does_not_answer_fails_within_seconds_unless_the_url_says_otherwise(base_dir):
+    default = load({**PRODUCTION, "DATABASE_URL": "postgres://app:pw@db.internal/orders"}, base_dir=base_dir)
+    told = load(
+        {**PRODUCTION, "DATABASE_URL": "postgres://app:pw@db.internal/orders?connect_timeout=12"}, base_dir=base_dir
+    )
+
+    assert default.database["OPTIONS"]["connect_timeout"] == 5
+    assert told.database["OPTIONS"]["connect_timeout"] == 12
+
+
+def test_the_process_role_is_the_api_unless_told(base_dir):
+    assert load(PRODUCTION, base_dir=base_dir).process_role == "api"
+    assert load({**PRODUCTION, "PROCESS_ROLE": "Consumer"}, base_dir=base_dir).process_role == "consumer"
+    with pytest.raises(
+        ImproperlyConfigured, match="PROCESS_ROLE must be one of api, worker, beat, dispatcher, consumer"
+    ):
+        load({**PRODUCTION, "PROCESS_ROLE": "web"}, base_dir=base_dir)
+
+
 def test_sqlite_waits_for_the_write_lock_and_uses_wal(base_dir):
     env = load({**PRODUCTION, "DATABASE_URL": "sqlite:////tmp/orderflow-test.sqlite3"}, base_dir=base_dir)
 
