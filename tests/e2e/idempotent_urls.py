@@ -34,4 +34,8 @@ class CreateThing(APIView):
         return Response(body, status=Counter.status, headers={"Location": f"/api/things/{Counter.calls}"})
 
 
-urlpatterns = [path("api/things", CreateThing.as_view()), *service_urlpatterns]
+urlpatterns = [
+    path("api/things", CreateThing.as_view()),
+    path("api/other-things", CreateThing.as_view()),  # the same view elsewhere: a key is bound to its path
+    *service_urlpatterns,
+]

@@ -53,6 +53,18 @@ def test_the_same_key_with_another_body_is_422_and_runs_nothing(api, auth, count
     assert counter.calls == 1
 
 
+def test_the_same_key_and_body_sent_to_another_path_is_422_and_runs_nothing(api, auth, counter):
+    create(api, auth, {"a": 1}, key="k-path")
+
+    response = api.post("/api/other-things", {"a": 1}, format="json", HTTP_IDEMPOTENCY_KEY="k-path", **auth)
+
+    body = assert_problem(response, 422, "idempotency-key-reused")
+    assert body["instance"] == "/api/other-things"
+    assert "Idempotent-Replayed" not in response
+    assert counter.calls == 1
+    assert list(IdempotencyRecord.objects.values_list("key", "path")) == [("k-path", "/api/things")]
+
+
 def test_without_a_key_every_request_runs(api, auth, counter):
     create(api, auth, {"a": 1})
     create(api, auth, {"a": 1})

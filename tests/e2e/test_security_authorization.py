@@ -18,6 +18,7 @@ from domain.billing.commands import CapturePayment, IssueInvoice
 from domain.kernel.result import Ok
 from domain.orders.commands import MarkOrderPaid
 from tests.support.commands import dispatch
+from tests.support.effects import assert_audit_chain_intact, audit_outcomes, outbox_events
 from tests.support.events import deliver_events
 from tests.support.http import account, assert_problem
 
@@ -25,6 +26,11 @@ pytestmark = pytest.mark.django_db
 
 VERSIONS = ["v1", "v2"]
 ORDER = {"currency": "EUR", "items": [{"sku": "book-123", "quantity": 2, "unit_price": "12.30"}]}
+NO_SUCH_ORDER = "No order has this id."
+
+
+def lacks(permission: str) -> str:
+    return f"Your roles do not allow this (it takes the permission {permission})."
 
 
 @pytest.fixture
@@ -63,11 +69,14 @@ def test_another_customers_order_cannot_be_read_listed_or_cancelled(api, ann, bo
     listed = api.get(f"/api/{version}/orders", {"page_size": 100}, **bob["auth"])
     cancel = api.post(f"/api/{version}/orders/{order_id}/cancel", {}, format="json", **bob["auth"])
 
-    assert_problem(read, 404, "not-found")
+    assert assert_problem(read, 404, "not-found")["detail"] == NO_SUCH_ORDER
     assert listed.status_code == 200
     assert order_id not in {order["id"] for order in listed.json()["results"]}
-    assert_problem(cancel, 404, "not-found")
+    assert assert_problem(cancel, 404, "not-found")["detail"] == NO_SUCH_ORDER
     assert OrderRow.objects.get(pk=order_id).status == "pending_payment"
+    assert outbox_events(order_id) == ["orders.order_placed"]
+    assert audit_outcomes("CancelOrder") == ["refused: OrderNotFoundError"]
+    assert_audit_chain_intact()
     assert api.get(f"/api/{version}/orders/{order_id}", **ann["auth"]).status_code == 200
 
 
@@ -84,8 +93,11 @@ def test_another_customers_invoice_cannot_be_read_listed_or_refunded(api, ann, b
     assert_problem(read, 404, "not-found")
     assert str(invoice_id) not in {invoice["id"] for invoice in listed.json()["results"]}
     # Refunds are staff-only: a customer is refused before any invoice is looked up, whose ever it is.
-    assert_problem(refund, 403, "permission-denied")
+    assert assert_problem(refund, 403, "permission-denied")["detail"] == lacks("billing.refund_invoice")
     assert InvoiceRow.objects.get(pk=invoice_id).status == "paid"
+    assert outbox_events(invoice_id) == ["billing.invoice_issued", "billing.payment_captured"]
+    assert audit_outcomes("RefundInvoice") == ["refused: AuthorizationError"]
+    assert_audit_chain_intact()
     assert api.get(f"/api/{version}/invoices/{invoice_id}", **ann["auth"]).status_code == 200
 
 
@@ -97,8 +109,11 @@ def test_a_customer_cannot_refund_even_their_own_invoice(api, ann, version):
         f"/api/{version}/invoices/{invoice_id}/refund", {"reason": "please"}, format="json", **ann["auth"]
     )
 
-    assert_problem(refund, 403, "permission-denied")
+    assert assert_problem(refund, 403, "permission-denied")["detail"] == lacks("billing.refund_invoice")
     assert InvoiceRow.objects.get(pk=invoice_id).status == "paid"
+    assert outbox_events(invoice_id) == ["billing.invoice_issued", "billing.payment_captured"]
+    assert audit_outcomes("RefundInvoice") == ["refused: AuthorizationError"]
+    assert_audit_chain_intact()
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -106,10 +121,11 @@ def test_an_unknown_and_a_foreign_order_answer_alike(api, ann, bob, version):
     """Nothing tells an attacker whether an id exists: another customer's order and no order are the same 404."""
     order_id = place(api, ann)
 
-    foreign = api.get(f"/api/{version}/orders/{order_id}", **bob["auth"]).json()
-    unknown = api.get(f"/api/{version}/orders/{uuid.uuid4()}", **bob["auth"]).json()
+    foreign = assert_problem(api.get(f"/api/{version}/orders/{order_id}", **bob["auth"]), 404, "not-found")
+    unknown = assert_problem(api.get(f"/api/{version}/orders/{uuid.uuid4()}", **bob["auth"]), 404, "not-found")
 
     assert (foreign["detail"], foreign["type"]) == (unknown["detail"], unknown["type"])
+    assert foreign["detail"] == NO_SUCH_ORDER
 
 
 # --- API3: object property level authorization ------------------------------------------------------------------
@@ -171,16 +187,26 @@ def test_a_customer_on_the_staff_endpoints_is_403_and_nothing_changes(api, ann, 
     dispatch(MarkOrderPaid(order_id=uuid.UUID(order_id), invoice_id=uuid.uuid4()))
     deliver_events()
     invoice_id = paid_invoice(ann)
+    events_before = {aggregate: outbox_events(aggregate) for aggregate in (order_id, invoice_id, bob["id"])}
 
     ship = api.post(f"/api/{version}/orders/{order_id}/ship", **ann["auth"])
     refund = api.post(f"/api/{version}/invoices/{invoice_id}/refund", {"reason": "x"}, format="json", **ann["auth"])
     deactivate = api.post(f"/api/v1/users/{bob['id']}/deactivate", {"reason": "x"}, format="json", **ann["auth"])
 
-    for response in (ship, refund, deactivate):
-        assert_problem(response, 403, "permission-denied")
+    for response, permission in (
+        (ship, "orders.ship_order"),
+        (refund, "billing.refund_invoice"),
+        (deactivate, "users.deactivate_user"),
+    ):
+        assert assert_problem(response, 403, "permission-denied")["detail"] == lacks(permission)
     assert OrderRow.objects.get(pk=order_id).status == "paid"
     assert InvoiceRow.objects.get(pk=invoice_id).status == "paid"
+    assert UserRow.objects.get(pk=bob["id"]).is_active
     assert api.get("/api/v1/users/me", **bob["auth"]).status_code == 200
+    assert {aggregate: outbox_events(aggregate) for aggregate in events_before} == events_before
+    for command in ("ShipOrder", "RefundInvoice", "DeactivateUser"):
+        assert audit_outcomes(command) == ["refused: AuthorizationError"]
+    assert_audit_chain_intact()
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -201,4 +227,7 @@ def test_without_a_token_every_endpoint_but_sign_in_and_sign_up_is_401(api, ann)
         ("post", f"/api/v2/orders/{order_id}/cancel"),
         ("get", "/api/v2/invoices"),
     ]:
-        assert_problem(getattr(api, method)(url), 401, "not-authenticated")
+        body = assert_problem(getattr(api, method)(url), 401, "not-authenticated")
+        assert body["detail"] == "Authentication credentials were not provided."
+    assert OrderRow.objects.get(pk=order_id).status == "pending_payment"
+    assert outbox_events(order_id) == ["orders.order_placed"]

@@ -16,8 +16,11 @@ from django.test import Client, override_settings
 from rest_framework.test import APIClient
 
 from apps.orders.models import Order as OrderRow
+from apps.outbox.models import OutboxEntry
 from apps.platform.pagination import OpaqueCursorPagination, PagePagination
+from apps.users.models import User as UserRow
 from config.urls import SWAGGER_UI_LOGO_STYLE
+from tests.support.effects import assert_audit_chain_intact, audit_outcomes
 from tests.support.events import deliver_events
 from tests.support.http import assert_problem, bearer, register, tokens
 
@@ -195,7 +198,14 @@ def test_weak_passwords_are_refused_at_sign_up(api, password):
 
     response = api.post("/api/v1/auth/register", body, format="json")
 
-    assert_problem(response, 400, "validation-error", with_errors=True)
+    problem = assert_problem(response, 400, "validation-error", with_errors=True)
+    assert problem["detail"] == "The registration is not valid."
+    assert set(problem["errors"]) == {"password"}
+    assert problem["errors"]["password"]
+    assert not UserRow.objects.filter(email="ann@example.com").exists()
+    assert not OutboxEntry.objects.filter(event_type="users.user_registered").exists()
+    assert audit_outcomes("RegisterUser") == ["refused: ValidationError"]
+    assert_audit_chain_intact()
 
 
 # --- API4: unrestricted resource consumption ----------------------------------------------------------------------
@@ -221,6 +231,8 @@ def test_an_oversized_order_is_413_and_nothing_is_stored(api, customer):
 
     assert_problem(response, 413, "payload-too-large")
     assert not OrderRow.objects.exists()
+    assert not OutboxEntry.objects.filter(event_type="orders.order_placed").exists()
+    assert audit_outcomes("PlaceOrder") == []  # refused before any command was sent
 
 
 @override_settings(RATE_LIMIT_WRITES="3/m")
@@ -238,11 +250,17 @@ def test_writes_are_limited_per_user_across_endpoints_and_reads_are_not(api, cus
     assert [response.status_code for response in placed] == [201, 201]
     assert cancel.status_code == 200
     for limited in (fourth, profile):
-        assert_problem(limited, 429, "rate-limited")
+        body = assert_problem(limited, 429, "rate-limited")
+        assert body["detail"] == "Too many requests; slow down and try again later."
         assert 1 <= int(limited["Retry-After"]) <= 60
     assert read.status_code == 200
     assert someone_else.status_code == 201
     assert OrderRow.objects.filter(customer_id=customer["id"]).count() == 2
+    assert UserRow.objects.get(pk=customer["id"]).display_name != "A"
+    assert not OutboxEntry.objects.filter(aggregate_id=customer["id"], event_type="users.user_profile_updated").exists()
+    assert (
+        OutboxEntry.objects.filter(event_type="orders.order_placed", payload__customer_id=customer["id"]).count() == 2
+    )
     assert other["id"]
 
 

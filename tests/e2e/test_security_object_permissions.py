@@ -20,6 +20,7 @@ from apps.orders.models import OrderGroupObjectPermission, OrderReadModel, Order
 from apps.users.models import User as UserRow
 from domain.billing.commands import CapturePayment
 from tests.support.commands import dispatch
+from tests.support.effects import assert_audit_chain_intact, audit_outcomes, outbox_events
 from tests.support.events import deliver_events
 from tests.support.http import account, assert_problem
 
@@ -89,8 +90,10 @@ def test_a_support_agent_reads_a_granted_order_but_cannot_cancel_it(api, ann, ag
 
     response = api.post(f"/api/v2/orders/{order_id}/cancel", {}, format="json", **agent["auth"])
 
-    assert_problem(response, 404, "not-found")
+    assert assert_problem(response, 404, "not-found")["detail"] == "No order has this id."
     assert OrderRow.objects.get(pk=order_id).status == "pending_payment"
+    assert outbox_events(order_id) == ["orders.order_placed"]
+    assert audit_outcomes("CancelOrder") == ["refused: OrderNotFoundError"]
     assert api.post(f"/api/v2/orders/{order_id}/cancel", {}, format="json", **ann["auth"]).status_code == 200
 
 
@@ -163,14 +166,21 @@ def test_a_billing_admin_sees_and_refunds_every_invoice_but_ships_nothing(api, a
 
     assert listed == {str(invoice_id)}
     assert refund.status_code == 200, refund.content
-    assert_problem(ship, 403, "permission-denied")
+    body = assert_problem(ship, 403, "permission-denied")
+    assert body["detail"] == "Your roles do not allow this (it takes the permission orders.ship_order)."
+    deliver_events()
+    assert OrderRow.objects.get(pk=order_id).status == "refunded"  # by the refund's policy, not shipped
+    assert "orders.order_shipped" not in outbox_events(order_id)
+    assert audit_outcomes("ShipOrder") == ["refused: AuthorizationError"]
+    assert_audit_chain_intact()
 
 
 def test_an_auditor_reads_the_audit_log_and_a_customer_may_not(api, ann):
     auditor = account(api, "audrey@example.com", role="auditor")
 
     assert api.get("/api/v1/audit-log", **auditor["auth"]).status_code == 200
-    assert_problem(api.get("/api/v1/audit-log", **ann["auth"]), 403, "permission-denied")
+    refused = assert_problem(api.get("/api/v1/audit-log", **ann["auth"]), 403, "permission-denied")
+    assert refused["detail"] == "Your roles do not allow this (it takes the permission audit.view_auditentry)."
 
 
 def test_a_refused_command_is_audited_with_its_reason(api, ann):

@@ -79,6 +79,46 @@ def test_verify_audit_chain_finds_a_row_edited_behind_the_orms_back():
         verify()
 
 
+#: For every column of an entry but its hash, an edit made behind the ORM's back (named here, not read
+#: from chain.HASHED_FIELDS, so a column left out of the hash fails its own case).
+EDITS = {
+    "id": "id = id + 1000000",
+    "occurred_at": "occurred_at = occurred_at + interval '1 microsecond'",
+    "actor_id": "actor_id = gen_random_uuid()",
+    "actor": "actor = actor || 'x'",
+    "action": "action = action || 'x'",
+    "target_type": "target_type = target_type || 'x'",
+    "target_id": "target_id = target_id || 'x'",
+    "outcome": "outcome = outcome || 'x'",
+    "correlation_id": "correlation_id = correlation_id || 'x'",
+    "ip": "ip = ip || 'x'",
+    "user_agent": "user_agent = user_agent || 'x'",
+    "changes": """changes = changes || '{"tampered": true}'::jsonb""",
+    "prev_hash": "prev_hash = repeat('1', 64)",
+}
+
+
+def test_every_column_of_an_entry_but_its_hash_has_a_tampering_case():
+    assert set(EDITS) == {field.attname for field in AuditEntry._meta.concrete_fields} - {"hash"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("column", list(EDITS))
+def test_verify_audit_chain_finds_any_one_column_edited_behind_the_orms_back(column):
+    entries = write(4)
+    assert verify() == f"audit chain intact: {AuditEntry.objects.count()} entries"
+    tampered = entries[2]
+    with connection.cursor() as cursor:  # as the table's owner, who can switch the trigger off
+        cursor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER audit_entry_append_only")
+        cursor.execute(f"UPDATE {TABLE} SET {EDITS[column]} WHERE id = %s", [tampered.id])
+        cursor.execute(f"ALTER TABLE {TABLE} ENABLE TRIGGER audit_entry_append_only")
+
+    # A moved id leaves a gap where the entry was; any other edit is named at the entry itself.
+    where = entries[3].id if column == "id" else tampered.id
+    with pytest.raises(CommandError, match=rf"^audit chain broken at entry {where}: "):
+        verify()
+
+
 @pytest.mark.django_db
 def test_the_purge_removes_the_oldest_entries_through_its_named_path_and_the_chain_still_verifies():
     with mock.patch("django.utils.timezone.now", return_value=timezone.now() - timedelta(days=400)):

@@ -10,6 +10,7 @@ from uuid import UUID
 import pytest
 
 from apps.audit import chain
+from apps.audit.models import AuditEntry
 
 USER = UUID("3f14c592-a988-4bb5-943f-007b17bd16df")
 
@@ -111,14 +112,43 @@ def test_the_hash_is_the_same_for_the_same_moment_in_any_time_zone_and_key_order
     assert len(chain.entry_hash(utc)) == 64
 
 
-@pytest.mark.parametrize(
-    ("field", "value"),
-    [("actor", "user:someone-else"), ("outcome", "refused: X"), ("changes", {"reason": "other"}), ("ip", "")],
-)
-def test_changing_any_field_changes_the_hash(field, value):
-    original = entry(1, chain.GENESIS_HASH)
+#: A changed value for every column of an audit entry but the hash itself. Named here, not read from
+#: chain.HASHED_FIELDS, so a field dropped from the hash fails its own case below.
+TAMPERED = {
+    "id": 99,
+    "occurred_at": datetime(2026, 11, 29, 10, 0, 2, 123457, tzinfo=UTC),
+    "actor_id": UUID("00000000-0000-4000-8000-000000000001"),
+    "actor": "user:someone-else",
+    "action": "ShipOrder",
+    "target_type": "Invoice",
+    "target_id": "8d1f3c0e-5b7a-4a51-9c1e-2f8f0a6b9d12",
+    "outcome": "refused: X",
+    "correlation_id": "abd",
+    "ip": "203.0.113.8",
+    "user_agent": "curl/9",
+    "changes": {"reason": "ordered twice", "amount": "0.01"},
+    "prev_hash": "1" * 64,
+}
 
-    assert chain.entry_hash({**original, field: value}) != original["hash"]
+
+def test_every_column_of_an_entry_but_its_hash_is_hashed_and_has_a_tampering_case():
+    columns = {field.attname for field in AuditEntry._meta.concrete_fields} - {"hash"}
+
+    assert set(chain.HASHED_FIELDS) == columns
+    assert set(TAMPERED) == columns
+
+
+@pytest.mark.parametrize(("field", "value"), TAMPERED.items(), ids=list(TAMPERED))
+def test_changing_one_hashed_field_alone_changes_the_hash_and_breaks_the_chain_at_that_entry(field, value):
+    entries = linked(3)
+    original = entries[1]
+    tampered = {**original, field: value}
+    entries[1] = tampered
+
+    assert chain.entry_hash(tampered) != original["hash"]
+    broken = chain.first_broken_link(entries, first_id=1)
+    assert broken is not None
+    assert broken.entry_id == tampered["id"]
 
 
 def test_an_untouched_chain_has_no_broken_link():
