@@ -48,7 +48,7 @@ class Durations:
     def of(cls, quick: bool) -> Durations:
         if quick:
             return cls(
-                pre=5, post=5, baseline=15, broker=30, database=15, redis=10, kills=20, kill_every=1.5, converge=60
+                pre=5, post=5, baseline=15, broker=30, database=15, redis=10, kills=20, kill_every=2.0, converge=60
             )
         return cls(
             pre=10, post=5, baseline=30, broker=60, database=30, redis=20, kills=20, kill_every=3.0, converge=120
@@ -222,10 +222,13 @@ def kills(ctx: Context) -> Fault:
     say(f"  {d.kills} x kill -9, every {d.kill_every:g} s, round robin over {', '.join(targets)}")
     start = now()
     sent: Counter[str] = Counter()
+    while_starting: Counter[str] = Counter()
     waited = 0.0
     for n in range(d.kills):
         target = targets[n % len(targets)]
         deadline = time.monotonic() + 15
+        if ctx.stack.roles[target].starting:
+            while_starting[target] += 1
         while ctx.stack.kill(target, signal.SIGKILL) is None:  # down (being restarted): kill it once it is back
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{target} did not come back within 15 s to be killed")
@@ -236,7 +239,7 @@ def kills(ctx: Context) -> Fault:
             time.sleep(d.kill_every)
     end = now()
     restarts = ctx.stack.restarts()
-    time.sleep(min(15.0, ctx.durations.post))  # the last restarts, for their up times
+    ctx.stack.wait_up(("dispatcher", "consumer"), 30)  # the last restarts, for their up times
     up = [
         f"{name} {min(times):.1f}/{sorted(times)[len(times) // 2]:.1f}/{max(times):.1f} s"
         for name in ("dispatcher", "consumer")
@@ -249,7 +252,9 @@ def kills(ctx: Context) -> Fault:
             "kill -9 sent: " + ", ".join(f"{name} {count}" for name, count in sent.items()),
             "restarts so far by the supervisor: " + ", ".join(f"{name} {count}" for name, count in restarts.items()),
             f"{waited:.1f} s spent waiting for a killed process to be back before killing it again",
-            "restart to first line printed (min/median/max, all restarts so far): " + ("; ".join(up) or "-"),
+            "killed while still starting (up line not printed yet): "
+            + (", ".join(f"{name} {count}" for name, count in while_starting.items()) or "none"),
+            "restart to up line printed, restarts that got there (min/median/max): " + ("; ".join(up) or "-"),
         ],
     )
 

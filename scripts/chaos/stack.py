@@ -95,6 +95,11 @@ class Role:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
+    @property
+    def starting(self) -> bool:
+        """Started but not up yet (its up marker not printed); False for roles without a marker."""
+        return self._log_offset is not None
+
     def look_for_up_marker(self) -> None:
         if self._log_offset is None:
             return
@@ -148,6 +153,12 @@ class Stack:
             pid = role.proc.pid
             os.kill(pid, sig)
             return pid
+
+    def wait_up(self, names: tuple[str, ...], timeout: float) -> None:
+        """Wait until each of ``names`` (roles with an up marker) has printed it, at most ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and any(self.roles[name].starting for name in names):
+            time.sleep(0.1)
 
     def restarts(self) -> dict[str, int]:
         return {name: role.starts - 1 for name, role in self.roles.items()}
