@@ -245,7 +245,7 @@ def main() -> int:
         failures = checks.dead_letters(postgres.dsn())
         restarts = stack.restarts()
     except KeyboardInterrupt as exc:
-        say(f"chaos: interrupted ({exc or 'Ctrl-C'})")
+        say(f"chaos: interrupted ({str(exc) or 'Ctrl-C'})")
         clean_up()
         return 130
     except Exception:
