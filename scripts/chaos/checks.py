@@ -23,6 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import psycopg
+from psycopg.rows import TupleRow
 
 SCOPED_ORDERS = """
     SELECT DISTINCT o.id FROM orders o JOIN order_lines l ON l.order_id = o.id WHERE l.sku LIKE %(prefix)s
@@ -44,6 +45,13 @@ def parse_bindings(declare_output: str) -> dict[str, tuple[str, ...]]:
         if match:
             bindings[match.group(1)] = tuple(key.strip() for key in match.group(2).split(","))
     return bindings
+
+
+def one(cur: psycopg.Cursor[TupleRow]) -> TupleRow:
+    """The one row an aggregate query returns."""
+    row = cur.fetchone()
+    assert row is not None
+    return row
 
 
 @dataclass
@@ -72,10 +80,10 @@ def check(dsn: str, scenario: str, bindings: dict[str, tuple[str, ...]], accepte
     result = Consistency()
     with psycopg.connect(dsn, connect_timeout=3) as conn, conn.cursor() as cur:
         cur.execute(f"SELECT count(*) FROM ({SCOPED_ORDERS}) s", prefix)
-        result.orders = cur.fetchone()[0]
+        result.orders = one(cur)[0]
         if accepted_ids:
             cur.execute("SELECT count(*) FROM orders WHERE id = ANY(%s::uuid[])", (accepted_ids,))
-            result.add("lost", "accepted orders missing", len(set(accepted_ids)) - cur.fetchone()[0])
+            result.add("lost", "accepted orders missing", len(set(accepted_ids)) - one(cur)[0])
 
         cur.execute(
             f"""
@@ -97,7 +105,7 @@ def check(dsn: str, scenario: str, bindings: dict[str, tuple[str, ...]], accepte
             """,
             prefix,
         )
-        no_invoice, wrong_invoice, orders_read, invoices_read = cur.fetchone()
+        no_invoice, wrong_invoice, orders_read, invoices_read = one(cur)
         result.add("mismatch", "orders without invoice", no_invoice)
         result.add("mismatch", "invoices in the wrong state", wrong_invoice)
         result.add("mismatch", "orders_read rows differing", orders_read)
@@ -148,7 +156,7 @@ def check(dsn: str, scenario: str, bindings: dict[str, tuple[str, ...]], accepte
             """,
             prefix,
         )
-        result.add("doubled", "orders placed twice", int(cur.fetchone()[0]))
+        result.add("doubled", "orders placed twice", int(one(cur)[0]))
         cur.execute(
             f"""
             WITH scoped AS ({SCOPED_ORDERS})
@@ -157,7 +165,7 @@ def check(dsn: str, scenario: str, bindings: dict[str, tuple[str, ...]], accepte
             """,
             prefix,
         )
-        result.add("doubled", "second invoices", int(cur.fetchone()[0]))
+        result.add("doubled", "second invoices", int(one(cur)[0]))
         issued: dict[object, int] = defaultdict(int)
         for _, aggregate_id, _, event_type, _ in events:
             if event_type == "billing.invoice_issued":
@@ -172,7 +180,7 @@ def check(dsn: str, scenario: str, bindings: dict[str, tuple[str, ...]], accepte
             """,
             ([str(a) for a in aggregates],),
         )
-        result.add("doubled", "audit entries twice", int(cur.fetchone()[0]))
+        result.add("doubled", "audit entries twice", int(one(cur)[0]))
     return result
 
 

@@ -134,8 +134,9 @@ def run(ctx: Context, key: str, name: str, fault: Callable[[Context], Fault]) ->
         f"clients tried {len(tried)} orders, {len(accepted)} answered 201; {result.orders} in the database "
         f"({result.orders - len(set(accepted))} committed without the client seeing 201)"
     )
-    if before and key != "a":
-        notes.append(f"write p99 before the fault {percentile(before, 0.99) * 1000:.0f} ms ({len(before)} writes)")
+    before_p99 = percentile(before, 0.99)
+    if before_p99 is not None and key != "a":
+        notes.append(f"write p99 before the fault {before_p99 * 1000:.0f} ms ({len(before)} writes)")
     if after and key != "a":
         first = after[0]
         notes.append(f"first order placed after recovery: {first.status} in {first.seconds * 1000:.0f} ms")
