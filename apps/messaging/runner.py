@@ -5,6 +5,8 @@ exchange too) and consumes them on one connection. What is waiting is gathered,
 up to a batch, and handled together by the consumers that have a batch handler,
 one by one otherwise. A runner that dies before the acknowledgement leaves the
 message to be delivered again: at least once, and once in effect (the inbox).
+An unreachable database is no failure of the message at hand: it is raised out of
+``run`` unacknowledged, not counted as an attempt.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from kombu import Connection, Consumer, Message, Queue
 from apps.messaging import broker, inbox
 from apps.messaging.consumers import EventConsumer, malformed
 from apps.messaging.failures import declare_dead_letters, record_failure, retry_or_dead_letter
+from apps.platform.outages import DATABASE, dependency_of
 
 log = structlog.get_logger(__name__)
 
@@ -178,6 +181,8 @@ class ConsumerRunner:
         try:
             waiting = inbox.deliver_batch(consumer, [body for body, _ in items])
         except Exception as exc:
+            if dependency_of(exc) == DATABASE:
+                raise  # an outage, not this batch's fault: nothing is acked, the broker delivers it again
             # Find the culprit: one by one, each message fails (and is retried or dead-lettered) on its own.
             log.warning("batch failed; handling its messages one by one", consumer=consumer.name, error=repr(exc))
             for body, message in items:
@@ -213,6 +218,8 @@ class ConsumerRunner:
             try:
                 first_time = inbox.deliver(consumer, body)
             except Exception as exc:
+                if dependency_of(exc) == DATABASE:
+                    raise  # an outage is no failed attempt of this message: it stays unacked, delivered again
                 error = f"{type(exc).__name__}: {exc}"
                 retry_or_dead_letter(consumer, body, message, error, max_attempts=self.max_attempts, hold=True)
                 self.handled += 1

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.db import OperationalError
 from kombu import Exchange, Producer, Queue, binding
 
 from apps.messaging import broker, registry
@@ -259,6 +260,39 @@ def test_a_poison_event_is_retried_then_dead_lettered_while_other_events_flow_an
     assert InboxEntry.objects.filter(consumer=consumer.name, event_id=poison["event_id"]).exists()
     assert not DeliveryFailure.objects.filter(consumer=consumer.name).exists()
     assert dead_letters() == []
+
+
+class DatabaseGone:
+    """A handler that fails as every database call does while PostgreSQL is unreachable, until it is back."""
+
+    def __init__(self) -> None:
+        self.down = True
+        self.applied: Counter[str] = Counter()
+
+    def __call__(self, item: Mapping[str, Any]) -> None:
+        if self.down:
+            raise OperationalError("connection to server at 127.0.0.1, port 5432 failed: Connection refused")
+        self.applied[item["event_id"]] += 1
+
+
+@pytest.mark.django_db
+def test_a_database_outage_is_no_failed_attempt_the_message_comes_back_once_the_database_does(topic):
+    handler = DatabaseGone()
+    consumer = topic.consumer(handler)
+    event = topic.envelope(n=1)
+    topic.publish(event)
+
+    with pytest.raises(OperationalError):
+        run_until([consumer], lambda runner: False, within=5)
+
+    assert not DeliveryFailure.objects.filter(consumer=consumer.name).exists()
+    assert not InboxEntry.objects.filter(consumer=consumer.name).exists()
+
+    handler.down = False
+    run_until([consumer], lambda runner: event["event_id"] in handler.applied)
+
+    assert handler.applied == {event["event_id"]: 1}
+    assert not DeliveryFailure.objects.filter(consumer=consumer.name).exists()
 
 
 @pytest.mark.django_db

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import db
 from django.core.management.base import CommandError, CommandParser
+from django.db import InterfaceError as DatabaseInterfaceError
+from django.db import OperationalError as DatabaseOperationalError
 from kombu.exceptions import OperationalError
 
 from apps.messaging import broker
@@ -46,5 +49,12 @@ class Command(OrderflowCommand):
                     if idle_timeout is not None:
                         raise CommandError(f"events broker unavailable: {one_line(exc)}") from None
                     self.stderr.write(f"events broker unavailable ({one_line(exc)}); retrying in 5 s")
+                    stop.wait(5)
+                except (DatabaseOperationalError, DatabaseInterfaceError) as exc:
+                    # The unacknowledged messages go back to their queues with the connection; wait, reconnect.
+                    if idle_timeout is not None:
+                        raise CommandError(f"database unavailable: {one_line(exc)}") from None
+                    self.stderr.write(f"database unavailable ({one_line(exc)}); retrying in 5 s")
+                    db.connections.close_all()
                     stop.wait(5)
         self.stdout.write(f"stopped after {runner.handled} message(s)")
