@@ -19,6 +19,10 @@ from apps.platform.commands import OrderflowCommand, one_line, stop_on_signals
 class Command(OrderflowCommand):
     help = "Consume integration events from the broker until stopped (Ctrl-C or SIGTERM)."
 
+    # A process role that a supervisor restarts: back at work sooner without Django's system checks, which
+    # the release runs (``check --deploy``, ``migrate``) before any role starts.
+    requires_system_checks: list[str] = []
+
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--consumer",

@@ -76,6 +76,10 @@ class Command(OrderflowCommand):
         "current batch is finished first). Safe beside other dispatchers and the Celery drain task."
     )
 
+    # A process role that a supervisor restarts: back at work sooner without Django's system checks, which
+    # the release runs (``check --deploy``, ``migrate``) before any role starts.
+    requires_system_checks: list[str] = []
+
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--loop",
