@@ -208,7 +208,7 @@ def main() -> int:
         env = role_environment(postgres, rabbitmq, redis)
         say("setup: migrate, declare_event_topology, sync_roles")
         manage(env, "migrate", "--no-input", "-v", "0")
-        bindings = checks.parse_bindings(manage(env, "declare_event_topology"))
+        bindings = checks.parse_bindings(manage(env, "declare_event_topology", "--skip-retention"))
         manage(env, "sync_roles", "-v", "0")
         say("setup: consumers " + "; ".join(f"{name} <- {', '.join(keys)}" for name, keys in bindings.items()))
         stack = Stack(env, BASE_DIR, run_dir / "logs", args.api_port)
