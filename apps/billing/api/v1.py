@@ -31,7 +31,7 @@ from apps.billing.api.common import (
     refund_schema,
 )
 from apps.platform.openapi import problems
-from apps.platform.pagination import PagePagination
+from apps.platform.pagination import POSITIVE_INTEGER, PagePagination
 from apps.platform.problems import problem, problem_response
 from apps.platform.ratelimit import limit_writes
 from apps.platform.versioning import DeprecatedInV1
@@ -39,8 +39,8 @@ from apps.platform.versioning import DeprecatedInV1
 log = structlog.get_logger(__name__)
 
 PAGE_PARAMETERS = [
-    OpenApiParameter("page", OpenApiTypes.INT, OpenApiParameter.QUERY, description="Page number, from 1."),
-    OpenApiParameter("page_size", OpenApiTypes.INT, OpenApiParameter.QUERY, description="Up to 100; default 20."),
+    OpenApiParameter("page", POSITIVE_INTEGER, OpenApiParameter.QUERY, description="Page number, from 1."),
+    OpenApiParameter("page_size", POSITIVE_INTEGER, OpenApiParameter.QUERY, description="Up to 100; default 20."),
 ]
 
 
@@ -118,6 +118,18 @@ class WebhookAck(serializers.Serializer):
     )
 
 
+#: What ``webhooks.parse`` takes before it stores an event: an object with a non-blank ``id`` and ``type``.
+WEBHOOK_EVENT = {
+    "type": "object",
+    "required": ["id", "type"],
+    "properties": {
+        "id": {"type": "string", "maxLength": 255, "pattern": r"\S", "description": "The provider's event id."},
+        "type": {"type": "string", "maxLength": 255, "pattern": r"\S", "description": "The event type."},
+        "data": {"type": "object", "description": "The event's object (handled types read data.object)."},
+    },
+}
+
+
 class PaymentWebhookApi(APIView):
     """The payment provider's events, in Stripe's format and signature scheme.
 
@@ -131,7 +143,7 @@ class PaymentWebhookApi(APIView):
     @extend_schema(
         operation_id="webhooks_payments",
         tags=["webhooks"],
-        request={"application/json": OpenApiTypes.OBJECT},
+        request={"application/json": WEBHOOK_EVENT},
         parameters=[
             OpenApiParameter(
                 webhooks.SIGNATURE_HEADER,
