@@ -3,15 +3,17 @@
 Each operation of ``docs/api/openapi.yaml`` (v1) and ``docs/api/openapi-v2.yaml`` (v2) is run
 once as a signed-in customer and once as an admin (a staff member with the ``admin`` role),
 so the generated requests reach the handlers rather than stopping at 401. The cases are
-schemathesis's: the explicit examples, the coverage phase's boundary and negative values, and
-Hypothesis' generated ones, derandomized (the same cases on every run). Every response is
-checked by all of schemathesis's checks: no 5xx, status code, content type, headers and body
-as documented, schema-violating requests rejected, schema-valid ones accepted, auth not
-ignored, and the rest.
+schemathesis's: the schema's examples, the coverage phase's boundary and negative values, and
+Hypothesis' generated ones; then scenarios chain calls along the links schemathesis infers
+(place an order, read it, cancel or ship it, ...). All of it is derandomized: the same cases on
+every run. Every response goes through every check schemathesis has: no 5xx; status code,
+content type, headers and body as documented; schema-violating requests rejected and valid
+ones accepted; authentication not ignored; a created resource found and a deleted one gone;
+and the rest. The rate limits are raised for this run only (the ``settings`` fixture).
 
-The API keeps a few rules no JSON Schema can state, each spanning two fields; the valid
-requests are made to keep them (``honour_cross_field_rules``) so that a 400 on one of them
-still counts as a failure for every other reason. Nothing else is excluded.
+The API keeps a few rules no JSON Schema can state, each spanning two fields or two requests;
+the valid requests are made to keep them (``honour_cross_field_rules``), so that a 400 for
+any other reason still fails. No check and no operation is left out.
 """
 
 from __future__ import annotations
@@ -37,11 +39,13 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.generation import GenerationMode
+from schemathesis.generation.stateful import run_state_machine_as_test
 
 from apps.platform.idempotency import HEADER as IDEMPOTENCY_HEADER
 from apps.platform.idempotency import MAX_KEY_LENGTH
 from domain.kernel.money import minor_unit
 from tests.support.constants import PASSWORD
+from tests.support.events import deliver_events
 from tests.support.http import account
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,6 +54,9 @@ APP = WSGIHandler()  # the production request path: middleware, URL conf, proble
 WEBHOOK_SECRET = "whsec_contract_fuzzing"
 #: Generated cases per operation and actor, on top of the explicit and coverage cases.
 GENERATED_PER_OPERATION = 12
+#: Scenarios per API version and actor, and the calls in each at most.
+SCENARIOS_PER_VERSION = 15
+STEPS_PER_SCENARIO = 8
 #: The floor the run is held to, counted below rather than trusted.
 MINIMUM_CASES = 1_000
 RAISED_RATE = "1000000/m"
@@ -145,7 +152,7 @@ def honour_cross_field_rules(case: Any) -> None:
             validate_password(body["password"], user=user)
         except DjangoValidationError:
             body["password"] = PASSWORD
-    if case.operation.path.endswith("/webhooks/payments"):
+    if case.operation.path.endswith("/webhooks/payments") and isinstance(body, dict):
         at = int(time.time())
         raw = json.dumps(body).encode()
         digest = hmac.new(WEBHOOK_SECRET.encode(), f"{at}.".encode() + raw, hashlib.sha256).hexdigest()
@@ -157,6 +164,14 @@ FUZZING = settings(
     derandomize=True,  # a fixed seed per test: the same cases on every run
     deadline=None,
     phases=[Phase.explicit, Phase.generate],  # explicit: the schema's examples and the coverage phase
+    suppress_health_check=list(HealthCheck),
+)
+SCENARIOS = settings(
+    max_examples=SCENARIOS_PER_VERSION,
+    stateful_step_count=STEPS_PER_SCENARIO,
+    derandomize=True,
+    deadline=None,
+    phases=[Phase.generate],
     suppress_health_check=list(HealthCheck),
 )
 
@@ -179,8 +194,31 @@ def test_api_v2(case, actor):
     run(case, actor)
 
 
+def scenarios(schema: Any) -> Any:
+    """Chains of calls along the links schemathesis infers (an order placed, then read, cancelled, shipped...)."""
+
+    class Scenarios(schema.as_state_machine()):  # type: ignore[misc]
+        def before_call(self, case: Any) -> None:
+            CASES[(case.operation.label, "scenario")] += 1
+            honour_cross_field_rules(case)
+
+        def after_call(self, response: Any, case: Any) -> None:
+            super().after_call(response, case)
+            # Reads answer from the read models, which the consumers bring up to date after the commit; a scenario
+            # lets them catch up before its next step, as the e2e tests do (a read straight after a write may
+            # not see it yet: the read side is eventually consistent by design).
+            deliver_events()
+
+    return Scenarios
+
+
+@pytest.mark.parametrize("schema", [v1, v2], ids=["v1", "v2"])
+def test_api_scenarios(schema, actor):
+    run_state_machine_as_test(scenarios(schema), settings=SCENARIOS)
+
+
 def test_every_check_schemathesis_has_is_on():
-    """A configuration file (schemathesis.toml) turning a check off would make the run above prove less."""
+    """A configuration file (schemathesis.toml) turning a check off would make the runs above prove less."""
     load_all_checks()
     for schema in (v1, v2):
         config = schema.config.checks_config_for()
@@ -189,16 +227,14 @@ def test_every_check_schemathesis_has_is_on():
 
 def test_the_fuzzing_ran_every_operation_and_enough_cases(request):
     """Counted, not assumed: every operation of both versions as both actors, and the floor in all."""
-    fuzzed = [item for item in request.session.items if item.name.startswith(("test_api_v1[", "test_api_v2["))]
-    if len(fuzzed) < 2 * sum(1 for schema in (v1, v2) for _ in schema.get_all_operations()):
+    operations = [operation.ok() for schema in (v1, v2) for operation in schema.get_all_operations()]
+    fuzzing = ("test_api_v1[", "test_api_v2[", "test_api_scenarios[")
+    if sum(item.name.startswith(fuzzing) for item in request.session.items) < 2 * len(operations) + 4:
         pytest.skip("only part of the fuzzing was selected")
-    expected = {
-        (operation.ok().label, who)
-        for schema in (v1, v2)
-        for operation in schema.get_all_operations()
-        for who in ("customer", "admin")
-    }
-    assert set(CASES) == expected
+
+    per_operation = {key for key in CASES if key[1] != "scenario"}
+    assert per_operation == {(operation.label, who) for operation in operations for who in ("customer", "admin")}
     total = sum(CASES.values())
-    print(f"\nschemathesis: {total} cases over {len(expected) // 2} operations")
+    in_scenarios = sum(count for (_, kind), count in CASES.items() if kind == "scenario")
+    print(f"\nschemathesis: {total} cases over {len(operations)} operations ({in_scenarios} of them in scenarios)")
     assert total >= MINIMUM_CASES, CASES
