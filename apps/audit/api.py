@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -16,7 +15,7 @@ from apps.audit.models import AuditEntry
 from apps.audit.queries import ListAuditEntries
 from apps.platform.buses import query_bus
 from apps.platform.openapi import problems
-from apps.platform.pagination import PagePagination
+from apps.platform.pagination import POSITIVE_INTEGER, PagePagination, query_parameters
 from apps.platform.responses import respond
 from domain.kernel.result import Ok
 
@@ -68,8 +67,8 @@ class AuditLogFilters(serializers.Serializer):
 
 
 PAGE_PARAMETERS = [
-    OpenApiParameter("page", OpenApiTypes.INT, OpenApiParameter.QUERY, description="Page number, from 1."),
-    OpenApiParameter("page_size", OpenApiTypes.INT, OpenApiParameter.QUERY, description="Up to 100; default 20."),
+    OpenApiParameter("page", POSITIVE_INTEGER, OpenApiParameter.QUERY, description="Page number, from 1."),
+    OpenApiParameter("page_size", POSITIVE_INTEGER, OpenApiParameter.QUERY, description="Up to 100; default 20."),
 ]
 
 
@@ -103,7 +102,7 @@ class AuditLogApi(APIView):
         "Secrets and personal data in `changes` read `[redacted]`.",
     )
     def get(self, request: Request, version: str) -> Response:
-        filters = AuditLogFilters(data=request.query_params)
+        filters = AuditLogFilters(data=query_parameters(request))
         filters.is_valid(raise_exception=True)
         result = query_bus().dispatch(ListAuditEntries(**filters.validated_data))
         if not isinstance(result, Ok):

@@ -27,6 +27,20 @@ _LOCAL_PART = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_
 _DOMAIN_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _TOP_LEVEL_DOMAIN = re.compile(r"[a-z]{2,63}|xn--[a-z0-9-]{1,59}")
 
+#: The characters a display name cannot contain: Unicode's control and format characters and its line and
+#: paragraph separators (categories Cc, Cf, Zl, Zp, as of Unicode 14) in the Basic Multilingual Plane, as code
+#: point ranges. The format characters beyond it are allowed: among them are the tags of emoji flags such as
+#: Scotland's, and none of them reorders or hides text the way the zero-width and bidi controls do.
+_CONTROL_RANGES = (
+    (0x0000, 0x001F), (0x007F, 0x009F), (0x00AD, 0x00AD), (0x0600, 0x0605), (0x061C, 0x061C), (0x06DD, 0x06DD),
+    (0x070F, 0x070F), (0x0890, 0x0891), (0x08E2, 0x08E2), (0x180E, 0x180E), (0x200B, 0x200F), (0x2028, 0x202E),
+    (0x2060, 0x2064), (0x2066, 0x206F), (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB),
+)  # fmt: skip
+#: Those characters as the body of a regular-expression class (the characters themselves, no escapes), so the
+#: same rule can be stated in a JSON Schema ``pattern``.
+CONTROL_CHARACTERS = "".join(chr(low) if low == high else f"{chr(low)}-{chr(high)}" for low, high in _CONTROL_RANGES)
+_CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
+
 
 @dataclass(frozen=True, slots=True)
 class Email(ValueObject):
@@ -101,7 +115,7 @@ class UserProfile(ValueObject):
             raise InvalidValueError("display_name", "Enter a display name.")
         if len(name) > self.MAX_DISPLAY_NAME:
             raise InvalidValueError("display_name", f"A display name has at most {self.MAX_DISPLAY_NAME} characters.")
-        if any(unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} for ch in name):
+        if _CONTROL.search(name):
             raise InvalidValueError("display_name", "A display name cannot contain control characters.")
 
 

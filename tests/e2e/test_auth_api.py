@@ -80,6 +80,16 @@ def test_register_with_a_weak_password_names_the_password_field(api, password, m
     assert not UserRow.objects.filter(email="grace@example.com").exists()
 
 
+@pytest.mark.parametrize(
+    ("field", "value"), [("password", 1234567890123), ("display_name", 0), ("email", ["ada@example.com"])]
+)
+def test_register_takes_only_strings_in_its_string_fields(api, field, value):
+    response = api.post(REGISTER, {**registration(), field: value}, format="json")
+
+    assert list(assert_problem(response, 400, "validation-error", with_errors=True)["errors"]) == [field]
+    assert not UserRow.objects.exists()
+
+
 def test_register_with_an_invalid_email_or_missing_fields_lists_each_field(api):
     invalid = api.post(REGISTER, registration(email="not-an-email"), format="json")
     missing = api.post(REGISTER, {}, format="json")

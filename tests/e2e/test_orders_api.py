@@ -155,6 +155,31 @@ def test_a_placed_order_reaches_the_read_side_through_the_outbox(api, ada):
             {"items": ["An order has at most 50 lines."]},
         ),
         ({"currency": "EUR", "items": "A"}, {"items": ['Expected a list of items but got type "str".']}),
+        # Each field takes only its JSON type: DRF alone would read 978 as "978" and "2" as 2.
+        ({"currency": 978, "items": [{"sku": "A", "quantity": 1, "unit_price": "1"}]}, None),
+        (
+            {"currency": "EUR", "items": [{"sku": 123, "quantity": 1, "unit_price": "1"}]},
+            {"items[0].sku": ["Not a valid string."]},
+        ),
+        (
+            {"currency": "EUR", "items": [{"sku": "A", "quantity": "2", "unit_price": "1"}]},
+            {"items[0].quantity": ["A valid integer is required."]},
+        ),
+        (
+            {"currency": "EUR", "items": [{"sku": "A", "quantity": 2.0, "unit_price": "1"}]},
+            {"items[0].quantity": ["A valid integer is required."]},
+        ),
+        # The currency is an upper-case ISO 4217 code, as the schema's enum lists them.
+        ({"currency": "eur", "items": [{"sku": "A", "quantity": 1, "unit_price": "1"}]}, None),
+        # A SKU is sent as it is; only its letters' case is normalised (the schema's pattern).
+        (
+            {"currency": "EUR", "items": [{"sku": " A", "quantity": 1, "unit_price": "1"}]},
+            {"items[0].sku": ["A SKU may contain only letters, digits, '.', '_' and '-'."]},
+        ),
+        (
+            {"currency": "EUR", "items": [{"sku": "straße", "quantity": 1, "unit_price": "1"}]},
+            {"items[0].sku": ["A SKU may contain only letters, digits, '.', '_' and '-'."]},
+        ),
     ],
 )
 def test_every_bad_order_is_a_400_problem_naming_the_field(api, ada, body, errors):
@@ -270,6 +295,42 @@ def test_a_bad_filter_value_is_a_400_problem_naming_the_parameter(api, ada, para
     problem = assert_problem(api.get(V1, params, **ada["auth"]), 400, "validation-error", with_errors=True)
 
     assert list(problem["errors"]) == [parameter]
+
+
+@pytest.mark.parametrize("base", [V1, V2])
+@pytest.mark.parametrize(
+    ("query", "errors"),
+    [
+        # An empty value is a value: not "no filter".
+        ("status=", {"status": ['"" is not a valid choice.']}),
+        ("ordering=", {"ordering": ['"" is not a valid choice.']}),
+        # A parameter given twice is ambiguous, whichever of its values would have been read.
+        ("status=paid&status=shipped", {"status": ["Give this parameter once."]}),
+        ("page_size=abc&page_size=5", {"page_size": ["Give this parameter once."]}),
+        # A page size is a whole number from 1; DRF's own pagination would quietly use 20 instead.
+        ("page_size=abc", {"page_size": ["Enter a whole number from 1."]}),
+        ("page_size=0", {"page_size": ["Enter a whole number from 1."]}),
+        ("page_size=-5", {"page_size": ["Enter a whole number from 1."]}),
+        ("page_size=2.5", {"page_size": ["Enter a whole number from 1."]}),
+        ("page_size=", {"page_size": ["Enter a whole number from 1."]}),
+    ],
+)
+def test_a_list_query_string_is_read_strictly(api, ada, base, query, errors):
+    place(api, ada)
+
+    problem = assert_problem(api.get(f"{base}?{query}", **ada["auth"]), 400, "validation-error", with_errors=True)
+
+    assert problem["errors"] == errors
+
+
+@pytest.mark.parametrize("base", [V1, V2])
+def test_a_page_size_over_the_maximum_is_capped_not_refused(api, ada, base):
+    place(api, ada)
+
+    response = api.get(f"{base}?page_size=1000", **ada["auth"])
+
+    assert response.status_code == 200, response.content
+    assert len(response.json()["results"]) == 1
 
 
 # --- cancelling and shipping ------------------------------------------------------------------------------------

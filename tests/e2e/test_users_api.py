@@ -67,6 +67,12 @@ def test_patch_me_changes_the_display_name_trimmed(api, ada):
         ({}, {"display_name": ["This field is required."]}),
         ({"display_name": "   "}, {"display_name": ["This field may not be blank."]}),
         ({"display_name": "x" * 101}, {"display_name": ["Ensure this field has no more than 100 characters."]}),
+        # The limit counts the name as sent, as the schema's maxLength does, not what is left after trimming.
+        ({"display_name": " x" + " " * 99}, {"display_name": ["Ensure this field has no more than 100 characters."]}),
+        # A number is not a name: DRF alone would store 0 as "0".
+        ({"display_name": 0}, {"display_name": ["Not a valid string."]}),
+        ({"display_name": True}, {"display_name": ["Not a valid string."]}),
+        ({"display_name": "Ann\u200bLee"}, {"display_name": ["A display name cannot contain control characters."]}),
     ],
 )
 def test_patch_me_with_an_invalid_display_name_changes_nothing(api, ada, payload, errors):
@@ -74,6 +80,15 @@ def test_patch_me_with_an_invalid_display_name_changes_nothing(api, ada, payload
 
     assert assert_problem(response, 400, "validation-error", with_errors=True)["errors"] == errors
     assert UserRow.objects.get(pk=ada["id"]).display_name == "Ada"
+
+
+def test_a_display_name_may_hold_an_emoji_flag_made_of_tag_characters(api, ada):
+    scotland = "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"
+
+    response = api.patch(ME, {"display_name": f"Ada {scotland}"}, format="json", **bearer(ada["tokens"]))
+
+    assert response.status_code == 200, response.content
+    assert response.json()["display_name"] == f"Ada {scotland}"
 
 
 def test_patch_me_anonymously_is_401(api):

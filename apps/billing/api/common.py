@@ -15,8 +15,10 @@ from rest_framework.views import APIView
 from apps.billing.queries import ORDERINGS, STATUSES, GetInvoice, ListInvoices, invoice_dto, invoice_dto_from_row
 from apps.platform.buses import command_bus, query_bus
 from apps.platform.openapi import problems
+from apps.platform.pagination import query_parameters
 from apps.platform.problems import problem_for_error
 from apps.platform.responses import respond, validated
+from apps.platform.serializers import StrictCharField
 from domain.billing.commands import RefundInvoice
 from domain.kernel.result import Err, Ok
 
@@ -74,12 +76,12 @@ class InvoiceFilters(serializers.Serializer):
     examples=[OpenApiExample("Refund", value={"reason": "The customer returned the goods."}, request_only=True)],
 )
 class RefundInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=500)
+    reason = StrictCharField(max_length=500)
 
 
 def list_response(view: APIView, request: Request, paginator: BasePagination, output: type[Any]) -> Response:
     """One page of the caller's invoices (the ones they may see), filtered by the query string."""
-    filters = InvoiceFilters(data=request.query_params)
+    filters = InvoiceFilters(data=query_parameters(request))
     filters.is_valid(raise_exception=True)
     result = query_bus().dispatch(ListInvoices(**filters.validated_data))
     if isinstance(result, Err):

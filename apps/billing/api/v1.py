@@ -10,8 +10,9 @@ from uuid import UUID
 
 import structlog
 from django.conf import settings
+from django.core.validators import RegexValidator
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -31,16 +32,17 @@ from apps.billing.api.common import (
     refund_schema,
 )
 from apps.platform.openapi import problems
-from apps.platform.pagination import PagePagination
+from apps.platform.pagination import POSITIVE_INTEGER, PagePagination
 from apps.platform.problems import problem, problem_response
 from apps.platform.ratelimit import limit_writes
+from apps.platform.serializers import StrictCharField
 from apps.platform.versioning import DeprecatedInV1
 
 log = structlog.get_logger(__name__)
 
 PAGE_PARAMETERS = [
-    OpenApiParameter("page", OpenApiTypes.INT, OpenApiParameter.QUERY, description="Page number, from 1."),
-    OpenApiParameter("page_size", OpenApiTypes.INT, OpenApiParameter.QUERY, description="Up to 100; default 20."),
+    OpenApiParameter("page", POSITIVE_INTEGER, OpenApiParameter.QUERY, description="Page number, from 1."),
+    OpenApiParameter("page_size", POSITIVE_INTEGER, OpenApiParameter.QUERY, description="Up to 100; default 20."),
 ]
 
 
@@ -118,6 +120,17 @@ class WebhookAck(serializers.Serializer):
     )
 
 
+# What ``webhooks.parse`` takes before it stores an event, for the schema only: the view reads the raw body,
+# whose bytes the signature covers.
+@extend_schema_serializer(component_name="WebhookEvent")
+class WebhookEventInput(serializers.Serializer):
+    """A payment provider's event, in Stripe's format: a non-blank id and type, other fields as the provider sends."""
+
+    id = StrictCharField(max_length=255, validators=[RegexValidator(r"\S")], help_text="The provider's event id.")
+    type = StrictCharField(max_length=255, validators=[RegexValidator(r"\S")], help_text="The event type.")
+    data = serializers.DictField(required=False, help_text="The event's object (handled types read data.object).")
+
+
 class PaymentWebhookApi(APIView):
     """The payment provider's events, in Stripe's format and signature scheme.
 
@@ -131,7 +144,7 @@ class PaymentWebhookApi(APIView):
     @extend_schema(
         operation_id="webhooks_payments",
         tags=["webhooks"],
-        request={"application/json": OpenApiTypes.OBJECT},
+        request={"application/json": WebhookEventInput},
         parameters=[
             OpenApiParameter(
                 webhooks.SIGNATURE_HEADER,

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from apps.billing.api import common
 from apps.platform.openapi import problems
-from apps.platform.pagination import OpaqueCursorPagination
+from apps.platform.pagination import POSITIVE_INTEGER, OpaqueCursorPagination
 from apps.platform.ratelimit import limit_writes
 from apps.platform.serializers import MoneyOutput
 
@@ -23,7 +23,7 @@ CURSOR_PARAMETERS = [
     OpenApiParameter(
         "cursor", OpenApiTypes.STR, OpenApiParameter.QUERY, description="Taken from a page's next/previous link."
     ),
-    OpenApiParameter("page_size", OpenApiTypes.INT, OpenApiParameter.QUERY, description="Up to 100; default 20."),
+    OpenApiParameter("page_size", POSITIVE_INTEGER, OpenApiParameter.QUERY, description="Up to 100; default 20."),
 ]
 
 

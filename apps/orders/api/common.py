@@ -11,7 +11,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from uuid import UUID
 
-from drf_spectacular.types import OpenApiTypes
+from django.conf import settings
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -36,11 +37,16 @@ from apps.orders.queries import (
 )
 from apps.platform.buses import command_bus, query_bus
 from apps.platform.idempotency import HEADER as IDEMPOTENCY_HEADER
+from apps.platform.idempotency import MAX_KEY_LENGTH as IDEMPOTENCY_KEY_LENGTH
 from apps.platform.openapi import problems
+from apps.platform.pagination import query_parameters
 from apps.platform.responses import respond, validated
+from apps.platform.serializers import StrictCharField, StrictIntegerField
 from domain.kernel.messages import Command
+from domain.kernel.money import CURRENCIES
 from domain.kernel.result import Err, Ok, Result
 from domain.orders.commands import CancelOrder, OrderItem, PlaceOrder, ShipOrder
+from domain.orders.model import Quantity, Sku
 
 COMMON_ERRORS = (406, 413, 415, 429, 500)
 ORDER_ID = "3f2b8c1e-6d4a-4e8b-9a51-0c7d2e9f4b10"
@@ -48,7 +54,8 @@ CUSTOMER_ID = "9b1d2c3e-4f5a-4b6c-8d7e-1f2a3b4c5d6e"
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     IDEMPOTENCY_HEADER,
-    OpenApiTypes.STR,
+    # What ``idempotent`` takes: 1 to 255 printable ASCII characters.
+    {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_LENGTH, "pattern": "^[ -~]+$"},
     OpenApiParameter.HEADER,
     description=(
         "Optional. A retry with the same key and body gets the first response again (Idempotent-Replayed: true); "
@@ -57,7 +64,14 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 )
 
 
-@extend_schema_field({"type": "string", "format": "decimal", "example": "12.30"})
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "format": "decimal", "example": "12.30"},
+            {"type": "number", "minimum": 0, "exclusiveMinimum": True},
+        ]
+    }
+)
 class DecimalAmountField(serializers.Field):
     """A decimal amount sent as a string (``"12.30"``) or a JSON number; never rounded here.
 
@@ -84,8 +98,23 @@ class DecimalAmountField(serializers.Field):
 
 @extend_schema_serializer(component_name="OrderItemInput")
 class OrderItemInput(serializers.Serializer):
-    sku = serializers.CharField(max_length=100, help_text="1-64 of A-Z 0-9 . _ - (trimmed, upper-cased).")
-    quantity = serializers.IntegerField(help_text="1 to 10000.")
+    sku = StrictCharField(
+        max_length=Sku.MAX_LENGTH,
+        trim_whitespace=False,
+        validators=[
+            RegexValidator(r"^[A-Za-z0-9._-]+$", message="A SKU may contain only letters, digits, '.', '_' and '-'.")
+        ],
+        help_text="1-64 of A-Z a-z 0-9 . _ - (upper-cased).",
+    )
+    quantity = StrictIntegerField(
+        min_value=1,
+        max_value=Quantity.MAX,
+        error_messages={
+            "min_value": f"A quantity must be between 1 and {Quantity.MAX}.",
+            "max_value": f"A quantity must be between 1 and {Quantity.MAX}.",
+        },
+        help_text=f"1 to {Quantity.MAX}.",
+    )
     unit_price = DecimalAmountField(help_text="A decimal string (or number) > 0, at most the currency's decimals.")
 
 
@@ -106,15 +135,25 @@ class OrderItemInput(serializers.Serializer):
     ],
 )
 class PlaceOrderInput(serializers.Serializer):
-    currency = serializers.CharField(max_length=3, help_text="An ISO 4217 code, such as EUR.")
+    currency = serializers.ChoiceField(
+        choices=sorted(CURRENCIES), help_text="An upper-case ISO 4217 code, such as EUR."
+    )
     items = serializers.ListField(
-        child=OrderItemInput(), help_text="At least one line, at most ORDER_MAX_LINES (50 by default); one per SKU."
+        child=OrderItemInput(),
+        allow_empty=False,
+        min_length=1,
+        max_length=settings.ORDER_MAX_LINES,
+        error_messages={
+            "empty": "An order needs at least one line.",
+            "max_length": "An order has at most {max_length} lines.",
+        },
+        help_text="At least one line, at most ORDER_MAX_LINES (50 by default); one per SKU.",
     )
 
 
 @extend_schema_serializer(component_name="CancelOrderInput")
 class CancelOrderInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    reason = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
 
 
 class OrderFilters(serializers.Serializer):
@@ -213,7 +252,7 @@ def place_order_command(request: Request) -> PlaceOrder:
 
 def query_filters(serializer_class: type[serializers.Serializer[Any]], request: Request) -> dict[str, Any]:
     """The list filters of the query string; a bad value is a 400 naming the parameter."""
-    serializer = serializer_class(data=request.query_params)
+    serializer = serializer_class(data=query_parameters(request))
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -31,13 +30,13 @@ from apps.orders.api.common import (
 )
 from apps.platform.idempotency import idempotent
 from apps.platform.openapi import problems
-from apps.platform.pagination import PagePagination
+from apps.platform.pagination import POSITIVE_INTEGER, PagePagination
 from apps.platform.ratelimit import limit_writes
 from apps.platform.versioning import DeprecatedInV1
 
 PAGE_PARAMETERS = [
-    OpenApiParameter("page", OpenApiTypes.INT, OpenApiParameter.QUERY, description="Page number, from 1."),
-    OpenApiParameter("page_size", OpenApiTypes.INT, OpenApiParameter.QUERY, description="20 by default, at most 100."),
+    OpenApiParameter("page", POSITIVE_INTEGER, OpenApiParameter.QUERY, description="Page number, from 1."),
+    OpenApiParameter("page_size", POSITIVE_INTEGER, OpenApiParameter.QUERY, description="20 by default, at most 100."),
 ]
 
 

@@ -17,13 +17,13 @@ from rest_framework.views import APIView
 from apps.orders.api import common
 from apps.platform.idempotency import idempotent
 from apps.platform.openapi import problems
-from apps.platform.pagination import OpaqueCursorPagination
+from apps.platform.pagination import POSITIVE_INTEGER, OpaqueCursorPagination
 from apps.platform.ratelimit import limit_writes
 from apps.platform.serializers import MoneyOutput
 
 CURSOR_PARAMETERS = [
     OpenApiParameter("cursor", OpenApiTypes.STR, OpenApiParameter.QUERY, description="From a `next`/`previous` link."),
-    OpenApiParameter("page_size", OpenApiTypes.INT, OpenApiParameter.QUERY, description="20 by default, at most 100."),
+    OpenApiParameter("page_size", POSITIVE_INTEGER, OpenApiParameter.QUERY, description="20 by default, at most 100."),
 ]
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer
+from django.contrib.auth.password_validation import MinimumLengthValidator, get_default_password_validators
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -21,11 +22,13 @@ from apps.platform.openapi import WholeBodyPatchSchema, problems
 from apps.platform.problems import AUTHENTICATE_HEADER
 from apps.platform.ratelimit import limit_writes, per_ip
 from apps.platform.responses import respond, validated
+from apps.platform.serializers import StrictCharField
 from apps.security.tokens import AccessToken, RefreshToken, TokenBlacklistSerializer
 from apps.users.models import User as UserRow
 from apps.users.queries import GetUser, user_dto
 from domain.kernel.result import Ok
 from domain.users.commands import AuthenticateUser, DeactivateUser, RegisterUser, UpdateProfile
+from domain.users.model import CONTROL_CHARACTERS, UserProfile
 
 COMMON_ERRORS = (406, 413, 415, 429, 500)
 RATE_LIMITED_PER_IP = (
@@ -68,32 +71,84 @@ class TokenPairOutput(serializers.Serializer):
     refresh = serializers.CharField()
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": UserProfile.MAX_DISPLAY_NAME,
+        # Something besides white space, and no control or format character between the trimmed ends.
+        "pattern": rf"^\s*[^{CONTROL_CHARACTERS}\s](?:[^{CONTROL_CHARACTERS}]*[^{CONTROL_CHARACTERS}\s])?\s*$",
+        "description": "1-100 characters, not all white space (trimmed), none of them a control or format character "
+        "or a line separator.",
+    }
+)
+class DisplayNameField(StrictCharField):
+    """A display name as the profile takes it (the profile checks it; the schema states the same rule).
+
+    At most 100 characters as sent, white space included: the profile trims it, and a limit counted
+    after trimming is not one a client's schema validator can check.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=UserProfile.MAX_DISPLAY_NAME, trim_whitespace=False, **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if not value.strip():
+            self.fail("blank")
+        return value
+
+
+def _minimum_password_length() -> int:
+    """The shortest password the configured validators (AUTH_PASSWORD_VALIDATORS) let through."""
+    lengths = [v.min_length for v in get_default_password_validators() if isinstance(v, MinimumLengthValidator)]
+    return max(lengths, default=1)
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "password",
+        "minLength": _minimum_password_length(),
+        "maxLength": 128,
+        "pattern": r"\D",
+        "description": "Not all digits, not a commonly used password, not too like the e-mail address or the "
+        "display name.",
+    }
+)
+class NewPasswordField(StrictCharField):
+    """A password being chosen: Django's validators (AUTH_PASSWORD_VALIDATORS) judge it when the user is made."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=128, trim_whitespace=False, style={"input_type": "password"}, **kwargs)
+
+
 @extend_schema_serializer(component_name="RegisterInput")
 class RegisterInput(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
-    display_name = serializers.CharField(max_length=100)
+    password = NewPasswordField()
+    display_name = DisplayNameField()
 
 
 @extend_schema_serializer(component_name="TokenObtainInput")
 class TokenObtainInput(serializers.Serializer):
-    email = serializers.CharField(max_length=254)
-    password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+    email = StrictCharField(max_length=254)
+    password = StrictCharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
 
 
 @extend_schema_serializer(component_name="LogoutInput")
 class LogoutInput(serializers.Serializer):
-    refresh = serializers.CharField()
+    refresh = StrictCharField()
 
 
 @extend_schema_serializer(component_name="UpdateProfileInput")
 class UpdateProfileInput(serializers.Serializer):
-    display_name = serializers.CharField(max_length=100)
+    display_name = DisplayNameField()
 
 
 @extend_schema_serializer(component_name="DeactivateUserInput")
 class DeactivateUserInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=500)
+    reason = StrictCharField(max_length=500)
 
 
 class RegisterApi(APIView):

@@ -1,7 +1,11 @@
+import re
+import sys
+import unicodedata
+
 import pytest
 
 from domain.kernel.errors import InvalidValueError
-from domain.users.model import UserProfile
+from domain.users.model import CONTROL_CHARACTERS, UserProfile
 
 
 def test_the_display_name_is_trimmed():
@@ -57,3 +61,17 @@ def test_control_and_format_characters_are_refused(name: str):
         UserProfile(name)
 
     assert raised.value.message == "A display name cannot contain control characters."
+
+
+def test_the_refused_characters_are_unicodes_control_format_and_separator_characters_of_the_bmp():
+    """The table (which the API's schema states as a pattern) is what this Python's Unicode database says."""
+    refused = re.compile(f"[{CONTROL_CHARACTERS}]")
+    expected = {chr(point) for point in range(0x10000) if unicodedata.category(chr(point)) in {"Cc", "Cf", "Zl", "Zp"}}
+
+    assert {chr(point) for point in range(sys.maxunicode + 1) if refused.fullmatch(chr(point))} == expected
+
+
+def test_format_characters_beyond_the_bmp_are_allowed_so_that_emoji_flags_are():
+    scotland = "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"
+
+    assert UserProfile(f"Ann {scotland}").display_name == f"Ann {scotland}"
