@@ -60,9 +60,32 @@ def dependency_of(error: BaseException) -> str | None:
         seen.add(id(current))
         for kinds, dependency in _OUTAGES:
             if isinstance(current, kinds):
+                if dependency == DATABASE and not _database_unreachable(current):
+                    return None
                 return dependency
-        current = current.__cause__
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
     return None
+
+
+# PostgreSQL's SQLSTATEs of a server that cannot be reached or takes no more work: class 08 (connection
+# exception), admin and crash shutdown, starting up, too many connections. A deadlock, a serialization
+# failure, a lock or statement timeout are OperationalErrors too, but of one statement, not an outage.
+_POSTGRES_UNAVAILABLE = frozenset({"57P01", "57P02", "57P03", "53300"})
+# SQLite's primary result codes of a database file that cannot be used right now: busy, locked, I/O, can't open.
+_SQLITE_UNAVAILABLE = frozenset({5, 6, 10, 14})
+
+
+def _database_unreachable(error: BaseException) -> bool:
+    if isinstance(error, DatabaseInterfaceError):  # the connection is closed or unusable
+        return True
+    driver = error.__cause__
+    sqlite_code = getattr(driver, "sqlite_errorcode", None)
+    if sqlite_code is not None:
+        return sqlite_code & 0xFF in _SQLITE_UNAVAILABLE
+    sqlstate = getattr(driver, "sqlstate", None)
+    if sqlstate is None:  # psycopg could not connect, or lost the connection: no statement was answered
+        return True
+    return sqlstate.startswith("08") or sqlstate in _POSTGRES_UNAVAILABLE
 
 
 def detail(dependency: str) -> str:

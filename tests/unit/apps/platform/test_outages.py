@@ -1,7 +1,9 @@
 """Which dependency an error is the outage of, how it is answered (503), and how often it is logged."""
 
 import logging
+import sqlite3
 
+import psycopg
 import pytest
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
 from django.test import RequestFactory
@@ -25,6 +27,16 @@ def raised_from(error: BaseException, cause: BaseException) -> BaseException:
         return raised
 
 
+def raised_while_handling(error: BaseException, handled: BaseException) -> BaseException:
+    try:
+        try:
+            raise handled
+        except BaseException:
+            raise error  # noqa: B904 - the implicit chain (__context__) is what is tested
+    except BaseException as raised:
+        return raised
+
+
 @pytest.mark.parametrize(
     ("error", "dependency"),
     [
@@ -35,6 +47,7 @@ def raised_from(error: BaseException, cause: BaseException) -> BaseException:
         (ConnectionInterrupted(connection=None), "redis"),
         (BrokerOperationalError("[Errno 111] Connection refused"), "broker"),
         (raised_from(RuntimeError("wrapped"), OperationalError("gone")), "database"),
+        (raised_while_handling(RuntimeError("cleanup failed"), RedisConnectionError("Error 111")), "redis"),
     ],
 )
 def test_an_unreachable_dependency_is_named(error, dependency):
@@ -53,6 +66,37 @@ def test_an_unreachable_dependency_is_named(error, dependency):
 )
 def test_other_errors_are_no_outage(error):
     assert outages.dependency_of(error) is None
+
+
+def sqlite_error(*, database: str, sql: str = "SELECT 1") -> sqlite3.Error:
+    try:
+        sqlite3.connect(database).execute(sql)
+    except sqlite3.Error as error:
+        return error
+    raise AssertionError("the statement did not fail")
+
+
+@pytest.mark.parametrize(
+    ("driver_error", "outage"),
+    [
+        (psycopg.OperationalError("connection failed: Connection refused"), True),  # no statement was answered
+        (psycopg.errors.AdminShutdown("terminating connection due to administrator command"), True),
+        (psycopg.errors.CannotConnectNow("the database system is starting up"), True),
+        (psycopg.errors.TooManyConnections("sorry, too many clients already"), True),
+        (psycopg.errors.ConnectionFailure("connection failure"), True),
+        (psycopg.errors.DeadlockDetected("deadlock detected"), False),
+        (psycopg.errors.SerializationFailure("could not serialize access"), False),
+        (psycopg.errors.QueryCanceled("canceling statement due to statement timeout"), False),
+        (psycopg.errors.LockNotAvailable("could not obtain lock on row"), False),
+        (sqlite_error(database="/nonexistent/folder/orderflow.sqlite3"), True),
+        (sqlite_error(database=":memory:", sql="SELECT * FROM no_such_table"), False),
+    ],
+    ids=lambda value: type(value).__name__ if isinstance(value, Exception) else str(value),
+)
+def test_only_a_database_that_cannot_be_reached_is_an_outage_not_one_failed_statement(driver_error, outage):
+    error = raised_from(OperationalError(str(driver_error)), driver_error)  # as Django wraps the driver's error
+
+    assert outages.dependency_of(error) == ("database" if outage else None)
 
 
 def test_the_detail_names_the_dependency_and_nothing_about_where_it_lives():
