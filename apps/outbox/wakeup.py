@@ -36,7 +36,6 @@ class Waker:
         self._wanted = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._pid = 0
         self.paused_until = 0.0  # time.monotonic(); kicks before it are dropped
         self.sending = False  # a send to the broker is under way
         self.sent = 0
@@ -52,12 +51,10 @@ class Waker:
         self._wanted.set()
 
     def _ensure_thread(self) -> None:
-        # A forked child (a gunicorn worker, say) has the flag but not the thread: start its own.
-        if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
+        if self._thread is not None and self._thread.is_alive():
             return
         with self._lock:
-            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
-                self._pid = os.getpid()
+            if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="outbox-waker", daemon=True)
                 self._thread.start()
 
@@ -69,9 +66,9 @@ class Waker:
             try:
                 self.send()
             except Exception as exc:  # any failure: stop kicking for a while, the tick and the loop carry on
-                self.failed += 1
                 self.paused_until = time.monotonic() + self.pause
                 self._wanted.clear()  # the kicks folded into this failed send are dropped with it
+                self.failed += 1
                 log.warning(
                     "could not wake the outbox dispatcher; kicks paused, beat and drain_outbox --loop publish",
                     error=f"{type(exc).__name__}: {exc}",
@@ -105,3 +102,13 @@ def waker() -> Waker:
 def kick() -> None:
     """Called by ``transaction.on_commit`` after outbox entries were committed."""
     waker().kick()
+
+
+def _forget_in_child() -> None:
+    # A forked child (a gunicorn worker, say) inherits the parent's waker but not its thread, and maybe a
+    # lock held at the moment of the fork: it starts afresh, with a waker and a thread of its own.
+    global _waker, _waker_lock
+    _waker, _waker_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)

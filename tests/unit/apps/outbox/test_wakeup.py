@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
 from kombu import Connection
 
+from apps.outbox import wakeup
 from apps.outbox.tasks import drain_outbox
 from apps.outbox.wakeup import Waker, send_drain_task
 
@@ -115,3 +117,19 @@ def test_the_real_send_queues_a_drain_task_on_the_celery_broker() -> None:
 
     assert message.headers["task"] == "outbox.drain"
     assert message.headers["expires"] is not None
+
+
+def test_a_forked_child_gets_a_waker_of_its_own() -> None:
+    parent = wakeup.waker()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report whether it was handed the parent's waker, then leave at once
+        os.write(write, b"same" if wakeup.waker() is parent else b"own")
+        os._exit(0)
+    os.close(write)
+    answer = os.read(read, 16)
+    os.close(read)
+    os.waitpid(pid, 0)
+
+    assert answer == b"own"
+    assert wakeup.waker() is parent
