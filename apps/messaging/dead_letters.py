@@ -25,7 +25,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from django.conf import settings
 from kombu import Connection
@@ -118,9 +118,14 @@ class ManagementApi:
 
     def __init__(self, url: str, *, timeout: float = MANAGEMENT_TIMEOUT) -> None:
         parts = urlsplit(url)
+        shown = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))  # never the credentials
+        expected = f"the management API URL must be http(s)://user:password@host:port, not {shown!r}"
         if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise RetentionError(f"the management API URL must be http(s)://user:password@host:port, not {url!r}")
-        port = f":{parts.port}" if parts.port else ""
+            raise RetentionError(expected)
+        try:
+            port = f":{parts.port}" if parts.port else ""
+        except ValueError:  # a port that is no number, or out of range
+            raise RetentionError(expected) from None
         host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
         self.base = f"{parts.scheme}://{host}{port}{parts.path.rstrip('/')}"
         credentials = f"{_unquote(parts.username)}:{_unquote(parts.password)}".encode()

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import structlog
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from kombu import Exchange, Message, Producer, Queue
@@ -32,7 +33,7 @@ def declare_dead_letters(channel: Any) -> None:
     """Declare the dead-letter exchange and the queue that keeps what reaches it (on RabbitMQ: the others have none)."""
     dead = broker.dead_letter_exchange()
     dead(channel).declare()
-    Queue("orderflow.dead-letters", exchange=dead, routing_key="#", durable=True)(channel).declare()
+    Queue(settings.EVENTS_DEAD_LETTER_QUEUE, exchange=dead, routing_key="#", durable=True)(channel).declare()
 
 
 #: The namespace of the ids given to malformed messages (which carry no usable event id of their own).

@@ -74,3 +74,14 @@ def test_a_configured_management_url_wins(settings):
 def test_the_management_api_is_spoken_to_over_http_only(url):
     with pytest.raises(RetentionError, match="must be http"):
         ManagementApi(url)
+
+
+@pytest.mark.parametrize(
+    "url", ["amqp://admin:s3cret@rabbit:15672", "http://admin:s3cret@rabbit:port", "http://admin:s3cret@rabbit:99999"]
+)
+def test_a_wrong_management_url_is_refused_in_one_line_without_its_password(url):
+    with pytest.raises(RetentionError, match="must be http") as refused:
+        ManagementApi(url)
+
+    assert "s3cret" not in str(refused.value)
+    assert "admin" not in str(refused.value)
