@@ -62,6 +62,15 @@ def test_the_local_stack_runs_every_role_including_a_dispatcher_of_its_own():
     assert "drain_outbox --loop" in roles["dispatcher"]
 
 
+def test_every_process_of_the_local_stack_names_its_role_for_readiness():
+    from apps.platform.readiness import ROLES
+
+    for role, command in procfile_roles().items():
+        match = re.match(r"\s*PROCESS_ROLE=(\S+) ", command)
+        assert match, f"the {role} process does not set PROCESS_ROLE"
+        assert match.group(1) in ROLES
+
+
 def test_every_management_command_the_procfile_runs_exists():
     from django.core.management import get_commands
 
