@@ -29,8 +29,8 @@ _TOP_LEVEL_DOMAIN = re.compile(r"[a-z]{2,63}|xn--[a-z0-9-]{1,59}")
 
 #: The characters a display name cannot contain: Unicode's control and format characters and its line and
 #: paragraph separators (categories Cc, Cf, Zl, Zp, as of Unicode 14) in the Basic Multilingual Plane, as code
-#: point ranges. The format characters beyond it are allowed: among them are the tags of emoji flags such as
-#: Scotland's, and none of them reorders or hides text the way the zero-width and bidi controls do.
+#: point ranges. The API's schema states this table as its pattern; the domain refuses the format characters
+#: beyond the plane too (``_HIDDEN``), except the tags that spell an emoji flag such as Scotland's.
 _CONTROL_RANGES = (
     (0x0000, 0x001F), (0x007F, 0x009F), (0x00AD, 0x00AD), (0x0600, 0x0605), (0x061C, 0x061C), (0x06DD, 0x06DD),
     (0x070F, 0x070F), (0x0890, 0x0891), (0x08E2, 0x08E2), (0x180E, 0x180E), (0x200B, 0x200F), (0x2028, 0x202E),
@@ -40,6 +40,9 @@ _CONTROL_RANGES = (
 #: same rule can be stated in a JSON Schema ``pattern``.
 CONTROL_CHARACTERS = "".join(chr(low) if low == high else f"{chr(low)}-{chr(high)}" for low, high in _CONTROL_RANGES)
 _CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
+_HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp"})
+#: An emoji tag sequence (a black flag, tag letters, a cancel tag): the one place where format characters show.
+_EMOJI_TAG_SEQUENCE = re.compile("\U0001f3f4[\U000e0020-\U000e007e]+\U000e007f")
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +118,9 @@ class UserProfile(ValueObject):
             raise InvalidValueError("display_name", "Enter a display name.")
         if len(name) > self.MAX_DISPLAY_NAME:
             raise InvalidValueError("display_name", f"A display name has at most {self.MAX_DISPLAY_NAME} characters.")
-        if _CONTROL.search(name):
+        if _CONTROL.search(name) or any(
+            unicodedata.category(ch) in _HIDDEN for ch in _EMOJI_TAG_SEQUENCE.sub("", name)
+        ):
             raise InvalidValueError("display_name", "A display name cannot contain control characters.")
 
 

@@ -71,7 +71,21 @@ def test_the_refused_characters_are_unicodes_control_format_and_separator_charac
     assert {chr(point) for point in range(sys.maxunicode + 1) if refused.fullmatch(chr(point))} == expected
 
 
-def test_format_characters_beyond_the_bmp_are_allowed_so_that_emoji_flags_are():
+def test_the_tags_of_an_emoji_flag_are_allowed():
     scotland = "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"
 
     assert UserProfile(f"Ann {scotland}").display_name == f"Ann {scotland}"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Ann\U000e0041\U000e0042Lee",  # tag letters outside a flag: invisible
+        "Ann\U000e0001Lee",  # the language tag
+        "Ann\U0001d173Lee",  # a musical format control
+        "Ann\U000e0067\U000e007f",  # tags and a cancel tag with no flag before them
+    ],
+)
+def test_format_characters_beyond_the_bmp_are_refused_outside_an_emoji_flag(name: str):
+    with pytest.raises(InvalidValueError, match="cannot contain control characters"):
+        UserProfile(name)
