@@ -40,6 +40,7 @@ from apps.messaging.models import DeliveryFailure
 from apps.messaging.registry import consumers
 from apps.messaging.runner import ConsumerRunner
 from tests.support.accounts import staff_row
+from tests.support.ci import skip_unless_ci
 from tests.support.rabbitmq import PrivateRabbitMQ, free_port
 
 DEAD_LETTERS = "orderflow.dead-letters"
@@ -48,7 +49,7 @@ DEAD_LETTERS = "orderflow.dead-letters"
 @pytest.fixture(scope="module")
 def node(tmp_path_factory) -> Iterator[PrivateRabbitMQ]:
     if not PrivateRabbitMQ.available():
-        pytest.skip("rabbitmq-server is not installed here: no private node with the management plugin")
+        skip_unless_ci("rabbitmq-server is not installed here: no private node with the management plugin")
     rabbit = PrivateRabbitMQ(tmp_path_factory.mktemp("rabbitmq")).start()
     yield rabbit
     rabbit.stop()

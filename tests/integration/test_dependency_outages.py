@@ -26,16 +26,18 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from tests.support.ci import skip_unless_ci
 from tests.support.constants import PASSWORD
 from tests.support.outages import closed_port
 
-pytestmark = [
-    pytest.mark.skipif(
-        not (shutil.which("pg_createcluster") and shutil.which("pg_ctlcluster") and shutil.which("redis-server")),
-        reason="needs the PostgreSQL cluster tools (pg_createcluster) and redis-server",
-    ),
-    pytest.mark.django_db,
-]
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _tools() -> None:
+    if not (shutil.which("pg_createcluster") and shutil.which("pg_ctlcluster") and shutil.which("redis-server")):
+        skip_unless_ci("needs the PostgreSQL cluster tools (pg_createcluster) and redis-server")
+
 
 ROOT = Path(__file__).resolve().parents[2]
 # Reads and writes on the write side and on the read models (the listing of one's orders), both on PostgreSQL.

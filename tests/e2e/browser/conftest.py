@@ -25,10 +25,10 @@ from playwright.sync_api import Error as PlaywrightError
 
 from apps.users.models import User as UserRow
 from tests.support.accounts import register
+from tests.support.ci import skip_unless_ci
 
 CHROMIUM = os.environ.get("CHROMIUM_EXECUTABLE", "/usr/bin/chromium")
 ARTIFACTS = Path("var") / "test-artifacts" / "browser"
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 # How long a step or an expectation may wait for the page: generous, for a busy 2-core machine.
 TIMEOUT_MS = 15_000
 
@@ -75,9 +75,7 @@ def browser() -> Iterator[Browser]:
     """One headless Chromium for the whole suite."""
     if not os.access(CHROMIUM, os.X_OK):
         message = f"no Chromium at {CHROMIUM} (install Debian's chromium package, or set CHROMIUM_EXECUTABLE)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        skip_unless_ci(message)
     # Sync Playwright runs an event loop in this thread for as long as it is started, and Django refuses ORM
     # calls from a thread with a running loop. The tests are plain synchronous code around that loop (the
     # live server answers in its own thread), so the check is lifted for the suite, and only for it.
