@@ -211,6 +211,9 @@ class Environment:
     database: dict[str, Any] = field(default_factory=dict)
     # Cache and rate-limit counters; none: an in-process cache.
     redis_url: Annotated[str | None, text(None)]
+    # The read cache: read models cached (default: when REDIS_URL is set), and L1's size per process.
+    read_cache_enabled: Annotated[bool | None, flag(None)]
+    read_cache_max_entries: Annotated[int, whole_number(10_000)]
     # API.
     api_max_body_size: Annotated[int, whole_number(1024 * 1024)]
     order_max_lines: Annotated[int, whole_number(50)]

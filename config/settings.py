@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "csp",
     "apps.platform",
     "apps.observability",
+    "apps.cache",
     "apps.security",
     "apps.outbox",
     "apps.messaging",
@@ -123,15 +124,33 @@ if env.redis_url:
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
         }
     }
+    # L2 of the read cache: the same Redis, a short timeout (a read never waits long on it).
+    CACHES["reads"] = {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": env.redis_url,
+        "KEY_PREFIX": f"{APP_NAME}:reads",
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": APP_NAME}}
     # The embedded default counts rate limits per process (each gunicorn worker has its own budget);
     # django-ratelimit says so with E003/W001, and only those two are silenced, only here.
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
+# The read cache (apps.cache, ADR-0009): L1 in each process, L2 and invalidations across processes on Redis.
+# Without Redis nothing carries a projection's invalidation to the web process, so read models are not
+# cached there unless READ_CACHE_ENABLED says so; callers' access and grants are cached either way.
+READ_CACHE = {
+    "ENABLED": env.read_cache_enabled if env.read_cache_enabled is not None else bool(env.redis_url),
+    "MAX_ENTRIES": env.read_cache_max_entries,
+    "SHARED_ALIAS": "reads" if env.redis_url else None,
+    "BROADCAST_URL": env.redis_url,
+    "CHANNEL": f"{APP_NAME}:read-cache",
+}
+
 # --- API: DRF, OpenAPI ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["apps.security.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],

@@ -14,6 +14,8 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("PAYMENT_PROVIDER", "simulated")  # refunds granted in-process; no money moves
 # Events travel through kombu's in-memory transport unless a real broker is named (the integration run).
 os.environ.setdefault("EVENTS_BROKER_URL", "memory://")
+# Each suite runs in one process, where the projections' invalidations reach the cache directly.
+os.environ.setdefault("READ_CACHE_ENABLED", "true")
 if os.environ.get("JWT_ALGORITHM", "RS256").upper() == "RS256":
     os.environ.setdefault("JWT_PRIVATE_KEY", generate_private_key_pem(bits=2048).decode())
 

@@ -4,6 +4,7 @@ Each event is applied exactly when it is the next version of its invoice: an
 older or repeated one is ignored (duplicates, redeliveries), a newer one with a
 gap before it is sent back (``RetryLater``) until the missing event arrives. So
 any delivery order, with any duplicates, ends in the state of the full history.
+Every row written is invalidated in the read cache, with its version (ADR-0009).
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from decimal import Decimal
 from typing import Any
 
 from apps.billing.models import InvoiceReadModel
+from apps.billing.queries import INVOICES
 from apps.messaging.consumers import RetryLater
+from apps.platform import caching
+from apps.platform.listing import PAGES
 
 BINDING_KEYS = ("billing.#",)
 ISSUED = "billing.invoice_issued"
@@ -33,9 +37,11 @@ def project(envelope: Mapping[str, Any]) -> None:
         if envelope["event_type"] != ISSUED:
             raise RetryLater(f"invoices_read has no row for {invoice_id} yet")
         _issued(envelope).save(force_insert=True)
-        return
-    _apply(row, envelope)
-    row.save()
+    else:
+        _apply(row, envelope)
+        row.save()
+    caching.invalidate(INVOICES, {invoice_id: version})
+    caching.invalidate_all(PAGES)
 
 
 def _issued(envelope: Mapping[str, Any]) -> InvoiceReadModel:
@@ -91,3 +97,5 @@ def _payment(payload: Mapping[str, Any], status: str, reason: str, at: str) -> d
 
 def reset() -> None:
     InvoiceReadModel.objects.all().delete()
+    caching.invalidate_all(INVOICES)
+    caching.invalidate_all(PAGES)

@@ -3,8 +3,8 @@
 Handlers read the ``invoices_read`` table (kept up to date by the projection in
 ``projections.py``) as plain values and return DTOs; they never build aggregates.
 Who may see which invoice is the authorization middleware's decision, on the
-rules in ``wiring.py``: it refuses ``GetInvoice`` for an invoice the caller may
-not see and decides the ``scope`` that ``list_invoices`` is called with.
+rules in ``wiring.py``: the ``scope`` both handlers are called with. One
+invoice is read through the read cache (``INVOICES``, invalidated by the projection).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from uuid import UUID
 from django.db.models import QuerySet
 
 from apps.billing.models import InvoiceReadModel
+from apps.platform.caching import CachePolicy, cached_query
 from apps.platform.listing import Scope, list_rows
 from domain.billing.errors import InvoiceNotFoundError
 from domain.billing.model import Invoice
@@ -39,6 +40,7 @@ FIELDS = (
     "voided_at",
     "refunded_at",
     "created_at",
+    "version",
 )
 STATUSES = ("open", "paid", "void", "refunded")
 #: ``ordering`` values a list accepts; the id breaks ties, so pages never overlap.
@@ -47,7 +49,7 @@ ORDERINGS = {"-created_at": ("-created_at", "-id"), "created_at": ("created_at",
 
 @dataclass(frozen=True)
 class GetInvoice(Query):
-    """One invoice; the authorization middleware has checked the caller may see it."""
+    """One invoice, if the caller may see it: the handler checks the ``scope`` the authorization middleware decided."""
 
     invoice_id: UUID
 
@@ -86,6 +88,12 @@ class InvoiceDTO:
     paid_at: datetime | None
     voided_at: datetime | None
     refunded_at: datetime | None
+    revision: int = 0
+    """The read row's version: grows with every change, what caches compare."""
+
+
+#: One invoice's read row, shared by every process (L2) and invalidated by the projection, version by version.
+INVOICES = CachePolicy("invoices", ttl=60, revision=lambda dto: dto.revision)
 
 
 def invoice_dto(invoice: Invoice) -> InvoiceDTO:
@@ -141,16 +149,24 @@ def invoice_dto_from_row(row: dict[str, Any]) -> InvoiceDTO:
         paid_at=row["paid_at"],
         voided_at=row["voided_at"],
         refunded_at=row["refunded_at"],
+        revision=row["version"],
     )
 
 
-def get_invoice(query: GetInvoice) -> Result[InvoiceDTO, InvoiceNotFoundError]:
-    """Read ``invoices_read``. Err: ``InvoiceNotFoundError`` (also while a new invoice is
-    not projected yet)."""
-    row = InvoiceReadModel.objects.filter(pk=query.invoice_id).values(*FIELDS).first()
-    if row is None:
+def get_invoice(query: GetInvoice, *, scope: Scope) -> Result[InvoiceDTO, InvoiceNotFoundError]:
+    """The invoice if ``scope`` admits it. Err: ``InvoiceNotFoundError`` for an unknown invoice, one not
+    projected yet, and one the caller may not see, alike."""
+    invoice = read_invoice(query.invoice_id)
+    if invoice is None or not scope.admits(invoice.id, invoice.customer_id):
         return Err(InvoiceNotFoundError("No invoice has this id."))
-    return Ok(invoice_dto_from_row(row))
+    return Ok(invoice)
+
+
+@cached_query(INVOICES)
+def read_invoice(invoice_id: UUID) -> InvoiceDTO | None:
+    """One ``invoices_read`` row as a DTO (one query on a miss); None when there is none."""
+    row = InvoiceReadModel.objects.filter(pk=invoice_id).values(*FIELDS).first()
+    return None if row is None else invoice_dto_from_row(row)
 
 
 def list_invoices(

@@ -59,8 +59,3 @@ class DjangoInvoiceRepository(InvoiceRepository):
 
     def _load(self, row: InvoiceRow) -> Invoice:
         return mapper.to_domain(row, PaymentRow.objects.filter(invoice_id=row.id))
-
-
-def customer_of(invoice_id: UUID) -> UUID | None:
-    """The customer of an invoice as stored now (None: no such invoice), without loading it: who owns it."""
-    return InvoiceRow.objects.filter(pk=invoice_id).values_list("customer_id", flat=True).first()

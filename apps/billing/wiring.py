@@ -3,8 +3,8 @@
 ``grep RefundInvoice apps/billing/wiring.py`` shows all that is bound to a
 refund. The composition root (``apps.composition``) puts these on the buses;
 the authorization middleware (``apps.security.authorization``) reads the rules.
-A customer reaches their own invoices as their owner (``customer_of``);
-support agents reach others' through object grants (``SUPPORT_GRANTS``).
+A customer sees their own invoices (the read row's ``customer_id``); support
+agents see others' through object grants (``SUPPORT_GRANTS``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from uuid import UUID
 from apps.billing import policies, projections, queries
 from apps.billing.models import Invoice as InvoiceRow
 from apps.billing.provider import as_provider_report, payment_provider
-from apps.billing.repository import DjangoInvoiceRepository, customer_of
+from apps.billing.repository import DjangoInvoiceRepository
 from apps.messaging.registry import Projection, policy
 from apps.platform.buses import dispatch
 from apps.platform.listing import scoped
@@ -23,7 +23,6 @@ from apps.platform.unit_of_work import in_unit_of_work
 from apps.platform.wiring import Binding, Ports
 from apps.security.authorization import Needs, Seen, SystemOnly
 from domain.billing import commands, handlers
-from domain.billing.errors import InvoiceNotFoundError
 from domain.billing.model import Invoice
 
 REPOSITORIES = {"invoices": DjangoInvoiceRepository}
@@ -31,19 +30,13 @@ REPOSITORIES = {"invoices": DjangoInvoiceRepository}
 SUPPORT_GRANTS = {InvoiceRow: ("billing.view_invoice",)}
 
 
-def _hidden() -> InvoiceNotFoundError:
-    return InvoiceNotFoundError("No invoice has this id.")
-
-
 #: Who sees which invoices: staff every one, support the customers granted to them, a customer their own.
 SEEN = Seen(
     InvoiceRow,
-    owner=customer_of,
     everything="billing.view_all_invoices",
     granted="billing.view_granted_invoices",
     own="billing.view_own_invoices",
     grant="billing.view_invoice",
-    hidden=_hidden,
 )
 
 
@@ -84,8 +77,8 @@ def command_bindings(ports: Ports) -> tuple[Binding, ...]:
 
 def query_bindings() -> tuple[Binding, ...]:
     return (
-        Binding(queries.GetInvoice, queries.get_invoice, SEEN.one("invoice_id")),
-        Binding(queries.ListInvoices, scoped(queries.list_invoices), SEEN.listed()),
+        Binding(queries.GetInvoice, scoped(queries.get_invoice), SEEN.rule()),
+        Binding(queries.ListInvoices, scoped(queries.list_invoices), SEEN.rule()),
     )
 
 

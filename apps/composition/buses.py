@@ -4,6 +4,9 @@ Middleware, outermost first: logging, then the unit of work (which writes each
 command's audit entry), then authorization inside it, so a refused command is
 audited too. Each binding's handler goes on its bus and its rule to the
 authorization middleware of that bus: a message cannot have one without the other.
+On the query bus, the caching middleware sits inside authorization: a query
+type bound with a cache policy is answered from the read cache, after the
+caller was authorized.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from apps.orders import wiring as orders
 from apps.outbox import store as outbox
 from apps.platform.bus_logging import LoggingMiddleware
 from apps.platform.buses import Buses
+from apps.platform.caching import CachingMiddleware
 from apps.platform.unit_of_work import DjangoUnitOfWork, UnitOfWorkMiddleware
 from apps.platform.wiring import Binding, Ports, Rule
 from apps.security.authorization import AuthorizationMiddleware
@@ -57,6 +61,7 @@ def build_buses() -> Buses:
 
     queries = QueryBus()
     queries.add_middleware(AuthorizationMiddleware(_rules(query_list)))
+    queries.add_middleware(CachingMiddleware({b.message: b.cache for b in query_list if b.cache is not None}))
     _register(queries, query_list)
     return Buses(commands=commands, queries=queries)
 

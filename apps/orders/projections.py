@@ -15,7 +15,8 @@ ignored (logged), so a stray invoice cannot overwrite the one the order shows.
 
 ``project_batch`` applies many events with one locking read and one write per
 kind (insert, update), which is what lets one consumer keep up with the outbox;
-``project`` is the same rule for a single event.
+``project`` is the same rule for a single event. Every row written is
+invalidated in the read cache, with its new revision (ADR-0009).
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ import structlog
 
 from apps.messaging.consumers import RetryLater
 from apps.orders.models import OrderReadModel
+from apps.orders.queries import ORDERS
+from apps.platform import caching
+from apps.platform.listing import PAGES
 
 log = structlog.get_logger(__name__)
 
@@ -90,11 +94,21 @@ def project_batch(envelopes: Sequence[Mapping[str, Any]]) -> dict[int, str]:
             changed.add(_order_id(envelope))
     OrderReadModel.objects.bulk_create([rows[order_id] for order_id in created])
     OrderReadModel.objects.bulk_update([rows[order_id] for order_id in changed], UPDATED_FIELDS)
+    _forget_cached({order_id: rows[order_id] for order_id in created | changed})
     return waiting
 
 
 def reset() -> None:
     OrderReadModel.objects.all().delete()
+    caching.invalidate_all(ORDERS)
+    caching.invalidate_all(PAGES)
+
+
+def _forget_cached(written: Mapping[str, OrderReadModel]) -> None:
+    """Every process forgets the rows written (no older revision is served again) and the pages of orders."""
+    if written:
+        caching.invalidate(ORDERS, {order_id: row.version + row.invoice_version for order_id, row in written.items()})
+        caching.invalidate_all(PAGES)
 
 
 def _order_id(envelope: Mapping[str, Any]) -> str:

@@ -1,7 +1,8 @@
 """The read side of the orders context: queries, their DTOs and handlers.
 
 Handlers read the ``orders_read`` table (kept up to date by the projection in
-``projections.py``) and never build aggregates. ``GetOrder`` answers a DTO;
+``projections.py``) and never build aggregates. ``GetOrder`` answers a DTO,
+read through the read cache (``ORDERS``, invalidated by the projection);
 ``ListOrders`` answers a ``values()`` queryset the view pages, whose rows
 ``order_dto_from_row`` turns into DTOs.
 """
@@ -18,6 +19,7 @@ from uuid import UUID
 from django.db.models import QuerySet
 
 from apps.orders.models import OrderReadModel
+from apps.platform.caching import CachePolicy, cached_query
 from apps.platform.listing import Scope, list_rows
 from domain.kernel.errors import ValidationError
 from domain.kernel.messages import Query
@@ -55,12 +57,14 @@ COLUMNS = (
     "cancelled_at",
     "refunded_at",
     "created_at",
+    "version",
+    "invoice_version",
 )
 
 
 @dataclass(frozen=True)
 class GetOrder(Query):
-    """One order; the authorization middleware has checked the caller may see it."""
+    """One order, if the caller may see it: the handler checks the ``scope`` the authorization middleware decided."""
 
     order_id: UUID
 
@@ -114,6 +118,12 @@ class OrderDTO:
     cancelled_at: datetime | None
     refunded_at: datetime | None
     created_at: datetime
+    revision: int = 0
+    """Grows with every change of the read row (its order's and its invoice's versions): what caches compare."""
+
+
+#: One order's read row, shared by every process (L2) and invalidated by the projection, revision by revision.
+ORDERS = CachePolicy("orders", ttl=60, revision=lambda dto: dto.revision)
 
 
 def order_dto(order: Order) -> OrderDTO:
@@ -190,15 +200,24 @@ def order_dto_from_row(row: Mapping[str, Any]) -> OrderDTO:
         cancelled_at=row["cancelled_at"],
         refunded_at=row["refunded_at"],
         created_at=row["created_at"],
+        revision=row["version"] + row["invoice_version"],
     )
 
 
-def get_order(query: GetOrder) -> Result[OrderDTO, OrderNotFoundError]:
-    """Read ``orders_read``. Err: ``OrderNotFoundError`` for an unknown order and one not projected yet."""
-    row = OrderReadModel.objects.filter(pk=query.order_id).values(*COLUMNS).first()
-    if row is None:
+def get_order(query: GetOrder, *, scope: Scope) -> Result[OrderDTO, OrderNotFoundError]:
+    """The order if ``scope`` admits it. Err: ``OrderNotFoundError`` for an unknown order, one not projected
+    yet, and one the caller may not see, alike."""
+    order = read_order(query.order_id)
+    if order is None or not scope.admits(order.id, order.customer_id):
         return Err(OrderNotFoundError("No order has this id."))
-    return Ok(order_dto_from_row(row))
+    return Ok(order)
+
+
+@cached_query(ORDERS)
+def read_order(order_id: UUID) -> OrderDTO | None:
+    """One ``orders_read`` row as a DTO (one query on a miss); None when there is none."""
+    row = OrderReadModel.objects.filter(pk=order_id).values(*COLUMNS).first()
+    return None if row is None else order_dto_from_row(row)
 
 
 def list_orders(

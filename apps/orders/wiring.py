@@ -3,8 +3,9 @@
 ``grep PlaceOrder apps/orders/wiring.py`` shows all that is bound to placing an
 order. The composition root (``apps.composition``) puts these on the buses; the
 authorization middleware (``apps.security.authorization``) reads the rules.
-A customer reaches their own orders as their owner (``customer_of``); support
-agents reach others' through object grants (``SUPPORT_GRANTS``).
+A customer sees their own orders (the read row's ``customer_id``) and cancels
+them as their owner on the write side (``customer_of``); support agents see
+others' through object grants (``SUPPORT_GRANTS``).
 """
 
 from __future__ import annotations
@@ -36,12 +37,10 @@ def _hidden() -> OrderNotFoundError:
 #: Who sees which orders: staff every one, support the customers granted to them, a customer their own.
 SEEN = Seen(
     Order,
-    owner=customer_of,
     everything="orders.view_all_orders",
     granted="orders.view_granted_orders",
     own="orders.view_own_orders",
     grant="orders.view_order",
-    hidden=_hidden,
 )
 
 
@@ -75,8 +74,8 @@ def command_bindings(ports: Ports) -> tuple[Binding, ...]:
 
 def query_bindings() -> tuple[Binding, ...]:
     return (
-        Binding(queries.GetOrder, queries.get_order, SEEN.one("order_id")),
-        Binding(queries.ListOrders, scoped(queries.list_orders), SEEN.listed()),
+        Binding(queries.GetOrder, scoped(queries.get_order), SEEN.rule()),
+        Binding(queries.ListOrders, scoped(queries.list_orders), SEEN.rule()),
     )
 
 

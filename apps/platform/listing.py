@@ -21,6 +21,7 @@ from django.db.models import QuerySet
 from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
 
 from apps.observability.context import ContextValue
+from apps.platform.caching import CachePolicy, cached_query
 from domain.kernel.errors import ValidationError
 from domain.kernel.result import Err, Ok, Result
 
@@ -37,6 +38,25 @@ def granted(user_id: UUID, permission: str, model: type[models.Model]) -> models
     to_user = get_user_obj_perms_model(model).objects.filter(user_id=user_id, **which)
     to_groups = get_group_obj_perms_model(model).objects.filter(group__user__id=user_id, **which)
     return models.Q(pk__in=to_user.values("content_object_id")) | models.Q(pk__in=to_groups.values("content_object_id"))
+
+
+#: Not switchable: a grant check is an authorization decision, cached like the caller's permissions.
+GRANTS = CachePolicy("grants", ttl=60, switchable=False)
+#: Rendered list pages, in this process only (``apps.platform.responses.respond_page``): a change of any
+#: listed row, or of any grant, forgets them all.
+PAGES = CachePolicy("pages", ttl=30, shared=False)
+
+
+@cached_query(GRANTS)
+def held_objects(user_id: UUID, permission: str, model: str) -> frozenset[UUID]:
+    """The keys of the ``model`` (``"app_label.Model"``) objects ``user_id`` holds ``permission`` on, one query.
+
+    Forgotten when a grant changes (``apps.security.access``), so a revoked grant stops counting at once.
+    """
+    grants_on = django_apps.get_model(model)
+    return frozenset(
+        grants_on._default_manager.filter(granted(user_id, permission, grants_on)).values_list("pk", flat=True)
+    )
 
 
 @dataclass(frozen=True)
@@ -68,6 +88,16 @@ class Scope:
         cls, user_id: UUID, permission: str, model: type[models.Model], *, owner: UUID | None = None
     ) -> Scope:
         return cls(owner=owner, user_id=user_id, permission=permission, model=model._meta.label)
+
+    def admits(self, pk: UUID, owner: UUID) -> bool:
+        """Whether the object ``pk`` of the customer ``owner`` is in this scope (grants from the cache)."""
+        if self.everything or (self.owner is not None and owner == self.owner):
+            return True
+        return (
+            self.user_id is not None
+            and bool(self.model)
+            and pk in held_objects(self.user_id, self.permission, self.model)
+        )
 
     def restrict(self, rows: QuerySet[Any]) -> QuerySet[Any]:
         """``rows`` (a read model keyed like ``model``, with a ``customer_id``) narrowed to this scope, in one query."""

@@ -1,22 +1,43 @@
-"""From a bus Result to an HTTP response: 2xx with the output serializer, or problem details."""
+"""From a bus Result to an HTTP response: 2xx with the output serializer, or problem details.
+
+Reads of one object and pages of a list are rendered once and answered with an
+``ETag``: a client that sends it back in ``If-None-Match`` gets ``304 Not Modified``
+with no body. A DTO that carries a ``revision`` is rendered once per revision and
+output shape (``RENDERS``); a page once per query, caller's scope and generation
+of its kind (``apps.platform.listing.PAGES``).
+"""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import QuerySet
+from django.http import HttpResponse, HttpResponseBase
+from django.utils.cache import get_conditional_response
 from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.platform.caching import CachePolicy, read_cache
+from apps.platform.listing import PAGES
 from apps.platform.problems import problem_for_error
 from domain.kernel.result import Err, Result
+
+#: Rendered bodies of one object, keyed by output shape, id and revision: a new revision is a new key.
+RENDERS = CachePolicy("renders", ttl=300, shared=False)
+
+Output = type[serializers.BaseSerializer[Any]]
 
 
 def respond(
     result: Result[Any, Exception],
     request: Request,
     *,
-    output: type[serializers.BaseSerializer[Any]] | None = None,
+    output: Output | None = None,
     status: int = 200,
 ) -> Response:
     if isinstance(result, Err):
@@ -31,3 +52,49 @@ def validated(serializer_class: type[serializers.Serializer[Any]], request: Requ
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A JSON body and its entity tag."""
+
+    body: bytes
+    etag: str
+
+    @classmethod
+    def of(cls, data: Any) -> Rendered:
+        body = JSONRenderer().render(data)
+        return cls(body, f'"{hashlib.md5(body, usedforsecurity=False).hexdigest()}"')
+
+
+def respond_read(result: Result[Any, Exception], request: Request, *, output: Output) -> HttpResponseBase:
+    """200 with one object read (a DTO with ``id`` and ``revision``), 304 when ``If-None-Match`` has its tag."""
+    if isinstance(result, Err):
+        return problem_for_error(result.error, request)
+    dto = result.value
+    shape = f"{output.__module__}.{output.__qualname__}"
+    rendered = read_cache().get_or_load(
+        RENDERS, RENDERS.key(shape, dto.id, dto.revision), lambda: Rendered.of(output(dto).data)
+    )
+    return conditional(request, rendered)
+
+
+def respond_page(request: Request, rows: QuerySet[Any], page: Callable[[], Response]) -> HttpResponseBase:
+    """The page ``page()`` renders from ``rows``, kept under the full URL and the rows' SQL.
+
+    The SQL holds the caller's scope (their id, or the grant subqueries), the
+    filters and the order, so two callers who may see different rows never share
+    a page; the URL holds the host (the links), the version, the cursor and the size.
+    """
+    sql, params = rows.query.sql_with_params()
+    fingerprint = hashlib.sha256(repr((sql, params)).encode()).hexdigest()
+    key = PAGES.key(request.build_absolute_uri(), fingerprint)
+    return conditional(request, read_cache().get_or_load(PAGES, key, lambda: Rendered.of(page().data)))
+
+
+def conditional(request: Request, rendered: Rendered) -> HttpResponseBase:
+    response = HttpResponse(rendered.body, content_type="application/json")
+    response["ETag"] = rendered.etag
+    # Clients may keep it, and must ask again (If-None-Match) before using it; shared caches may not.
+    response["Cache-Control"] = "private, no-cache"
+    return get_conditional_response(request, etag=rendered.etag, response=response)

@@ -1,8 +1,9 @@
 """The shape of a context's ``wiring.py``: each use case bound once, with its handler and its rule.
 
 A ``Binding`` names a message type, the handler that answers it (already bound
-to its adapters) and the authorization rule that decides who may send it
-(``apps.security.authorization``). The composition root registers every
+to its adapters), the authorization rule that decides who may send it
+(``apps.security.authorization``) and, for a query, the cache policy it is
+answered under, if any. The composition root registers every
 context's bindings on the buses and gives the rules to the authorization
 middleware, so a message cannot have a handler without a rule.
 """
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from apps.platform.caching import CachePolicy
 from domain.kernel.ids import IdFactory
 from domain.kernel.ports import Clock
 from domain.kernel.result import Result
@@ -29,6 +31,8 @@ class Binding:
     message: type
     handler: Callable[[Any], Result[Any, Exception]]
     rule: Rule
+    cache: CachePolicy | None = None
+    """For a query: answered from the read cache under this policy (``apps.platform.caching.CachingMiddleware``)."""
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@ A customer reaches their own objects as their owner (the object's
 ``customer_id``); grants are for everyone else. Each context names what a
 support agent is granted on its objects (``SUPPORT_GRANTS`` in its
 ``wiring.py``; ``manage.py grant_access`` writes them). The authorization rules
-read grants with ``holds`` for one object, and lists narrow to them with
-``apps.platform.listing.Scope`` (subqueries, not a query per row).
+decide a ``apps.platform.listing.Scope``: a list narrows to the grants with
+subqueries (not a query per row), a query for one object looks the grants up
+in the cache (``held_objects``), which ``grant`` and ``revoke`` invalidate.
 """
 
 from __future__ import annotations
@@ -18,12 +19,8 @@ from django.contrib.auth.models import Permission
 from django.db import models
 from guardian.utils import get_user_obj_perms_model
 
-from apps.platform.listing import granted
-
-
-def holds(user_id: UUID, permission: str, model: type[models.Model], pk: UUID) -> bool:
-    """Whether the user holds ``permission`` on the ``model`` object ``pk`` (False when there is no such object)."""
-    return model._default_manager.filter(granted(user_id, permission, model), pk=pk).exists()
+from apps.platform import caching
+from apps.platform.listing import GRANTS, PAGES
 
 
 def grant(user_id: UUID, model: type[models.Model], object_ids: Iterable[UUID], permissions: Iterable[str]) -> int:
@@ -31,7 +28,7 @@ def grant(user_id: UUID, model: type[models.Model], object_ids: Iterable[UUID], 
 
     A user id that names no account gets nothing (0): grants hang off real users.
     """
-    ids = list(object_ids)
+    ids, permissions = list(object_ids), list(permissions)
     if not ids or not get_user_model().objects.filter(pk=user_id).exists():
         return 0
     grant_model = get_user_obj_perms_model(model)
@@ -40,16 +37,27 @@ def grant(user_id: UUID, model: type[models.Model], object_ids: Iterable[UUID], 
         for permission_id in _permission_ids(model, permissions)
         for object_id in ids
     ]
-    return len(grant_model.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000))
+    written = len(grant_model.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000))
+    _forget(user_id, model, permissions)
+    return written
 
 
 def revoke(user_id: UUID, model: type[models.Model], object_ids: Iterable[UUID], permissions: Iterable[str]) -> int:
     """Take ``permissions`` on the objects away from the user. Returns the grants removed."""
+    permissions = list(permissions)
     grant_model = get_user_obj_perms_model(model)
     removed, _ = grant_model.objects.filter(
         user_id=user_id, content_object_id__in=list(object_ids), permission_id__in=_permission_ids(model, permissions)
     ).delete()
+    _forget(user_id, model, permissions)
     return removed
+
+
+def _forget(user_id: UUID, model: type[models.Model], permissions: Iterable[str]) -> None:
+    """The grants changed: every process re-reads them (``apps.platform.listing.held_objects``)."""
+    user = UUID(str(user_id))
+    caching.invalidate(GRANTS, {(user, permission, model._meta.label): None for permission in permissions})
+    caching.invalidate_all(PAGES)
 
 
 def _permission_ids(model: type[models.Model], permissions: Iterable[str]) -> list[int]:

@@ -7,6 +7,7 @@ class SecurityConfig(AppConfig):
     verbose_name = "Security"
 
     def ready(self) -> None:
-        from apps.security import actors, checks  # noqa: F401  (checks: registers the system checks)
+        from apps.security import actors, checks, principals  # noqa: F401  (checks: registers the system checks)
 
         actors.connect_celery_signals()
+        principals.connect_signals()

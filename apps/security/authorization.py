@@ -39,7 +39,6 @@ from apps.platform.listing import Scope, within
 from apps.platform.signals import message_forbidden
 from apps.platform.wiring import Rule
 from apps.security import actors
-from apps.security.access import holds
 from domain.access.catalogue import ROLES
 from domain.kernel.errors import AuthenticationError, AuthorizationError
 from domain.kernel.result import Err, Ok, Result
@@ -79,12 +78,6 @@ class Caller:
         if self.user is None or not self.user.is_active:
             return False
         return permission in BASELINE or bool(self.user.has_perm(permission))
-
-    def holds(self, permission: str, model: type[models.Model], pk: Any) -> bool:
-        """The object grant ``permission`` on one ``model`` object."""
-        if self.system:
-            return True
-        return self.signed_in and holds(self.id, permission, model, pk)
 
     @property
     def is_superuser(self) -> bool:
@@ -198,13 +191,11 @@ class ForThemselves:
 
 @dataclass(frozen=True)
 class OnObject:
-    """One object (``field`` holds its id), reached three ways, checked in this order:
+    """A command on one object (``field`` holds its id), reached two ways, checked in this order:
 
     - ``everything``: a role permission that reaches every object of the kind;
-    - ``granted``: a role permission that makes the object grant ``grant`` (django-guardian) on
-      another customer's object count (support);
-    - ``own``: a role permission for the caller's own objects: ``owner(id)`` (the object's customer)
-      is the caller.
+    - ``own``: a role permission for the caller's own objects: ``owner(id)`` (the object's customer,
+      read from the write side) is the caller.
 
     An object the caller may not reach, or that does not exist (``owner`` answers
     None), is reported by ``hidden`` as not found; ``by`` names the message's
@@ -216,9 +207,6 @@ class OnObject:
     everything: str
     own: str
     hidden: Callable[[], Exception]
-    granted: str = ""
-    grant: str = ""
-    model: type[models.Model] | None = None
     by: str = ""
 
     def authorize(self, caller: Caller, message: Any) -> Result[Any, Exception]:
@@ -229,13 +217,6 @@ class OnObject:
         if caller.may(self.everything):
             return Ok(message)
         pk = getattr(message, self.field)
-        if (
-            self.granted
-            and self.model is not None
-            and caller.may(self.granted)
-            and caller.holds(self.grant, self.model, pk)
-        ):
-            return Ok(message)
         if caller.may(self.own) and caller.id is not None and self.owner(pk) == caller.id:
             return Ok(message)
         return Err(self.hidden())
@@ -243,9 +224,10 @@ class OnObject:
 
 @dataclass(frozen=True)
 class Listed:
-    """A list: every object with ``everything``; with ``granted``, those the caller holds the object grant
-    ``grant`` on (and their own, with ``own`` too); with ``own`` alone, their own; else nothing.
-    Answers the ``Scope``, which the list handler receives."""
+    """What the caller sees of one kind: every object with ``everything``; with ``granted``, those the caller
+    holds the object grant ``grant`` on (and their own, with ``own`` too); with ``own`` alone, their own; else
+    nothing. Answers the ``Scope``, which the handler receives: a list narrows its rows to it, a query for one
+    object shows it only if the scope admits it (``Scope.admits``)."""
 
     model: type[models.Model]
     everything: str
@@ -268,32 +250,16 @@ class Listed:
 class Seen:
     """Who sees the objects of one kind, stated once for the query of one object and the list of them:
     everyone's with ``everything``; with ``granted``, the ones the caller holds the object grant ``grant``
-    on; with ``own``, the caller's own (``owner`` answers an object's customer). ``hidden`` is the
-    not-found error of an object the caller may not see."""
+    on; with ``own``, the caller's own (the ``customer_id`` of the read row)."""
 
     model: type[models.Model]
-    owner: Callable[[UUID], UUID | None]
     everything: str
     granted: str
     own: str
     grant: str
-    hidden: Callable[[], Exception]
 
-    def one(self, field: str) -> OnObject:
-        """The rule of a query for one object, whose id is the message's ``field``."""
-        return OnObject(
-            field,
-            owner=self.owner,
-            everything=self.everything,
-            granted=self.granted,
-            grant=self.grant,
-            model=self.model,
-            own=self.own,
-            hidden=self.hidden,
-        )
-
-    def listed(self) -> Listed:
-        """The rule of a list query: it answers the scope the list handler is given."""
+    def rule(self) -> Listed:
+        """The rule of the queries of this kind: it answers the scope their handlers are given."""
         return Listed(self.model, everything=self.everything, granted=self.granted, own=self.own, grant=self.grant)
 
 

@@ -17,7 +17,9 @@ from datetime import datetime
 from typing import Any
 
 from apps.messaging.consumers import RetryLater
+from apps.platform import caching
 from apps.users.models import UserReadModel
+from apps.users.queries import USERS
 
 BINDING_KEYS = ("users.#",)
 UPDATED_FIELDS = ("display_name", "is_active", "last_login_at", "version")
@@ -62,6 +64,7 @@ def project_batch(envelopes: Sequence[Mapping[str, Any]]) -> dict[int, str]:
             changed.add(user_id)
     UserReadModel.objects.bulk_create(created.values())
     UserReadModel.objects.bulk_update([rows[user_id] for user_id in changed], UPDATED_FIELDS)
+    caching.invalidate(USERS, {user_id: rows[user_id].version for user_id in changed | set(created)})
     return waiting
 
 
@@ -90,3 +93,4 @@ def _apply(row: UserReadModel, envelope: Mapping[str, Any]) -> None:
 
 def reset() -> None:
     UserReadModel.objects.all().delete()
+    caching.invalidate_all(USERS)

@@ -2,6 +2,7 @@
 
 Handlers read the ``users_read`` table (kept up to date by the projection in
 ``projections.py``) as plain values and return DTOs; they never build aggregates.
+``GetUser`` is answered from the read cache by the query bus (``USERS``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from apps.platform.caching import CachePolicy
 from apps.users.models import UserReadModel
 from domain.kernel.messages import Query
 from domain.kernel.result import Err, Ok, Result
@@ -30,6 +32,12 @@ class UserDTO:
     is_active: bool
     created_at: datetime
     last_login_at: datetime | None
+    revision: int = 0
+    """The read row's version: grows with every change, what caches compare."""
+
+
+#: ``GetUser`` answers, cached by the query bus (the binding names it) and invalidated by the projection.
+USERS = CachePolicy("users", ttl=60, revision=lambda dto: dto.revision)
 
 
 def user_dto(user: User) -> UserDTO:
@@ -48,9 +56,9 @@ def get_user(query: GetUser) -> Result[UserDTO, UserNotFoundError]:
     """Read ``users_read``. Err: ``UserNotFoundError`` (also while a new user is not projected yet)."""
     row = (
         UserReadModel.objects.filter(pk=query.user_id)
-        .values("id", "email", "display_name", "is_active", "created_at", "last_login_at")
+        .values("id", "email", "display_name", "is_active", "created_at", "last_login_at", "version")
         .first()
     )
     if row is None:
         return Err(UserNotFoundError("No user has this id."))
-    return Ok(UserDTO(**row))
+    return Ok(UserDTO(revision=row.pop("version"), **row))

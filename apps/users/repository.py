@@ -7,6 +7,7 @@ from uuid import UUID
 from django.contrib.auth.models import Group
 from django.db import IntegrityError
 
+from apps.security.principals import forget_access
 from apps.users import mapper
 from apps.users.models import User as UserRow
 from domain.kernel.errors import ConflictError
@@ -57,6 +58,7 @@ class DjangoUserRepository(UserRepository):
                 raise EmailAlreadyRegisteredError("An account with this e-mail address already exists.") from exc
             if any(isinstance(event, UserRolesAssigned) for event in user.pending_events):
                 _write_roles(user)
+            forget_access(user.id)  # deactivated, a role or the staff flag changed: no process keeps the old
 
 
 def _roles_of(user_id: UUID) -> list[str]:

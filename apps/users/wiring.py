@@ -61,7 +61,14 @@ def command_bindings(ports: Ports) -> tuple[Binding, ...]:
 
 
 def query_bindings() -> tuple[Binding, ...]:
-    return (Binding(queries.GetUser, queries.get_user, OwnAccount("user_id", otherwise="users.view_user")),)
+    return (
+        Binding(
+            queries.GetUser,
+            queries.get_user,
+            OwnAccount("user_id", otherwise="users.view_user"),
+            cache=queries.USERS,
+        ),
+    )
 
 
 PROJECTIONS = (Projection.of(projections, name="users_read", consumer="users-read", fed_by=("users.",)),)

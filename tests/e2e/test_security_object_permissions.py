@@ -17,6 +17,8 @@ from apps.audit.models import AuditEntry
 from apps.billing.models import InvoiceUserObjectPermission
 from apps.orders.models import Order as OrderRow
 from apps.orders.models import OrderGroupObjectPermission, OrderReadModel, OrderUserObjectPermission
+from apps.orders.queries import ORDERS
+from apps.platform.caching import read_cache
 from apps.users.models import User as UserRow
 from domain.billing.commands import CapturePayment
 from tests.support.commands import dispatch
@@ -235,15 +237,19 @@ def test_placing_an_order_writes_no_grant_and_reads_no_permission(api, ann):
     assert len(statements) == (11 if connection.vendor == "postgresql" else 10), statements
 
 
-def test_reading_an_order_asks_who_owns_it_with_one_lookup(api, ann):
+def test_reading_an_order_costs_one_query_with_the_caller_cached_and_none_on_a_cache_hit(api, ann):
     order_id = place(api, ann)
-    api.get(f"/api/v2/orders/{order_id}", **ann["auth"])
+    api.get(f"/api/v2/orders/{order_id}", **ann["auth"])  # the caller's access is cached now, and the order
+    read_cache().invalidate(ORDERS, {ORDERS.key(order_id): None})  # the order alone forgotten
 
-    with CaptureQueriesContext(connection) as reading:
-        response = api.get(f"/api/v2/orders/{order_id}", **ann["auth"])
-        statements = [query["sql"] for query in reading.captured_queries]
+    with CaptureQueriesContext(connection) as cold:
+        first = api.get(f"/api/v2/orders/{order_id}", **ann["auth"])
+    with CaptureQueriesContext(connection) as warm:
+        again = api.get(f"/api/v2/orders/{order_id}", **ann["auth"])
 
-    assert response.status_code == 200
-    assert not [sql for sql in statements if "_grants" in sql]
-    # the caller, their role permissions (user and groups), the order's owner, the read row
-    assert len(statements) == 5, statements
+    assert first.status_code == again.status_code == 200
+    assert first.content == again.content
+    # the read row, which carries its owner: no grant table, no write table, no permission query
+    assert [query["sql"] for query in cold.captured_queries if "orders_read" not in query["sql"]] == []
+    assert len(cold.captured_queries) == 1
+    assert warm.captured_queries == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from django.http import HttpResponseBase
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.pagination import BasePagination
@@ -17,7 +18,7 @@ from apps.platform.buses import command_bus, query_bus
 from apps.platform.openapi import problems
 from apps.platform.pagination import query_parameters
 from apps.platform.problems import problem_for_error
-from apps.platform.responses import respond, validated
+from apps.platform.responses import respond, respond_page, respond_read, validated
 from apps.platform.serializers import StrictCharField
 from domain.billing.commands import RefundInvoice
 from domain.kernel.result import Err, Ok
@@ -79,7 +80,7 @@ class RefundInput(serializers.Serializer):
     reason = StrictCharField(max_length=500)
 
 
-def list_response(view: APIView, request: Request, paginator: BasePagination, output: type[Any]) -> Response:
+def list_response(view: APIView, request: Request, paginator: BasePagination, output: type[Any]) -> HttpResponseBase:
     """One page of the caller's invoices (the ones they may see), filtered by the query string."""
     filters = InvoiceFilters(data=query_parameters(request))
     filters.is_valid(raise_exception=True)
@@ -88,8 +89,12 @@ def list_response(view: APIView, request: Request, paginator: BasePagination, ou
         return problem_for_error(result.error, request)
     if hasattr(paginator, "ordering"):
         paginator.ordering = ORDERINGS[filters.validated_data["ordering"]]
-    page = paginator.paginate_queryset(result.value, request, view=view) or []
-    return paginator.get_paginated_response(output([invoice_dto_from_row(row) for row in page], many=True).data)
+
+    def page() -> Response:
+        rows = paginator.paginate_queryset(result.value, request, view=view) or []
+        return paginator.get_paginated_response(output([invoice_dto_from_row(row) for row in rows], many=True).data)
+
+    return respond_page(request, result.value, page)
 
 
 def refund(request: Request, invoice_id: UUID, output: type[serializers.Serializer]) -> Response:
@@ -132,6 +137,6 @@ def refund_schema(operation_id: str, output: type[serializers.Serializer], examp
     )
 
 
-def one_invoice(request: Request, invoice_id: UUID, output: type[serializers.Serializer]) -> Response:
-    """``GetInvoice`` answered with ``output``, or the problem for its ``Err``."""
-    return respond(query_bus().dispatch(GetInvoice(invoice_id=invoice_id)), request, output=output)
+def one_invoice(request: Request, invoice_id: UUID, output: type[serializers.Serializer]) -> HttpResponseBase:
+    """``GetInvoice`` answered with ``output`` (ETag, 304), or the problem for its ``Err``."""
+    return respond_read(query_bus().dispatch(GetInvoice(invoice_id=invoice_id)), request, output=output)

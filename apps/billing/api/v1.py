@@ -11,6 +11,7 @@ from uuid import UUID
 import structlog
 from django.conf import settings
 from django.core.validators import RegexValidator
+from django.http import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import exceptions, serializers
@@ -92,7 +93,7 @@ class InvoiceListApi(DeprecatedInV1, APIView):
             )
         ],
     )
-    def get(self, request: Request, version: str) -> Response:
+    def get(self, request: Request, version: str) -> HttpResponseBase:
         return list_response(self, request, self.pagination_class(), InvoiceOutput)
 
 
@@ -100,7 +101,7 @@ class InvoiceDetailApi(DeprecatedInV1, APIView):
     """One invoice; deprecated: GET /api/v2/invoices/{invoice_id} is its successor."""
 
     @detail_schema("invoices_retrieve_v1", InvoiceOutput, INVOICE_EXAMPLE)
-    def get(self, request: Request, version: str, invoice_id: UUID) -> Response:
+    def get(self, request: Request, version: str, invoice_id: UUID) -> HttpResponseBase:
         return one_invoice(request, invoice_id, InvoiceOutput)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from django.http import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -82,7 +83,7 @@ class InvoiceListApi(APIView):
             )
         ],
     )
-    def get(self, request: Request, version: str) -> Response:
+    def get(self, request: Request, version: str) -> HttpResponseBase:
         return common.list_response(self, request, self.pagination_class(), InvoiceOutputV2)
 
 
@@ -90,7 +91,7 @@ class InvoiceDetailApi(APIView):
     """One invoice with its payments."""
 
     @common.detail_schema("invoices_retrieve", InvoiceOutputV2, INVOICE_EXAMPLE_V2)
-    def get(self, request: Request, version: str, invoice_id: UUID) -> Response:
+    def get(self, request: Request, version: str, invoice_id: UUID) -> HttpResponseBase:
         return common.one_invoice(request, invoice_id, InvoiceOutputV2)
 
 

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.validators import RegexValidator
+from django.http import HttpResponseBase
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -40,7 +41,7 @@ from apps.platform.idempotency import HEADER as IDEMPOTENCY_HEADER
 from apps.platform.idempotency import MAX_KEY_LENGTH as IDEMPOTENCY_KEY_LENGTH
 from apps.platform.openapi import problems
 from apps.platform.pagination import query_parameters
-from apps.platform.responses import respond, validated
+from apps.platform.responses import respond, respond_page, respond_read, validated
 from apps.platform.serializers import StrictCharField, StrictIntegerField
 from domain.kernel.messages import Command
 from domain.kernel.money import CURRENCIES
@@ -264,15 +265,19 @@ def list_response(
     output: type[serializers.Serializer[Any]],
     *,
     ordering: str = DEFAULT_ORDERING,
-) -> Response:
+) -> HttpResponseBase:
     """One page of the ``ListOrders`` queryset, in the shape of the view's paginator."""
     if isinstance(result, Err):
         return respond(result, request)
     paginator: BasePagination = view.pagination_class()  # type: ignore[attr-defined]
     if hasattr(paginator, "ordering"):  # a cursor paginator orders the page itself: by the same columns
         paginator.ordering = ORDERINGS[ordering]
-    page = paginator.paginate_queryset(result.value, request, view=view)
-    return paginator.get_paginated_response(output([order_dto_from_row(row) for row in page or ()], many=True).data)
+
+    def page() -> Response:
+        rows = paginator.paginate_queryset(result.value, request, view=view)
+        return paginator.get_paginated_response(output([order_dto_from_row(row) for row in rows or ()], many=True).data)
+
+    return respond_page(request, result.value, page)
 
 
 def created(result: Result[Any, Exception], request: Request, output: type[serializers.Serializer[Any]]) -> Response:
@@ -322,7 +327,7 @@ def one_order_schema(action: str, operation_id: str, output: Output, **more: Any
 # What each endpoint does, the same in every version; a version's view adds its schema and its output.
 
 
-def orders_page(view: APIView, request: Request, output: Output) -> Response:
+def orders_page(view: APIView, request: Request, output: Output) -> HttpResponseBase:
     """One page of the orders the caller may see, filtered and ordered as the query string asks."""
     filters = query_filters(OrderFilters, request)
     result = query_bus().dispatch(ListOrders(**filters))
@@ -333,8 +338,8 @@ def place(request: Request, output: Output) -> Response:
     return created(command_bus().dispatch(place_order_command(request)), request, output)
 
 
-def one_order(request: Request, order_id: UUID, output: Output) -> Response:
-    return respond(query_bus().dispatch(GetOrder(order_id=order_id)), request, output=output)
+def one_order(request: Request, order_id: UUID, output: Output) -> HttpResponseBase:
+    return respond_read(query_bus().dispatch(GetOrder(order_id=order_id)), request, output=output)
 
 
 def cancel(request: Request, order_id: UUID, output: Output) -> Response:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from django.http import HttpResponseBase
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -54,7 +55,7 @@ class OrdersApi(DeprecatedInV1, APIView):
         description="Page-numbered (?page=&page_size=, at most 100). Ordering: created_at, -created_at (default), "
         "total, -total, status; ties broken by id. An unknown status or ordering, or an unparsable date, is 400.",
     )
-    def get(self, request: Request, version: str) -> Response:
+    def get(self, request: Request, version: str) -> HttpResponseBase:
         return orders_page(self, request, OrderOutput)
 
     @extend_schema(
@@ -77,7 +78,7 @@ class OrderDetailApi(DeprecatedInV1, APIView):
     """One order, as the read model shows it (lines, invoice status, payment history)."""
 
     @one_order_schema("retrieve", "orders_retrieve", OrderOutput)
-    def get(self, request: Request, version: str, order_id: UUID) -> Response:
+    def get(self, request: Request, version: str, order_id: UUID) -> HttpResponseBase:
         return one_order(request, order_id, OrderOutput)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from django.http import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
@@ -87,7 +88,7 @@ class OrdersApi(APIView):
             "ordering created_at, -created_at (default), total, -total, status, ties broken by id."
         ),
     )
-    def get(self, request: Request, version: str) -> Response:
+    def get(self, request: Request, version: str) -> HttpResponseBase:
         return common.orders_page(self, request, OrderOutputV2)
 
     @extend_schema(
@@ -108,7 +109,7 @@ class OrderDetailApi(APIView):
     """One order, as the read model shows it (lines, invoice status, payment history)."""
 
     @common.one_order_schema("retrieve", "orders_v2_retrieve", OrderOutputV2)
-    def get(self, request: Request, version: str, order_id: UUID) -> Response:
+    def get(self, request: Request, version: str, order_id: UUID) -> HttpResponseBase:
         return common.one_order(request, order_id, OrderOutputV2)
 
 

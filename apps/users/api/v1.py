@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib.auth.password_validation import MinimumLengthValidator, get_default_password_validators
+from django.http import HttpResponseBase
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -21,7 +22,7 @@ from apps.platform.buses import command_bus, query_bus
 from apps.platform.openapi import WholeBodyPatchSchema, problems
 from apps.platform.problems import AUTHENTICATE_HEADER
 from apps.platform.ratelimit import limit_writes, per_ip
-from apps.platform.responses import respond, validated
+from apps.platform.responses import respond, respond_read, validated
 from apps.platform.serializers import StrictCharField
 from apps.security.tokens import AccessToken, RefreshToken, TokenBlacklistSerializer
 from apps.users.models import User as UserRow
@@ -257,8 +258,8 @@ class MeApi(APIView):
         responses={200: UserOutput, **problems(401, *COMMON_ERRORS)},
         summary="The signed-in user",
     )
-    def get(self, request: Request, version: str) -> Response:
-        return respond(query_bus().dispatch(GetUser(user_id=request.user.id)), request, output=UserOutput)
+    def get(self, request: Request, version: str) -> HttpResponseBase:
+        return respond_read(query_bus().dispatch(GetUser(user_id=request.user.id)), request, output=UserOutput)
 
     @extend_schema(
         operation_id="users_me_update",

@@ -44,18 +44,16 @@ COMMAND_RULES = {
 QUERY_RULES = {
     "GetUser": "OwnAccount(field='user_id', otherwise='users.view_user')",
     "GetOrder": (
-        "OnObject(field='order_id', owner=apps.orders.repository.customer_of, everything='orders.view_all_orders',"
-        " own='orders.view_own_orders', hidden=OrderNotFoundError, granted='orders.view_granted_orders',"
-        " grant='orders.view_order', model=orders.Order)"
+        "Listed(model=orders.Order, everything='orders.view_all_orders', granted='orders.view_granted_orders',"
+        " own='orders.view_own_orders', grant='orders.view_order')"
     ),
     "ListOrders": (
         "Listed(model=orders.Order, everything='orders.view_all_orders', granted='orders.view_granted_orders',"
         " own='orders.view_own_orders', grant='orders.view_order')"
     ),
     "GetInvoice": (
-        "OnObject(field='invoice_id', owner=apps.billing.repository.customer_of,"
-        " everything='billing.view_all_invoices', own='billing.view_own_invoices', hidden=InvoiceNotFoundError,"
-        " granted='billing.view_granted_invoices', grant='billing.view_invoice', model=billing.Invoice)"
+        "Listed(model=billing.Invoice, everything='billing.view_all_invoices',"
+        " granted='billing.view_granted_invoices', own='billing.view_own_invoices', grant='billing.view_invoice')"
     ),
     "ListInvoices": (
         "Listed(model=billing.Invoice, everything='billing.view_all_invoices',"

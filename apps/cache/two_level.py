@@ -1,0 +1,195 @@
+"""The read cache: L1 in this process, L2 in Redis for every process, kept in step by broadcast invalidations.
+
+A read looks in L1, then in L2 (one round trip that also fetches the key's
+revision floor), then loads from the database, once per process however many
+threads miss the same key at the same time (single flight), and keeps what it
+loaded in both levels.
+
+Revisions keep every process moving forward. A value that carries a revision
+(its row's version) is never served when this process has seen a newer one of
+the same key, nor when the floor a projection left in L2 says a newer one is
+committed. So a stale write into L2 by a read that raced a projection is
+ignored by everyone, and no reader goes back in time after the projection's
+invalidation has reached its process. ADR-0009 states the staleness bounds.
+
+Whole kinds (a policy's every entry, such as the rendered list pages) are
+forgotten by bumping the policy's generation in L1 and deleting its prefix in L2.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from apps.cache.local import MISSING, LocalCache
+from apps.cache.shared import SharedCache
+from apps.platform.caching import CachePolicy
+
+#: How long a reader waits for another thread's load of the same key before loading it itself.
+FLIGHT_WAIT_SECONDS = 10.0
+
+
+class Broadcast(Protocol):
+    def publish(self, message: Mapping[str, Any]) -> None: ...
+
+    def listen(self) -> None:
+        """Start delivering the invalidations of other processes (idempotent)."""
+        ...
+
+
+@dataclass
+class _Flight:
+    done: threading.Event = field(default_factory=threading.Event)
+    value: Any = None
+
+
+class TwoLevelCache:
+    """The ``ReadCache`` of ``apps.platform.caching``."""
+
+    def __init__(
+        self,
+        local: LocalCache,
+        shared: SharedCache | None = None,
+        *,
+        broadcast: Broadcast | None = None,
+        reads_enabled: bool = True,
+    ) -> None:
+        self.local = local
+        self.shared = shared
+        self.broadcast = broadcast
+        self.reads_enabled = reads_enabled
+        # The newest revision of each key this process has seen or been told of; kept longer than values.
+        self.floors = LocalCache(max_size=local.max_size * 4, default_ttl=24 * 3600)
+        self._generations: dict[str, int] = {}
+        self._flights: dict[str, _Flight] = {}
+        self._flights_lock = threading.Lock()
+        self._floors_lock = threading.Lock()  # a floor raised and a value kept never interleave
+
+    # --- The ReadCache port -------------------------------------------------------------------------
+
+    def enabled(self, policy: CachePolicy) -> bool:
+        return self.reads_enabled or not policy.switchable
+
+    def get_or_load(self, policy: CachePolicy, key: str, load: Callable[[], Any]) -> Any:
+        if not self.enabled(policy):
+            return load()
+        if self.broadcast is not None:
+            self.broadcast.listen()
+        local_key = self._local_key(policy, key)
+        value = self.local.get(local_key)
+        if value is not MISSING:
+            return value
+        with self._flights_lock:
+            flight = self._flights.get(local_key)
+            leader = flight is None
+            if flight is None:
+                flight = self._flights[local_key] = _Flight()
+        if not leader:
+            flight.done.wait(FLIGHT_WAIT_SECONDS)
+            return flight.value if flight.value is not None else load()
+        try:
+            flight.value = self._fetch(policy, key, local_key, load)
+            return flight.value
+        finally:
+            flight.done.set()
+            with self._flights_lock:
+                self._flights.pop(local_key, None)
+
+    def invalidate(self, policy: CachePolicy, revisions: Mapping[str, int | None]) -> None:
+        self.forget(policy.name, revisions)
+        if policy.shared and self.shared is not None:
+            self.shared.delete_many(revisions)
+            floors = {_floor_key(key): revision for key, revision in revisions.items() if revision is not None}
+            if floors:
+                self.shared.set_many(floors, policy.ttl)
+        if self.broadcast is not None:
+            self.broadcast.publish({"policy": policy.name, "keys": dict(revisions)})
+
+    def invalidate_all(self, policy: CachePolicy) -> None:
+        self.forget_all(policy.name)
+        if policy.shared and self.shared is not None:
+            self.shared.delete_prefix(f"{policy.name}:")
+        if self.broadcast is not None:
+            self.broadcast.publish({"policy": policy.name, "all": True})
+
+    # --- What the broadcast delivers ---------------------------------------------------------------
+
+    def forget(self, policy_name: str, revisions: Mapping[str, int | None]) -> None:
+        """Drop these keys from L1 and remember their revisions, so nothing older is served again here."""
+        generation = self._generations.get(policy_name, 0)
+        with self._floors_lock:
+            for key, revision in revisions.items():
+                if revision is not None:
+                    self._raise_floor(key, revision)
+                self.local.delete(f"{key}@{generation}")
+
+    def forget_all(self, policy_name: str) -> None:
+        with self._flights_lock:
+            self._generations[policy_name] = self._generations.get(policy_name, 0) + 1
+
+    def received(self, message: Mapping[str, Any]) -> None:
+        """One invalidation published by any process (this one included)."""
+        policy_name = str(message.get("policy", ""))
+        if message.get("all"):
+            self.forget_all(policy_name)
+        else:
+            self.forget(policy_name, message.get("keys") or {})
+
+    def reconnected(self) -> None:
+        """The broadcast was (re)established: what L1 holds may have missed invalidations meanwhile."""
+        self.local.clear()
+
+    def clear_local(self) -> None:
+        """Forget everything this process holds (L1 and the revisions it has seen); L2 is left alone."""
+        with self._floors_lock:
+            self.local.clear()
+            self.floors.clear()
+
+    # --- Inside -------------------------------------------------------------------------------------
+
+    def _local_key(self, policy: CachePolicy, key: str) -> str:
+        return f"{key}@{self._generations.get(policy.name, 0)}"
+
+    def _fetch(self, policy: CachePolicy, key: str, local_key: str, load: Callable[[], Any]) -> Any:
+        shared_floor = None
+        use_shared = policy.shared and self.shared is not None and self.shared.available
+        if use_shared:
+            assert self.shared is not None
+            wanted = [key, _floor_key(key)] if policy.revision else [key]
+            found = self.shared.get_many(wanted)
+            shared_floor = found.get(_floor_key(key))
+            value = found.get(key, MISSING)
+            if value is not MISSING and self._keep(policy, key, local_key, value, shared_floor):
+                return value
+        value = load()
+        if value is None or not self._keep(policy, key, local_key, value, shared_floor):
+            return value
+        if use_shared:
+            assert self.shared is not None
+            self.shared.set_many({key: value}, policy.ttl)
+        return value
+
+    def _keep(self, policy: CachePolicy, key: str, local_key: str, value: Any, shared_floor: Any) -> bool:
+        """Keep ``value`` in L1 if it is at least as new as any revision of ``key`` seen here or committed
+        by a projection (``shared_floor``, from L2); answers whether it is."""
+        if policy.revision is None:
+            self.local.set(local_key, value, policy.ttl)
+            return True
+        revision = policy.revision(value)
+        with self._floors_lock:
+            floor = max(self.floors.get(key, -1), shared_floor if isinstance(shared_floor, int) else -1)
+            if revision < floor:
+                return False
+            self._raise_floor(key, revision)
+            self.local.set(local_key, value, policy.ttl)
+        return True
+
+    def _raise_floor(self, key: str, revision: int) -> None:
+        if revision > self.floors.get(key, -1):
+            self.floors.set(key, revision)
+
+
+def _floor_key(key: str) -> str:
+    return f"{key}:floor"
