@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from csp.constants import NONCE, NONE, SELF
 
@@ -145,7 +146,8 @@ READ_CACHE = {
     "MAX_ENTRIES": env.read_cache_max_entries,
     "SHARED_ALIAS": "reads" if env.redis_url else None,
     "BROADCAST_URL": env.redis_url,
-    "CHANNEL": f"{APP_NAME}:read-cache",
+    # Pub/sub channels are shared by every database of a Redis server: the channel names the database.
+    "CHANNEL": f"{APP_NAME}:read-cache:{urlsplit(env.redis_url).path.strip('/') or '0'}" if env.redis_url else "",
 }
 
 # --- API: DRF, OpenAPI ---------------------------------------------------------------------------------

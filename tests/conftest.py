@@ -20,6 +20,9 @@ def _fresh_read_cache():
     from apps.platform.caching import read_cache
 
     cache = read_cache()
+    broadcast = getattr(cache, "broadcast", None)
+    if broadcast is not None:  # connecting drops L1: let it happen before the test, not during it
+        broadcast.wait_connected(5)
     forget = getattr(cache, "clear_local", None)
     if forget is not None:
         forget()

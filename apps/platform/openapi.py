@@ -1,4 +1,4 @@
-"""OpenAPI pieces shared by every endpoint: the problem-details schema and its responses."""
+"""OpenAPI pieces shared by every endpoint: the problem-details schema and its responses, conditional GETs."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from http import HTTPStatus
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
 from apps.platform.problems import CONTENT_TYPE
@@ -32,6 +33,25 @@ def problems(*statuses: int) -> dict[Any, OpenApiResponse]:
         (status, CONTENT_TYPE): OpenApiResponse(ProblemSerializer, description=HTTPStatus(status).phrase)
         for status in statuses
     }
+
+
+#: The conditional GET of a read (``apps.platform.responses.conditional``): its parameters and its 304.
+CONDITIONAL_PARAMETERS = [
+    OpenApiParameter(
+        "If-None-Match",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        description="The ETag of a representation held: 304 with no body while it is still current.",
+    ),
+    OpenApiParameter(
+        "ETag",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=[200, 304],
+        description="The representation's entity tag; send it back in If-None-Match.",
+    ),
+]
+NOT_MODIFIED = {304: OpenApiResponse(description="Not Modified: the representation named in If-None-Match is current.")}
 
 
 class WholeBodyPatchSchema(AutoSchema):

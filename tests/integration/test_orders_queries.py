@@ -99,7 +99,7 @@ def test_get_order_reads_the_row_with_amounts_in_the_currency_and_the_payment_hi
         ],
     )
 
-    result = get_order(GetOrder(order_id=UUID(int=1)))
+    result = get_order(GetOrder(order_id=UUID(int=1)), scope=Scope.all())
 
     assert isinstance(result, Ok)
     assert result.value.total == Money(Decimal("10.50"), "EUR")
@@ -121,7 +121,20 @@ def test_get_order_reads_the_row_with_amounts_in_the_currency_and_the_payment_hi
 def test_get_order_of_an_order_not_in_orders_read_is_not_found():
     read_row(1)
 
-    assert get_order(GetOrder(order_id=UUID(int=2))) == Err(OrderNotFoundError("No order has this id."))
+    assert get_order(GetOrder(order_id=UUID(int=2)), scope=Scope.all()) == Err(
+        OrderNotFoundError("No order has this id.")
+    )
+
+
+@pytest.mark.django_db
+def test_get_order_outside_the_scope_is_not_found_like_an_unknown_one():
+    row = read_row(1)
+
+    assert isinstance(get_order(GetOrder(order_id=UUID(int=1)), scope=Scope.owned_by(row.customer_id)), Ok)
+    assert get_order(GetOrder(order_id=UUID(int=1)), scope=Scope.owned_by(UUID(int=99))) == Err(
+        OrderNotFoundError("No order has this id.")
+    )
+    assert get_order(GetOrder(order_id=UUID(int=1)), scope=Scope()) == Err(OrderNotFoundError("No order has this id."))
 
 
 @pytest.mark.django_db
@@ -184,10 +197,13 @@ def test_an_order_row_becomes_a_dto_with_each_line_in_the_order_currency():
         "cancelled_at": None,
         "refunded_at": None,
         "created_at": T0,
+        "version": 3,
+        "invoice_version": 2,
     }
 
     dto = order_dto_from_row(row)
 
+    assert dto.revision == 5  # the order's version and its invoice's: what the caches compare
     assert str(dto.total.amount) == "3.705"
     assert dto.lines == (
         OrderLineDTO(

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from apps.billing.queries import ORDERINGS, STATUSES, GetInvoice, ListInvoices, invoice_dto, invoice_dto_from_row
 from apps.platform.buses import command_bus, query_bus
-from apps.platform.openapi import problems
+from apps.platform.openapi import CONDITIONAL_PARAMETERS, NOT_MODIFIED, problems
 from apps.platform.pagination import query_parameters
 from apps.platform.problems import problem_for_error
 from apps.platform.responses import respond, respond_page, respond_read, validated
@@ -111,7 +111,8 @@ def detail_schema(operation_id: str, output: type[serializers.Serializer], examp
     return extend_schema(
         operation_id=operation_id,
         tags=["invoices"],
-        responses={200: output, **problems(401, 404, *COMMON_ERRORS)},
+        parameters=CONDITIONAL_PARAMETERS,
+        responses={200: output, **NOT_MODIFIED, **problems(401, 404, *COMMON_ERRORS)},
         summary="One invoice with its payments",
         description="Another customer's invoice is answered with 404, as an unknown id is.",
         examples=[OpenApiExample("Paid invoice", value=example, response_only=True)],

@@ -32,7 +32,7 @@ from apps.billing.api.common import (
     refund,
     refund_schema,
 )
-from apps.platform.openapi import problems
+from apps.platform.openapi import CONDITIONAL_PARAMETERS, NOT_MODIFIED, problems
 from apps.platform.pagination import POSITIVE_INTEGER, PagePagination
 from apps.platform.problems import problem, problem_response
 from apps.platform.ratelimit import limit_writes
@@ -82,8 +82,8 @@ class InvoiceListApi(DeprecatedInV1, APIView):
     @extend_schema(
         operation_id="invoices_list_v1",
         tags=["invoices"],
-        parameters=[InvoiceFilters, *PAGE_PARAMETERS],
-        responses={200: InvoicePage, **problems(400, 401, 404, *COMMON_ERRORS)},
+        parameters=[InvoiceFilters, *PAGE_PARAMETERS, *CONDITIONAL_PARAMETERS],
+        responses={200: InvoicePage, **NOT_MODIFIED, **problems(400, 401, 404, *COMMON_ERRORS)},
         summary="The invoices the caller may see, a page at a time (own, granted, or all with view_all_invoices)",
         examples=[
             OpenApiExample(

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.billing.api import common
-from apps.platform.openapi import problems
+from apps.platform.openapi import CONDITIONAL_PARAMETERS, NOT_MODIFIED, problems
 from apps.platform.pagination import POSITIVE_INTEGER, OpaqueCursorPagination
 from apps.platform.ratelimit import limit_writes
 from apps.platform.serializers import MoneyOutput
@@ -74,8 +74,8 @@ class InvoiceListApi(APIView):
     @extend_schema(
         operation_id="invoices_list",
         tags=["invoices"],
-        parameters=[common.InvoiceFilters, *CURSOR_PARAMETERS],
-        responses={200: InvoicePageV2, **problems(400, 401, 404, *common.COMMON_ERRORS)},
+        parameters=[common.InvoiceFilters, *CURSOR_PARAMETERS, *CONDITIONAL_PARAMETERS],
+        responses={200: InvoicePageV2, **NOT_MODIFIED, **problems(400, 401, 404, *common.COMMON_ERRORS)},
         summary="The invoices the caller may see, a page at a time (own, granted, or all with view_all_invoices)",
         examples=[
             OpenApiExample(

@@ -39,7 +39,7 @@ from apps.orders.queries import (
 from apps.platform.buses import command_bus, query_bus
 from apps.platform.idempotency import HEADER as IDEMPOTENCY_HEADER
 from apps.platform.idempotency import MAX_KEY_LENGTH as IDEMPOTENCY_KEY_LENGTH
-from apps.platform.openapi import problems
+from apps.platform.openapi import CONDITIONAL_PARAMETERS, NOT_MODIFIED, problems
 from apps.platform.pagination import query_parameters
 from apps.platform.responses import respond, respond_page, respond_read, validated
 from apps.platform.serializers import StrictCharField, StrictIntegerField
@@ -300,7 +300,7 @@ Output = type[serializers.Serializer[Any]]
 
 #: What the three one-order endpoints answer besides 200, and how they are summed up.
 ONE_ORDER: dict[str, dict[str, Any]] = {
-    "retrieve": {"errors": (401, 404), "summary": "One order (another customer's order is 404)"},
+    "retrieve": {"errors": (401, 404), "conditional": True, "summary": "One order (another customer's order is 404)"},
     "cancel": {
         "errors": (400, 401, 404, 409),
         "request": CancelOrderInput,
@@ -315,10 +315,12 @@ def one_order_schema(action: str, operation_id: str, output: Output, **more: Any
     """The schema of ``action`` on one order, answered with ``output``; ``more`` adds examples or a description."""
     spec = dict(ONE_ORDER[action])
     errors = spec.pop("errors")
+    conditional = spec.pop("conditional", False)
     return extend_schema(
         operation_id=operation_id,
         tags=["orders"],
-        responses={200: output, **problems(*errors, *COMMON_ERRORS)},
+        parameters=CONDITIONAL_PARAMETERS if conditional else None,
+        responses={200: output, **(NOT_MODIFIED if conditional else {}), **problems(*errors, *COMMON_ERRORS)},
         **spec,
         **more,
     )

@@ -30,7 +30,7 @@ from apps.orders.api.common import (
     ship,
 )
 from apps.platform.idempotency import idempotent
-from apps.platform.openapi import problems
+from apps.platform.openapi import CONDITIONAL_PARAMETERS, NOT_MODIFIED, problems
 from apps.platform.pagination import POSITIVE_INTEGER, PagePagination
 from apps.platform.ratelimit import limit_writes
 from apps.platform.versioning import DeprecatedInV1
@@ -49,8 +49,8 @@ class OrdersApi(DeprecatedInV1, APIView):
     @extend_schema(
         operation_id="orders_list",
         tags=["orders"],
-        parameters=[OrderFilters, *PAGE_PARAMETERS],
-        responses={200: OrderOutput(many=True), **problems(400, 401, 404, *COMMON_ERRORS)},
+        parameters=[OrderFilters, *PAGE_PARAMETERS, *CONDITIONAL_PARAMETERS],
+        responses={200: OrderOutput(many=True), **NOT_MODIFIED, **problems(400, 401, 404, *COMMON_ERRORS)},
         summary="List the orders the caller may see (own, granted, or all with orders.view_all_orders)",
         description="Page-numbered (?page=&page_size=, at most 100). Ordering: created_at, -created_at (default), "
         "total, -total, status; ties broken by id. An unknown status or ordering, or an unparsable date, is 400.",

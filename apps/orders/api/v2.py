@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from apps.orders.api import common
 from apps.platform.idempotency import idempotent
-from apps.platform.openapi import problems
+from apps.platform.openapi import CONDITIONAL_PARAMETERS, NOT_MODIFIED, problems
 from apps.platform.pagination import POSITIVE_INTEGER, OpaqueCursorPagination
 from apps.platform.ratelimit import limit_writes
 from apps.platform.serializers import MoneyOutput
@@ -80,8 +80,8 @@ class OrdersApi(APIView):
     @extend_schema(
         operation_id="orders_v2_list",
         tags=["orders"],
-        parameters=[common.OrderFilters, *CURSOR_PARAMETERS],
-        responses={200: OrderOutputV2(many=True), **problems(400, 401, 404, *common.COMMON_ERRORS)},
+        parameters=[common.OrderFilters, *CURSOR_PARAMETERS, *CONDITIONAL_PARAMETERS],
+        responses={200: OrderOutputV2(many=True), **NOT_MODIFIED, **problems(400, 401, 404, *common.COMMON_ERRORS)},
         summary="List the orders the caller may see (own, granted, or all with orders.view_all_orders), newest first",
         description=(
             "Cursor-paginated (follow `next` / `previous`); filters status, created_from, created_to; "

@@ -19,7 +19,7 @@ from rest_framework_simplejwt.views import TokenRefreshView
 
 from apps.audit import recorder as audit
 from apps.platform.buses import command_bus, query_bus
-from apps.platform.openapi import WholeBodyPatchSchema, problems
+from apps.platform.openapi import CONDITIONAL_PARAMETERS, NOT_MODIFIED, WholeBodyPatchSchema, problems
 from apps.platform.problems import AUTHENTICATE_HEADER
 from apps.platform.ratelimit import limit_writes, per_ip
 from apps.platform.responses import respond, respond_read, validated
@@ -255,7 +255,8 @@ class MeApi(APIView):
     @extend_schema(
         operation_id="users_me",
         tags=["users"],
-        responses={200: UserOutput, **problems(401, *COMMON_ERRORS)},
+        parameters=CONDITIONAL_PARAMETERS,
+        responses={200: UserOutput, **NOT_MODIFIED, **problems(401, *COMMON_ERRORS)},
         summary="The signed-in user",
     )
     def get(self, request: Request, version: str) -> HttpResponseBase:
