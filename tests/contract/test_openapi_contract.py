@@ -157,8 +157,10 @@ def test_every_operation_documents_the_errors_it_can_return(schema):
         if method == "post" and path.endswith("/orders"):
             expected.add("422")  # Idempotency-Key reused with another body
         assert expected <= statuses, f"{where} does not document {sorted(expected - statuses)}"
-        successes = {status for status in statuses if int(status) < 400}
+        successes = {status for status in statuses if int(status) < 300}
         assert len(successes) == 1, f"{where} documents {sorted(successes)} as success"
+        conditional = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"} >= {"If-None-Match"}
+        assert ("304" in statuses) == conditional, f"{where}: a 304 goes with If-None-Match, and only with it"
 
 
 def test_the_problem_schema_has_the_rfc_9457_members(schema):
@@ -218,3 +220,21 @@ def test_the_schemas_and_swagger_ui_are_served(client, v1, v2):
     assert docs.status_code == 200
     assert docs["Content-Type"].startswith("text/html")
     assert b"/api/schema/v2/" in docs.content
+
+
+#: The reads answered with an ETag (and 304 on If-None-Match), by the path as each schema spells it.
+CONDITIONAL_READS = {
+    "/api/{version}/orders",
+    "/api/{version}/orders/{order_id}",
+    "/api/{version}/invoices",
+    "/api/{version}/invoices/{invoice_id}",
+    "/api/v1/users/me",
+}
+
+
+def test_the_reads_of_orders_invoices_and_the_caller_are_conditional(schema, version):
+    documented = {path for path, method, operation in operations(schema) if "304" in operation["responses"]}
+    expected = {path.replace("{version}", version) for path in CONDITIONAL_READS}
+    expected &= set(schema["paths"])
+    assert documented == expected
+    assert len(expected) == (5 if version == "v1" else 4)
