@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,10 +49,19 @@ def results_table(found: dict[str, Measured], order: list[str]) -> list[list[str
 
 
 def ratio_rows(found: dict[str, Measured]) -> list[list[str]]:
+    """Each ratio of the medians, and the same ratio within each round (the two sides measured minutes
+    apart at most: on a machine whose other work comes and goes, the spread says how far to trust it)."""
     rates = {key: m.rate for key, m in found.items() if m.runs}
-    return [["ratio (req/s over req/s, same run)", "value"]] + [
-        [what, fmt(value, "{:.2f}x")] for what, value in ratios(rates)
-    ]
+    per_round = [ratios(rates_of_round(found, n)) for n in range(max((len(m.runs) for m in found.values()), default=0))]
+    rows = [["ratio (req/s over req/s, same run)", "of the medians", "within each round"]]
+    for index, (what, value) in enumerate(ratios(rates)):
+        rows.append([what, fmt(value, "{:.2f}x"), " / ".join(fmt(r[index][1], "{:.2f}") for r in per_round)])
+    return rows
+
+
+def rates_of_round(found: dict[str, Measured], number: int) -> dict[str, float]:
+    """req/s of each endpoint in round ``number`` (those measured that many times)."""
+    return {key: m.runs[number].rate for key, m in found.items() if len(m.runs) > number}
 
 
 def print_table(rows: list[list[str]]) -> None:
@@ -122,6 +132,13 @@ def profile_markdown(profiles: list[dict[str, Any]]) -> list[str]:
             profile["stats"].rstrip(),
             "```",
             "",
+            f"The top {profile['top_own']} by own time (tottime), where the CPU went (capturing the SQL turns on "
+            "Django's debug cursor: its `debug_sql` is the profile's own cost, not the request's):",
+            "",
+            "```",
+            profile["stats_own"].rstrip(),
+            "```",
+            "",
             f"Its {len(profile['queries'])} SQL queries:",
             "",
             "```sql",
@@ -149,6 +166,7 @@ def chart(path: Path, found: dict[str, Measured], order: list[str], title: str) 
         import matplotlib
 
         matplotlib.use("Agg")
+        logging.getLogger("matplotlib").setLevel(logging.WARNING)
         import matplotlib.pyplot as plt
     except ImportError:
         say("chart: matplotlib is not installed (`make install` installs the bench group); no PNG written")

@@ -113,3 +113,19 @@ def test_markdown_tables_right_align_every_column_but_the_first() -> None:
     table = report.markdown_table([["endpoint", "req/s"], ["bare", "1,900"]])
 
     assert table == "| endpoint | req/s |\n|---|---:|\n| bare | 1,900 |"
+
+
+def test_ratios_are_also_taken_within_each_round() -> None:
+    from scripts.bench_http.endpoints import BY_KEY
+    from scripts.bench_http.phases import Measured
+
+    def measured(key: str, *rates: float) -> Measured:
+        runs = [load.LoadResult(int(rate * 10), 10.0, 1.0, 1.0, 1.0, 1.0, 0) for rate in rates]
+        return Measured(BY_KEY[key], runs=runs)
+
+    found = {"detail_hit": measured("detail_hit", 100, 60, 90), "drf_empty": measured("drf_empty", 400, 200, 300)}
+
+    rows = report.ratio_rows(found)
+
+    assert rows[1] == ["order detail (cache hit) / DRF + simplejwt empty view", "0.30x", "0.25 / 0.30 / 0.30"]
+    assert rows[2][1:] == ["-", "- / - / -"]  # the bare view was not measured
