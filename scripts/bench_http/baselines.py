@@ -109,8 +109,8 @@ class NaiveOrderViewSet(viewsets.ModelViewSet):
 
 
 def attach_invoices(orders: list[Order]) -> None:
-    """Each order's invoice (or None) as ``order.invoice``, in one query for them all."""
-    wanted = [order.invoice_id for order in orders if order.invoice_id is not None]
-    invoices = Invoice.objects.in_bulk(wanted) if wanted else {}
+    """Each order's invoice (or None) as ``order.invoice``, in one query for them all: by ``invoices.order_id``
+    (unique), since ``orders.invoice_id`` is filled in for some states only."""
+    invoices = Invoice.objects.in_bulk([order.id for order in orders], field_name="order_id")
     for order in orders:
-        order.invoice = invoices.get(order.invoice_id)  # type: ignore[attr-defined]
+        order.invoice = invoices.get(order.id)  # type: ignore[attr-defined]

@@ -98,17 +98,17 @@ def pick_subject() -> dict[str, Any]:
     if top is None:
         raise RuntimeError("no orders in the bench database: the seeding step did not create any")
     customer_id, count = top
-    invoiced = set(invoices.filter(customer_id=customer_id).values_list("order_id", flat=True))
-    candidates = orders.filter(customer_id=customer_id, invoice_id__isnull=False).order_by("-placed_at")
-    order = next((row for row in candidates.iterator() if row.id in invoiced), None)
-    if order is None:
-        raise RuntimeError(f"customer {customer_id} has no order with an invoice in invoices_read")
+    # The invoice by its order (invoices.order_id): orders.invoice_id is filled in for some states only.
+    invoice = invoices.filter(customer_id=customer_id).order_by("-created_at").first()
+    if invoice is None:
+        raise RuntimeError(f"customer {customer_id} has no invoice in invoices_read")
+    order = orders.get(pk=invoice.order_id)
     return {
         "customer_id": str(customer_id),
         "customer_email": order.customer_email,
         "customer_orders": count,
         "order_id": str(order.id),
-        "invoice_id": str(order.invoice_id),
+        "invoice_id": str(invoice.id),
         "total_orders": orders.count(),
         "token": project.access_token(customer_id),
     }
