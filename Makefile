@@ -41,7 +41,7 @@ $(UV):
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen --group bench --python $(PYTHON)
 	@touch $@
 
 lint: install
@@ -118,12 +118,33 @@ clean:
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/orderflow_bench
 BENCH_BROKER_URL ?= $(TEST_BROKER_URL)
 
-.PHONY: bench bench-outbox
+.PHONY: bench bench-outbox bench-http
 
-bench: bench-outbox
+bench: bench-outbox bench-http
 
 bench-outbox: install
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) BENCH_BROKER_URL=$(BENCH_BROKER_URL) $(PY) -m scripts.bench_outbox $(BENCH_ARGS)
+
+# Benchmark of the read path over HTTP (not a test: it asserts nothing): gunicorn with one sync worker on
+# core 0, DEBUG off, PostgreSQL and Redis, loaded by wrk on core 1; orderflow's read endpoints (read cache on
+# and off) beside a bare Django view, a DRF + simplejwt empty view and a naive DRF ModelViewSet, in interleaved
+# rounds; req/s, p50, p99, queries per request and their ratios. About 7 minutes. It creates and drops its own
+# database and empties Redis database 12; it writes docs/ops/performance.md's results and docs/ops/img/bench-http.png.
+# GROWTH=1: detail and list p99 at 10,000 then 1,000,000 orders (seed_db --bulk). PROFILE=1: one request under
+# cProfile, with its SQL. BENCH_HTTP_ARGS: --rounds N, --seconds S, --only KEYS, ... (docs/ops/performance.md).
+BENCH_HTTP_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/orderflow_bench_http
+BENCH_HTTP_REDIS_URL ?= redis://127.0.0.1:6379/12
+BENCH_HTTP_ARGS ?=
+GROWTH ?=
+PROFILE ?=
+
+bench-http: install
+	@command -v wrk >/dev/null 2>&1 || { \
+		echo "bench-http: installing wrk (Debian's package) with apt-get"; \
+		{ apt-get install -y -q wrk >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q wrk >/dev/null 2>&1; }; } || \
+		echo "bench-http: wrk could not be installed (apt-get needs root and a reachable mirror); the Python load generator stands in, and the report says so" >&2; }
+	BENCH_HTTP_DATABASE_URL=$(BENCH_HTTP_DATABASE_URL) BENCH_HTTP_REDIS_URL=$(BENCH_HTTP_REDIS_URL) \
+		$(PY) -m scripts.bench_http --docs $(if $(GROWTH),--growth) $(if $(PROFILE),--profile) $(BENCH_HTTP_ARGS)
 
 # Fault run (not a test, not in CI: it takes minutes, and root, to create and stop a PostgreSQL cluster
 # of its own): the api, worker, beat, outbox dispatcher and consumer processes on their own PostgreSQL
