@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from django.db.models import QuerySet
@@ -54,6 +55,17 @@ def validated(serializer_class: type[serializers.Serializer[Any]], request: Requ
     return dict(serializer.validated_data)
 
 
+@cache
+def representation(output: Output) -> Callable[[Any], Any]:
+    """``output``'s ``to_representation``, on one instance built once per shape.
+
+    DRF copies a serializer's declared fields every time one is instantiated, which
+    is most of what rendering one object costs; the bound fields are pure functions
+    of the value, so one instance serves every request (and every thread).
+    """
+    return output().to_representation
+
+
 @dataclass(frozen=True)
 class Rendered:
     """A JSON body and its entity tag."""
@@ -74,7 +86,7 @@ def respond_read(result: Result[Any, Exception], request: Request, *, output: Ou
     dto = result.value
     shape = f"{output.__module__}.{output.__qualname__}"
     rendered = read_cache().get_or_load(
-        RENDERS, RENDERS.key(shape, dto.id, dto.revision), lambda: Rendered.of(output(dto).data)
+        RENDERS, RENDERS.key(shape, dto.id, dto.revision), lambda: Rendered.of(representation(output)(dto))
     )
     return conditional(request, rendered)
 
@@ -86,10 +98,13 @@ def respond_page(request: Request, rows: QuerySet[Any], page: Callable[[], Respo
     filters and the order, so two callers who may see different rows never share
     a page; the URL holds the host (the links), the version, the cursor and the size.
     """
+    cache = read_cache()
+    if not cache.enabled(PAGES):
+        return conditional(request, Rendered.of(page().data))
     sql, params = rows.query.sql_with_params()
     fingerprint = hashlib.sha256(repr((sql, params)).encode()).hexdigest()
     key = PAGES.key(request.build_absolute_uri(), fingerprint)
-    return conditional(request, read_cache().get_or_load(PAGES, key, lambda: Rendered.of(page().data)))
+    return conditional(request, cache.get_or_load(PAGES, key, lambda: Rendered.of(page().data)))
 
 
 def conditional(request: Request, rendered: Rendered) -> HttpResponseBase:

@@ -25,7 +25,8 @@ ENDPOINTS = [
     Endpoint("naive_list", "naive ModelViewSet: list, 20", "/bench/naive/orders", True, baseline=True),
     Endpoint("detail_hit", "GET /api/v2/orders/{id} (read cache on)", "/api/v2/orders/{order_id}", True),
     Endpoint("detail_off", "GET /api/v2/orders/{id} (read cache off)", "/api/v2/orders/{order_id}", False),
-    Endpoint("list", "GET /api/v2/orders (first page, 20)", "/api/v2/orders", True),
+    Endpoint("list", "GET /api/v2/orders (first page, 20, read cache on)", "/api/v2/orders", True),
+    Endpoint("list_off", "GET /api/v2/orders (first page, 20, read cache off)", "/api/v2/orders", False),
     Endpoint("invoice", "GET /api/v2/invoices/{id}", "/api/v2/invoices/{invoice_id}", True),
     Endpoint("me", "GET /api/v1/users/me", "/api/v1/users/me", True),
 ]
@@ -36,7 +37,8 @@ RATIOS = [
     ("order detail (cache hit) / DRF + simplejwt empty view", "detail_hit", "drf_empty"),
     ("order detail (cache hit) / bare Django view", "detail_hit", "bare"),
     ("order detail (cache off) / naive detail", "detail_off", "naive_detail"),
-    ("order list / naive list", "list", "naive_list"),
+    ("order list (cache off) / naive list", "list_off", "naive_list"),
+    ("order list (cache hit) / naive list", "list", "naive_list"),
 ]
 
 #: The growth phase: the database path of an order's detail and of the first list page, on the server

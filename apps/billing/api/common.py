@@ -18,7 +18,7 @@ from apps.platform.buses import command_bus, query_bus
 from apps.platform.openapi import CONDITIONAL_PARAMETERS, NOT_MODIFIED, problems
 from apps.platform.pagination import query_parameters
 from apps.platform.problems import problem_for_error
-from apps.platform.responses import respond, respond_page, respond_read, validated
+from apps.platform.responses import representation, respond, respond_page, respond_read, validated
 from apps.platform.serializers import StrictCharField
 from domain.billing.commands import RefundInvoice
 from domain.kernel.result import Err, Ok
@@ -92,7 +92,8 @@ def list_response(view: APIView, request: Request, paginator: BasePagination, ou
 
     def page() -> Response:
         rows = paginator.paginate_queryset(result.value, request, view=view) or []
-        return paginator.get_paginated_response(output([invoice_dto_from_row(row) for row in rows], many=True).data)
+        render = representation(output)
+        return paginator.get_paginated_response([render(invoice_dto_from_row(row)) for row in rows])
 
     return respond_page(request, result.value, page)
 

@@ -41,7 +41,7 @@ from apps.platform.idempotency import HEADER as IDEMPOTENCY_HEADER
 from apps.platform.idempotency import MAX_KEY_LENGTH as IDEMPOTENCY_KEY_LENGTH
 from apps.platform.openapi import CONDITIONAL_PARAMETERS, NOT_MODIFIED, problems
 from apps.platform.pagination import query_parameters
-from apps.platform.responses import respond, respond_page, respond_read, validated
+from apps.platform.responses import representation, respond, respond_page, respond_read, validated
 from apps.platform.serializers import StrictCharField, StrictIntegerField
 from domain.kernel.messages import Command
 from domain.kernel.money import CURRENCIES
@@ -275,7 +275,8 @@ def list_response(
 
     def page() -> Response:
         rows = paginator.paginate_queryset(result.value, request, view=view)
-        return paginator.get_paginated_response(output([order_dto_from_row(row) for row in rows or ()], many=True).data)
+        render = representation(output)
+        return paginator.get_paginated_response([render(order_dto_from_row(row)) for row in rows or ()])
 
     return respond_page(request, result.value, page)
 
