@@ -11,13 +11,19 @@ from dataclasses import dataclass
 import pytest
 from django.conf import settings
 from django.core.cache import caches
+from django.test import override_settings
 from django_redis.cache import RedisCache
+from rest_framework.test import APIClient
 
 from apps.cache.broadcast import RedisBroadcast
 from apps.cache.local import LocalCache
+from apps.cache.setup import build
 from apps.cache.shared import SharedCache
 from apps.cache.two_level import TwoLevelCache
+from apps.platform import caching
 from apps.platform.caching import CachePolicy
+from tests.support.events import deliver_events
+from tests.support.http import account
 from tests.support.outages import closed_port
 
 
@@ -110,3 +116,32 @@ def test_with_redis_unreachable_reads_go_on_and_l1_keeps_serving():
     assert cache.get_or_load(ROWS, key, lambda: Row("a", 2)) == Row("a", 2)
     assert not cache.broadcast.connected.is_set()  # type: ignore[union-attr]
     cache.broadcast.stop()  # type: ignore[union-attr]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_api_answers_reads_from_l1_with_redis_unreachable():
+
+    api = APIClient()
+    ann = account(api, "ann@example.com")
+    placed = api.post(
+        "/api/v2/orders",
+        {"currency": "EUR", "items": [{"sku": "A-1", "quantity": 1, "unit_price": "5.00"}]},
+        format="json",
+        **ann["auth"],
+    )
+    deliver_events()
+    url = f"/api/v2/orders/{placed.json()['id']}"
+    unreachable = f"redis://127.0.0.1:{closed_port()}/0"
+    reads = {**settings.CACHES["reads"], "LOCATION": unreachable}
+    with override_settings(CACHES={**settings.CACHES, "reads": reads}):
+        cache = build({**settings.READ_CACHE, "BROADCAST_URL": unreachable})
+        previous = caching.install(cache)
+        try:
+            answers = [api.get(url, **ann["auth"]) for _ in range(3)]
+        finally:
+            caching.install(previous)
+            cache.broadcast.stop()  # type: ignore[union-attr]
+
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
+    assert answers[0].content == answers[2].content
+    assert cache.local.get(f"orders:v1:{placed.json()['id']}@0") is not None  # served from L1 after the first
