@@ -120,7 +120,6 @@ def test_with_redis_unreachable_reads_go_on_and_l1_keeps_serving():
 
 @pytest.mark.django_db(transaction=True)
 def test_the_api_answers_reads_from_l1_with_redis_unreachable():
-
     api = APIClient()
     ann = account(api, "ann@example.com")
     placed = api.post(
