@@ -102,8 +102,8 @@ class TwoLevelCache:
         if policy.shared and self.shared is not None:
             self.shared.delete_many(revisions)
             floors = {_floor_key(key): revision for key, revision in revisions.items() if revision is not None}
-            if floors:
-                self.shared.set_many(floors, policy.ttl)
+            if floors:  # outlive any value written before them, so a stale write is ignored for its whole life
+                self.shared.set_many(floors, 2 * policy.ttl)
         if self.broadcast is not None:
             self.broadcast.publish({"policy": policy.name, "keys": dict(revisions)})
 

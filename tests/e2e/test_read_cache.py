@@ -78,6 +78,8 @@ def test_a_removed_role_counts_at_once_for_reads(api, ann):
     order_id = place(api, ann)
     assert api.get(f"/api/v2/orders/{order_id}", **auditor["auth"]).status_code == 200
     assert listed(api, auditor) == [order_id]
+    # a role permission (orders.view_all_orders) checked from the cached access: no query at all
+    assert served_without_queries(api, f"/api/v2/orders/{order_id}", auditor)
 
     User.objects.get(pk=auditor["id"]).groups.clear()
 
