@@ -36,7 +36,7 @@ def to_primitive(value: Any) -> Any:
     if kind is datetime:
         return value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {name: to_primitive(getattr(value, name)) for name in _field_names(kind)}
+        return {name: to_primitive(getattr(value, name)) for name in _field_names(type(value))}
     if isinstance(value, enum.Enum):
         return to_primitive(value.value)
     if isinstance(value, UUID | Decimal):
