@@ -368,17 +368,19 @@ _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 def _copy_text(value: Any) -> str:
-    """One value in COPY's text format (JSON columns are dumped before)."""
-    if value is None:
-        return "\\N"
+    """One value in COPY's text format (JSON columns are dumped before); the commonest types first."""
     kind = type(value)
     if kind is str:
         return str.translate(value, _ESCAPES)
-    if kind is bool:
-        return "t" if value else "f"
+    if kind is UUID:
+        return str(value.hex)  # PostgreSQL reads a uuid without its hyphens too, and this is cheaper to make
     if kind is datetime:
         return str(value.isoformat())
-    return str(value)  # int, Decimal, UUID: their str is what PostgreSQL reads
+    if value is None:
+        return "\\N"
+    if kind is bool:
+        return "t" if value else "f"
+    return str(value)  # int, Decimal: their str is what PostgreSQL reads
 
 
 def encode(rows: Rows) -> list[tuple[type[models.Model], str]]:
