@@ -9,7 +9,7 @@ Every row written is invalidated in the read cache, with its version (ADR-0009).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -26,22 +26,52 @@ ISSUED = "billing.invoice_issued"
 
 def project(envelope: Mapping[str, Any]) -> None:
     invoice_id = str(envelope["aggregate_id"])
-    version = int(envelope["aggregate_version"])
     row = InvoiceReadModel.objects.select_for_update().filter(pk=invoice_id).first()
-    current = row.version if row else 0
-    if version <= current:
+    if _is_old(row, envelope):
         return
-    if version != current + 1:
-        raise RetryLater(f"invoices_read {invoice_id} is at version {current}; event {version} must wait")
     if row is None:
-        if envelope["event_type"] != ISSUED:
-            raise RetryLater(f"invoices_read has no row for {invoice_id} yet")
         _issued(envelope).save(force_insert=True)
     else:
         _apply(row, envelope)
         row.save()
     caching.invalidate(INVOICES, {invoice_id: version})
     caching.invalidate_all(PAGES)
+
+
+def rows_of(history: Iterable[Mapping[str, Any]]) -> list[InvoiceReadModel]:
+    """The rows a complete history leaves in an empty ``invoices_read``, computed in memory (no database).
+
+    The same rules as ``project``, for loading data in bulk: an event that would have
+    to wait is a ValueError here.
+    """
+    rows: dict[str, InvoiceReadModel] = {}
+    for envelope in history:
+        invoice_id = str(envelope["aggregate_id"])
+        row = rows.get(invoice_id)
+        try:
+            if _is_old(row, envelope):
+                continue
+        except RetryLater as exc:
+            raise ValueError(str(exc)) from None
+        if row is None:
+            rows[invoice_id] = _issued(envelope)
+        else:
+            _apply(row, envelope)
+    return list(rows.values())
+
+
+def _is_old(row: InvoiceReadModel | None, envelope: Mapping[str, Any]) -> bool:
+    """Whether ``row`` has seen the event already; RetryLater when an earlier one is missing."""
+    invoice_id = str(envelope["aggregate_id"])
+    version = int(envelope["aggregate_version"])
+    current = row.version if row else 0
+    if version <= current:
+        return True
+    if version != current + 1:
+        raise RetryLater(f"invoices_read {invoice_id} is at version {current}; event {version} must wait")
+    if row is None and envelope["event_type"] != ISSUED:
+        raise RetryLater(f"invoices_read has no row for {invoice_id} yet")
+    return False
 
 
 def _issued(envelope: Mapping[str, Any]) -> InvoiceReadModel:

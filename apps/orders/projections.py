@@ -21,7 +21,7 @@ invalidated in the read cache, with its new revision (ADR-0009).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -96,6 +96,27 @@ def project_batch(envelopes: Sequence[Mapping[str, Any]]) -> dict[int, str]:
     OrderReadModel.objects.bulk_update([rows[order_id] for order_id in changed], UPDATED_FIELDS)
     _forget_cached({order_id: rows[order_id] for order_id in created | changed})
     return waiting
+
+
+def rows_of(history: Iterable[Mapping[str, Any]]) -> list[OrderReadModel]:
+    """The rows a complete history leaves in an empty ``orders_read``, computed in memory (no database).
+
+    The same rules as ``project_batch``, for loading data in bulk: an event that would
+    have to wait (a gap, a billing event before its order) is a ValueError here.
+    """
+    rows: dict[str, OrderReadModel] = {}
+    created: set[str] = set()
+    for envelope in history:
+        event_type = str(envelope["event_type"])
+        if event_type.startswith("orders."):
+            reason = _apply_order_event(rows, created, envelope)
+        elif event_type.startswith("billing."):
+            reason = _apply_billing_event(rows, envelope)
+        else:
+            continue
+        if reason:
+            raise ValueError(reason)
+    return list(rows.values())
 
 
 def reset() -> None:

@@ -12,7 +12,7 @@ kind (insert, update), which is what lets one consumer keep up with the outbox;
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -66,6 +66,31 @@ def project_batch(envelopes: Sequence[Mapping[str, Any]]) -> dict[int, str]:
     UserReadModel.objects.bulk_update([rows[user_id] for user_id in changed], UPDATED_FIELDS)
     caching.invalidate(USERS, {user_id: rows[user_id].version for user_id in changed | set(created)})
     return waiting
+
+
+def rows_of(history: Iterable[Mapping[str, Any]]) -> list[UserReadModel]:
+    """The rows a complete history leaves in an empty ``users_read``, computed in memory (no database).
+
+    The same rules as ``project_batch``, for loading data in bulk: an event that would
+    have to wait is a ValueError here.
+    """
+    rows: dict[str, UserReadModel] = {}
+    for envelope in history:
+        user_id = str(envelope["aggregate_id"])
+        version = int(envelope["aggregate_version"])
+        row = rows.get(user_id)
+        current = row.version if row else 0
+        if version <= current:
+            continue
+        if version != current + 1:
+            raise ValueError(f"users_read {user_id} is at version {current}; event {version} must wait")
+        if row is None:
+            if envelope["event_type"] != "users.user_registered":
+                raise ValueError(f"users_read has no row for {user_id} yet")
+            rows[user_id] = _registered(envelope)
+        else:
+            _apply(row, envelope)
+    return list(rows.values())
 
 
 def _registered(envelope: Mapping[str, Any]) -> UserReadModel:

@@ -22,9 +22,21 @@ from uuid import UUID
 T = TypeVar("T")
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+_AS_STRING = frozenset({UUID, Decimal})
+
+
 def to_primitive(value: Any) -> Any:
+    # The most common exact types first (a StrEnum, a UUID subclass... take the general way below).
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind in _AS_STRING:
+        return str(value)
+    if kind is datetime:
+        return value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_primitive(getattr(value, f.name)) for f in _fields(type(value))}
+        return {name: to_primitive(getattr(value, name)) for name in _field_names(type(value))}
     if isinstance(value, enum.Enum):
         return to_primitive(value.value)
     if isinstance(value, UUID | Decimal):
@@ -48,8 +60,14 @@ def from_primitive(cls: type[T], data: Any) -> T:
     return typing.cast(T, _decode(cls, data))
 
 
+@cache
 def _fields(cls: type) -> tuple[dataclasses.Field[Any], ...]:
     return tuple(f for f in dataclasses.fields(cls) if f.init)
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in _fields(cls))
 
 
 @cache

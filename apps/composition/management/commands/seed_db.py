@@ -1,13 +1,32 @@
-"""Fill the database with demo orders in every state of their lifecycle, through the command bus.
+"""Fill the database with demo orders in every state of their lifecycle, through the command bus or in bulk.
 
-Nothing is written behind the domain's back: customers register, place orders,
-pay or fail to pay their invoices and cancel; staff ship and refund. Between the
-phases the events are delivered in this process (``deliver_pending``), so the
-policies issue the invoices and mark the orders paid exactly as in production.
+By default nothing is written behind the domain's back: customers register, place
+orders, pay or fail to pay their invoices and cancel; staff ship and refund. Between
+the phases the events are delivered in this process (``deliver_pending``), so the
+policies issue the invoices and mark the orders paid exactly as in production. That
+takes a few milliseconds per order.
+
+``--bulk`` is for volume (a million orders in minutes): the aggregates are still made
+and moved by the domain, but their rows are written in batches (``COPY`` on
+PostgreSQL) instead of through the buses, with the orders placed over the past year.
+What it writes, and what it does not, is ``apps.composition.bulk_seed``; in short:
+
+* the same rows the command bus and the projections would leave: ``orders`` and
+  ``order_lines``, ``invoices`` and ``payments``, ``users``, and the read rows
+  ``orders_read``, ``invoices_read``, ``users_read`` at the versions a live projection
+  reaches, so later commands (pay, cancel, ship, refund) apply to them as to any other;
+* every event, in the outbox, marked processed: it is the event history, so
+  ``rebuild_read_models`` rebuilds the same read rows and loses no bulk-loaded order.
+  Nothing is published: no consumer needs these events, the read rows are written.
+* no audit entries (nobody sent a command) and no inbox rows (nothing was delivered).
+
+Each batch (``--batch-size`` orders with all their rows) is one transaction: a load
+stopped half-way keeps the batches it committed, each complete.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import uuid
 from dataclasses import dataclass
@@ -16,15 +35,19 @@ from typing import Any
 from uuid import UUID
 
 from django.core.management.base import CommandError, CommandParser
+from django.db import DatabaseError, transaction
 from django.db.models import Count
+from django.utils import timezone
 
 from apps.billing.models import InvoiceReadModel
+from apps.composition import bulk_seed
 from apps.composition.delivery import deliver_pending
 from apps.orders.models import Order as OrderRow
 from apps.orders.models import OrderReadModel
 from apps.platform.buses import command_bus
-from apps.platform.commands import OrderflowCommand, progress_bar
+from apps.platform.commands import OrderflowCommand, one_line, progress_bar
 from apps.users.models import User as UserRow
+from apps.users.passwords import DjangoArgon2PasswordHasher
 from domain.billing.commands import CapturePayment, RecordPaymentFailure, RefundInvoice
 from domain.kernel.messages import Command as BusCommand
 from domain.kernel.result import Err
@@ -33,20 +56,13 @@ from domain.users.commands import RegisterUser
 from domain.users.errors import EmailAlreadyRegisteredError
 
 CUSTOMER_PASSWORD = "customer-demo-Passw0rd"
-#: (SKU, unit price in the order's currency)
-CATALOGUE = (
-    ("BOOK-DDD", "39.90"),
-    ("BOOK-POEAA", "54.00"),
-    ("MUG-ORDERFLOW", "12.50"),
-    ("TSHIRT-M", "19.00"),
-    ("STICKERS-10", "4.20"),
-    ("HOODIE-L", "49.00"),
-    ("CABLE-USB-C", "9.99"),
-    ("KEYBOARD-TKL", "129.00"),
-)
-CURRENCIES = ("EUR", "EUR", "EUR", "USD", "GBP")
-#: Where each order ends, in turn: N >= 6 orders cover every state.
-OUTCOMES = ("pending_payment", "paid", "shipped", "cancelled", "refunded", "payment_failed")
+CUSTOMER_DOMAIN = "orderflow.test"
+CATALOGUE = bulk_seed.CATALOGUE
+CURRENCIES = bulk_seed.CURRENCIES
+OUTCOMES = bulk_seed.OUTCOMES
+DEFAULT_BATCH_SIZE = 5_000
+#: Making the rows costs more than writing them: two processes keep PostgreSQL busy on a small machine.
+DEFAULT_JOBS = min(2, os.cpu_count() or 1)
 
 
 @dataclass
@@ -62,7 +78,10 @@ class Placed:
 class Command(OrderflowCommand):
     help = (
         "Create demo orders through the command bus: customers place them, pay (or fail to pay) their invoices "
-        "and cancel; staff ship and refund. Events are delivered in this process between the phases."
+        "and cancel; staff ship and refund. Events are delivered in this process between the phases. "
+        "With --bulk, the domain makes the same orders but their rows are written in batches (COPY on "
+        "PostgreSQL), placed over the past year, with their events in the outbox as already processed "
+        "(so rebuild_read_models keeps them) and nothing published."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -75,10 +94,46 @@ class Command(OrderflowCommand):
         )
         parser.add_argument("--seed", type=int, default=None, help="Random seed, for the same data every time.")
         parser.add_argument("--if-empty", action="store_true", help="Do nothing when orders exist already.")
+        parser.add_argument(
+            "--bulk",
+            action="store_true",
+            help="Write the rows in batches instead of dispatching commands: for large volumes. Orders are "
+            "placed over the past year; their events go to the outbox as already processed (the history "
+            "rebuild_read_models replays), nothing is published, no audit entry is written.",
+        )
+        parser.add_argument(
+            "--jobs",
+            type=int,
+            default=None,
+            help="With --bulk on PostgreSQL: processes making the batches while this one writes them "
+            f"(default {DEFAULT_JOBS}).",
+        )
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=None,
+            help=f"With --bulk: orders per transaction (default {DEFAULT_BATCH_SIZE:,}).",
+        )
 
-    def handle(self, *args: Any, orders: int, customers: int, seed: int | None, if_empty: bool, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        orders: int,
+        customers: int,
+        seed: int | None,
+        if_empty: bool,
+        bulk: bool,
+        batch_size: int | None,
+        jobs: int | None,
+        **options: Any,
+    ) -> None:
         if orders < 1 or customers < 1:
             raise CommandError("--orders and --customers must be at least 1")
+        for name, value in (("--batch-size", batch_size), ("--jobs", jobs)):
+            if value is not None and not bulk:
+                raise CommandError(f"{name} applies to --bulk only")
+            if value is not None and value < 1:
+                raise CommandError(f"{name} must be at least 1")
         if if_empty and OrderRow.objects.exists():
             self.stdout.write("orders exist already; nothing seeded")
             return
@@ -86,6 +141,10 @@ class Command(OrderflowCommand):
         if staff is None:
             raise CommandError("no staff account to ship and refund with; run `manage.py seed_demo` first")
         quiet = options["verbosity"] == 0
+        if bulk:
+            size, workers = batch_size or DEFAULT_BATCH_SIZE, jobs or DEFAULT_JOBS
+            self._bulk(orders, customers, seed, size, workers, staff.id, quiet)
+            return
         rng = random.Random(seed)
 
         people = self._customers(customers)
@@ -113,8 +172,66 @@ class Command(OrderflowCommand):
         summary = ", ".join(f"{status} {count}" for status, count in sorted(by_status.items()))
         self.stdout.write(f"seeded {len(placed)} order(s) for {len(people)} customer(s): {summary}")
 
+    def _bulk(
+        self, count: int, customers: int, seed: int | None, batch_size: int, jobs: int, staff_id: UUID, quiet: bool
+    ) -> None:
+        now = timezone.now()
+        people = self._bulk_customers(customers, bulk_seed.History(random.Random(seed), now=now), batch_size, quiet)
+        plan = bulk_seed.Plan(count=count, customers=tuple(people), staff_id=staff_id, now=now, seed=seed)
+        done = 0
+        with progress_bar(self.stdout, total=count, description="loading orders", unit="order", quiet=quiet) as bar:
+
+            def loaded(n: int) -> None:
+                nonlocal done
+                done += n
+                bar.update(n)
+
+            try:
+                statuses = bulk_seed.load_orders(plan, batch_size=batch_size, jobs=jobs, loaded=loaded)
+            except DatabaseError as exc:
+                raise CommandError(
+                    f"bulk load stopped after {done} of {count} order(s) (those are committed): {one_line(exc)}"
+                ) from exc
+        summary = ", ".join(f"{status} {n}" for status, n in sorted(statuses.items()))
+        self.stdout.write(f"seeded {count} order(s) for {len(people)} customer(s) in bulk: {summary}")
+
+    def _bulk_customers(
+        self, count: int, history: bulk_seed.History, batch_size: int, quiet: bool
+    ) -> list[bulk_seed.Customer]:
+        """The customers of ``_customers``; those not registered yet are loaded in bulk, with one password hash."""
+        emails = self._emails(count)
+        wanted = set(emails)
+        # One query whatever the count, where a list of a million e-mails would not fit in one.
+        registered = UserRow.objects.filter(email__endswith=f"@{CUSTOMER_DOMAIN}").values_list("email", "id")
+        known = {email: user_id for email, user_id in registered.iterator() if email in wanted}
+        missing = [email for email in emails if email not in known]
+        if missing:
+            password_hash = DjangoArgon2PasswordHasher().hash(CUSTOMER_PASSWORD)
+            out = bulk_seed.writer()
+            with progress_bar(
+                self.stdout, total=len(missing), description="registering customers", unit="customer", quiet=quiet
+            ) as bar:
+                for numbers in bulk_seed.batches(len(missing), batch_size):
+                    rows = bulk_seed.Rows()
+                    chunk = [missing[n] for n in numbers]
+                    for customer in history.register(
+                        chunk, password_hash, rows, first=numbers.start, total=len(missing)
+                    ):
+                        known[customer.email] = customer.id
+                    try:
+                        with transaction.atomic():
+                            out.write(rows)
+                    except DatabaseError as exc:
+                        raise CommandError(f"cannot register the customers: {one_line(exc)}") from exc
+                    bar.update(len(numbers))
+        return [bulk_seed.Customer(known[email], email) for email in emails]
+
+    @staticmethod
+    def _emails(count: int) -> list[str]:
+        return [f"customer@{CUSTOMER_DOMAIN}", *(f"customer{n:02d}@{CUSTOMER_DOMAIN}" for n in range(1, count))]
+
     def _customers(self, count: int) -> list[tuple[UUID, str]]:
-        emails = ["customer@orderflow.test", *(f"customer{n:02d}@orderflow.test" for n in range(1, count))]
+        emails = self._emails(count)
         for email in emails:
             name = email.split("@")[0].capitalize()
             result = command_bus().dispatch(RegisterUser(email=email, password=CUSTOMER_PASSWORD, display_name=name))
