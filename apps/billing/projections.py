@@ -34,7 +34,7 @@ def project(envelope: Mapping[str, Any]) -> None:
     else:
         _apply(row, envelope)
         row.save()
-    caching.invalidate(INVOICES, {invoice_id: version})
+    caching.invalidate(INVOICES, {invoice_id: int(envelope["aggregate_version"])})
     caching.invalidate_all(PAGES)
 
 

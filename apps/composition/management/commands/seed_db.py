@@ -44,8 +44,10 @@ from apps.composition import bulk_seed
 from apps.composition.delivery import deliver_pending
 from apps.orders.models import Order as OrderRow
 from apps.orders.models import OrderReadModel
+from apps.platform import caching
 from apps.platform.buses import command_bus
 from apps.platform.commands import OrderflowCommand, one_line, progress_bar
+from apps.platform.listing import PAGES
 from apps.users.models import User as UserRow
 from apps.users.passwords import DjangoArgon2PasswordHasher
 from domain.billing.commands import CapturePayment, RecordPaymentFailure, RefundInvoice
@@ -192,6 +194,8 @@ class Command(OrderflowCommand):
                 raise CommandError(
                     f"bulk load stopped after {done} of {count} order(s) (those are committed): {one_line(exc)}"
                 ) from exc
+        # The rows are new, so no cached row is stale; the pages of existing customers' lists are.
+        caching.invalidate_all(PAGES)
         summary = ", ".join(f"{status} {n}" for status, n in sorted(statuses.items()))
         self.stdout.write(f"seeded {count} order(s) for {len(people)} customer(s) in bulk: {summary}")
 
