@@ -175,7 +175,7 @@ def chart(path: Path, found: dict[str, Measured], order: list[str], title: str) 
     labels = [found[key].endpoint.label for key in keys]
     rates = [found[key].rate for key in keys]
     colours = ["#9aa5b1" if found[key].endpoint.baseline else "#2f6fb0" for key in keys]
-    fig, ax = plt.subplots(figsize=(11, 6.5))
+    fig, ax = plt.subplots(figsize=(11, 7.5))
     bars = ax.barh(labels[::-1], rates[::-1], color=colours[::-1])
     for bar, rate in zip(bars, rates[::-1], strict=True):
         ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {rate:,.0f}", va="center", fontsize=9)
@@ -183,18 +183,17 @@ def chart(path: Path, found: dict[str, Measured], order: list[str], title: str) 
     ax.set_title(title, fontsize=11)
     ax.set_xlim(0, max(rates) * 1.25 if rates else 1)
     note = "\n".join(f"{what}: {fmt(value, '{:.2f}x')}" for what, value in ratios({k: found[k].rate for k in keys}))
-    ax.text(
+    fig.tight_layout(rect=(0, 0.16, 1, 1))  # the ratios go under the axes, clear of every bar and label
+    fig.text(
         0.98,
         0.02,
         note,
-        transform=ax.transAxes,
         ha="right",
         va="bottom",
         fontsize=8.5,
         family="monospace",
         bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "#cccccc"},
     )
-    fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
