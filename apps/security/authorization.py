@@ -21,8 +21,10 @@ another customer's object and no such object at all answer alike. Every 403 is
 announced on ``apps.platform.signals.message_forbidden``.
 
 The command bus registers this middleware inside the unit of work, so a refused
-command is audited like any other. A list query's rule answers the ``Scope`` the
-caller may see, which its handler receives as an argument (``apps.platform.listing.scoped``).
+command is audited like any other. The rule of a query on orders or invoices answers
+the ``Scope`` the caller may see, which its handler receives as an argument
+(``apps.platform.listing.scoped``): a list narrows its rows to it, and a query for one
+object answers not found for a row outside it, as for no row at all.
 """
 
 from __future__ import annotations
