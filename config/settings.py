@@ -11,6 +11,7 @@ import os
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+from corsheaders.defaults import default_headers
 from csp.constants import NONCE, NONE, SELF
 
 from apps.observability.logging import logging_config
@@ -274,7 +275,10 @@ CONTENT_SECURITY_POLICY = {
 CORS_ALLOWED_ORIGINS = env.cors_allowed_origins
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_CREDENTIALS = False
+# django-cors-headers' defaults, plus the headers of idempotent creates and conditional reads.
+CORS_ALLOW_HEADERS = (*default_headers, "idempotency-key", "if-none-match")
 CORS_EXPOSE_HEADERS = [
+    "ETag",
     "Retry-After",
     "X-Request-ID",
     "Location",

@@ -19,6 +19,7 @@ from apps.billing.queries import INVOICES
 from apps.messaging.consumers import RetryLater
 from apps.platform import caching
 from apps.platform.listing import PAGES
+from apps.platform.responses import RENDERS
 
 BINDING_KEYS = ("billing.#",)
 ISSUED = "billing.invoice_issued"
@@ -129,3 +130,4 @@ def reset() -> None:
     InvoiceReadModel.objects.all().delete()
     caching.invalidate_all(INVOICES)
     caching.invalidate_all(PAGES)
+    caching.invalidate_all(RENDERS)  # the same revisions come back: their rendered bodies must not

@@ -36,12 +36,15 @@ class RedisBroadcast:
         on_message: Callable[[Mapping[str, Any]], None],
         on_connect: Callable[[], None],
         timeout: float = 0.5,
+        pause: float = 5.0,
     ) -> None:
         self.url = url
         self.channel = channel
         self.on_message = on_message
         self.on_connect = on_connect
         self.timeout = timeout
+        self.pause = pause
+        self._paused_until = 0.0
         self.connected = threading.Event()
         self._start_lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -50,6 +53,9 @@ class RedisBroadcast:
         os.register_at_fork(after_in_child=self._forked)
 
     def publish(self, message: Mapping[str, Any]) -> None:
+        """Fire and forget; after a failure, nothing is published for ``pause`` seconds (TTLs bound what is lost)."""
+        if time.monotonic() < self._paused_until:
+            return
         try:
             if self._publisher is None:
                 self._publisher = redis.Redis.from_url(
@@ -57,6 +63,7 @@ class RedisBroadcast:
                 )
             self._publisher.publish(self.channel, json.dumps(message))
         except Exception as error:  # the other processes' L1 entries fall back to their TTL
+            self._paused_until = time.monotonic() + self.pause
             outages.report(outages.REDIS, error, during="read cache invalidation")
 
     def listen(self) -> None:

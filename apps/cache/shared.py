@@ -1,9 +1,10 @@
 """L2: the cache every process shares (django-redis in the real stack), never a reason to fail a read.
 
 Redis unreachable, slow or refusing: the read goes on without it. After a failure
-the shared cache is skipped for ``pause`` seconds, so a dead Redis costs one
-socket timeout per pause rather than one per request, and one warning at most
-every few seconds says so (``apps.platform.outages``).
+reads and writes of values skip the shared cache for ``pause`` seconds, so a dead
+Redis costs one socket timeout per pause rather than one per request, and one
+warning at most every few seconds says so (``apps.platform.outages``). Deletes and
+revision floors are always tried: skipping one would leave a stale value behind.
 """
 
 from __future__ import annotations
@@ -46,15 +47,20 @@ class SharedCache:
         self._call(lambda: self.backend.set_many(dict(values), timeout=max(1, round(ttl))))
 
     def delete_many(self, keys: Iterable[str]) -> None:
-        self._call(lambda: self.backend.delete_many(list(keys)))
+        """Tried even during a pause: a forgotten delete would leave a stale value for every process."""
+        self._call(lambda: self.backend.delete_many(list(keys)), always=True)
+
+    def set_floors(self, floors: Mapping[str, int], ttl: float) -> None:
+        """Revision floors, tried even during a pause, like deletes."""
+        self._call(lambda: self.backend.set_many(dict(floors), timeout=max(1, round(ttl))), always=True)
 
     def delete_prefix(self, prefix: str) -> None:
         """Every key under ``prefix`` (django-redis scans for them; other backends drop everything)."""
         delete_pattern = getattr(self.backend, "delete_pattern", None)
-        self._call(lambda: delete_pattern(f"{prefix}*") if delete_pattern else self.backend.clear())
+        self._call(lambda: delete_pattern(f"{prefix}*") if delete_pattern else self.backend.clear(), always=True)
 
-    def _call(self, operation: Callable[[], object]) -> None:
-        if not self.available:
+    def _call(self, operation: Callable[[], object], *, always: bool = False) -> None:
+        if not always and not self.available:
             return
         try:
             operation()

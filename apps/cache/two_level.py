@@ -19,6 +19,7 @@ forgotten by bumping the policy's generation in L1 and deleting its prefix in L2
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -62,6 +63,8 @@ class TwoLevelCache:
         self.reads_enabled = reads_enabled
         # The newest revision of each key this process has seen or been told of; kept longer than values.
         self.floors = LocalCache(max_size=local.max_size * 4, default_ttl=24 * 3600)
+        # How many times each key was forgotten here: a load that straddles one is served, never kept.
+        self.epochs = LocalCache(max_size=local.max_size * 4, default_ttl=24 * 3600)
         self._generations: dict[str, int] = {}
         self._flights: dict[str, _Flight] = {}
         self._flights_lock = threading.Lock()
@@ -103,7 +106,7 @@ class TwoLevelCache:
             self.shared.delete_many(revisions)
             floors = {_floor_key(key): revision for key, revision in revisions.items() if revision is not None}
             if floors:  # outlive any value written before them, so a stale write is ignored for its whole life
-                self.shared.set_many(floors, 2 * policy.ttl)
+                self.shared.set_floors(floors, 2 * policy.ttl)
         if self.broadcast is not None:
             self.broadcast.publish({"policy": policy.name, "keys": dict(revisions)})
 
@@ -123,6 +126,7 @@ class TwoLevelCache:
             for key, revision in revisions.items():
                 if revision is not None:
                     self._raise_floor(key, revision)
+                self.epochs.set(key, self.epochs.get(key, 0) + 1)
                 self.local.delete(f"{key}@{generation}")
 
     def forget_all(self, policy_name: str) -> None:
@@ -153,6 +157,7 @@ class TwoLevelCache:
         return f"{key}@{self._generations.get(policy.name, 0)}"
 
     def _fetch(self, policy: CachePolicy, key: str, local_key: str, load: Callable[[], Any]) -> Any:
+        epoch = self.epochs.get(key, 0)
         shared_floor = None
         use_shared = policy.shared and self.shared is not None and self.shared.available
         if use_shared:
@@ -160,30 +165,36 @@ class TwoLevelCache:
             wanted = [key, _floor_key(key)] if policy.revision else [key]
             found = self.shared.get_many(wanted)
             shared_floor = found.get(_floor_key(key))
-            value = found.get(key, MISSING)
-            if value is not MISSING and self._keep(policy, key, local_key, value, shared_floor):
-                return value
+            entry = found.get(key)
+            if isinstance(entry, tuple) and len(entry) == 2:
+                expires, value = entry
+                left = expires - time.time()  # the L2 entry's own remaining life, not a new TTL
+                if left > 0 and self._keep(policy, key, local_key, value, shared_floor, epoch, ttl=left):
+                    return value
         value = load()
-        if value is None or not self._keep(policy, key, local_key, value, shared_floor):
+        if value is None or not self._keep(policy, key, local_key, value, shared_floor, epoch, ttl=policy.ttl):
             return value
         if use_shared:
             assert self.shared is not None
-            self.shared.set_many({key: value}, policy.ttl)
+            self.shared.set_many({key: (time.time() + policy.ttl, value)}, policy.ttl)
         return value
 
-    def _keep(self, policy: CachePolicy, key: str, local_key: str, value: Any, shared_floor: Any) -> bool:
-        """Keep ``value`` in L1 if it is at least as new as any revision of ``key`` seen here or committed
-        by a projection (``shared_floor``, from L2); answers whether it is."""
-        if policy.revision is None:
-            self.local.set(local_key, value, policy.ttl)
-            return True
-        revision = policy.revision(value)
+    def _keep(
+        self, policy: CachePolicy, key: str, local_key: str, value: Any, shared_floor: Any, epoch: int, *, ttl: float
+    ) -> bool:
+        """Keep ``value`` in L1 for ``ttl`` seconds if no invalidation of ``key`` arrived since ``epoch`` and it
+        is at least as new as any revision of ``key`` seen here or committed by a projection (``shared_floor``,
+        from L2); answers whether it was kept."""
         with self._floors_lock:
-            floor = max(self.floors.get(key, -1), shared_floor if isinstance(shared_floor, int) else -1)
-            if revision < floor:
+            if self.epochs.get(key, 0) != epoch:
                 return False
-            self._raise_floor(key, revision)
-            self.local.set(local_key, value, policy.ttl)
+            if policy.revision is not None:
+                revision = policy.revision(value)
+                floor = max(self.floors.get(key, -1), shared_floor if isinstance(shared_floor, int) else -1)
+                if revision < floor:
+                    return False
+                self._raise_floor(key, revision)
+            self.local.set(local_key, value, ttl)
         return True
 
     def _raise_floor(self, key: str, revision: int) -> None:

@@ -34,6 +34,7 @@ from apps.orders.models import OrderReadModel
 from apps.orders.queries import ORDERS
 from apps.platform import caching
 from apps.platform.listing import PAGES
+from apps.platform.responses import RENDERS
 
 log = structlog.get_logger(__name__)
 
@@ -123,6 +124,7 @@ def reset() -> None:
     OrderReadModel.objects.all().delete()
     caching.invalidate_all(ORDERS)
     caching.invalidate_all(PAGES)
+    caching.invalidate_all(RENDERS)  # the same revisions come back: their rendered bodies must not
 
 
 def _forget_cached(written: Mapping[str, OrderReadModel]) -> None:

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db.models import QuerySet
-from django.http import HttpResponse, HttpResponseBase
-from django.utils.cache import get_conditional_response
+from django.http import HttpResponse, HttpResponseBase, HttpResponseNotModified
+from django.utils.http import parse_etags
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -101,15 +102,31 @@ def respond_page(request: Request, rows: QuerySet[Any], page: Callable[[], Respo
     cache = read_cache()
     if not cache.enabled(PAGES):
         return conditional(request, Rendered.of(page().data))
-    sql, params = rows.query.sql_with_params()
+    try:
+        sql, params = rows.query.sql_with_params()
+    except EmptyResultSet:  # a scope that admits nothing: no SQL to run, and nothing to show
+        sql, params = "", ()
     fingerprint = hashlib.sha256(repr((sql, params)).encode()).hexdigest()
     key = PAGES.key(request.build_absolute_uri(), fingerprint)
     return conditional(request, cache.get_or_load(PAGES, key, lambda: Rendered.of(page().data)))
 
 
 def conditional(request: Request, rendered: Rendered) -> HttpResponseBase:
-    response = HttpResponse(rendered.body, content_type="application/json")
+    """200 with the body, or 304 when ``If-None-Match`` names its tag (weak comparison, or ``*``).
+
+    Only ``If-None-Match`` is read: the other preconditions (``If-Match``, ``If-Unmodified-Since``)
+    are for writes, and a read answers as if they were absent.
+    """
+    held = parse_etags(request.headers.get("If-None-Match", ""))
+    if "*" in held or _weak(rendered.etag) in {_weak(tag) for tag in held}:
+        response: HttpResponseBase = HttpResponseNotModified()
+    else:
+        response = HttpResponse(rendered.body, content_type="application/json")
     response["ETag"] = rendered.etag
     # Clients may keep it, and must ask again (If-None-Match) before using it; shared caches may not.
     response["Cache-Control"] = "private, no-cache"
-    return get_conditional_response(request, etag=rendered.etag, response=response)
+    return response
+
+
+def _weak(tag: str) -> str:
+    return tag.removeprefix("W/")

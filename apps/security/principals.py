@@ -11,6 +11,10 @@ account, its roles or a role's permissions change:
   Django's admin and ``createsuperuser`` make;
 - a change of a role's permissions (``sync_roles``, the admin's group page) forgets everyone's.
 
+Object grants (``apps.platform.listing.held_objects``) and list pages are forgotten
+when a grant row is written or deleted, and when a user joins or leaves a group
+(a group's grants reach its members).
+
 A read (GET, HEAD, OPTIONS) authenticates against the cached access: a
 deactivated user or a removed role is refused as soon as the invalidation
 reaches the process, and at the latest after ``ACCESS.ttl`` seconds. A write
@@ -27,9 +31,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import DEFAULT_DB_ALIAS, models
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from apps.platform import caching
 from apps.platform.caching import CachePolicy, cached_query
+from apps.platform.listing import GRANTS, PAGES
 
 #: Not switchable: with the read cache off, permissions are still resolved once per change.
 ACCESS = CachePolicy("access", ttl=60, switchable=False)
@@ -93,6 +99,19 @@ def _groups_changed(sender: Any, instance: Any, action: str, reverse: bool, pk_s
         forget_access(*pk_set)
     else:  # a group cleared of its members: who they were is gone already
         caching.invalidate_all(ACCESS)
+    if sender is get_user_model().groups.through:  # a group's object grants reach its members
+        _grants_changed()
+
+
+def _grants_changed(**kwargs: Any) -> None:
+    """An object grant given or taken (a user's or a group's): every process re-reads grants and list pages."""
+    caching.invalidate_all(GRANTS)
+    caching.invalidate_all(PAGES)
+
+
+def _grant_row_changed(sender: Any, **kwargs: Any) -> None:
+    if issubclass(sender, UserObjectPermissionBase | GroupObjectPermissionBase):
+        _grants_changed()
 
 
 def _role_changed(sender: Any, action: str, **kwargs: Any) -> None:
@@ -110,3 +129,7 @@ def connect_signals() -> None:
     post_delete.connect(
         lambda **kwargs: caching.invalidate_all(ACCESS), sender=Group, weak=False, dispatch_uid="access_role_deleted"
     )
+    # Grant rows written by the admin or django-guardian's own helpers (``apps.security.access`` forgets its
+    # own): every model's saves reach these receivers, which look at the sender's type only.
+    post_save.connect(_grant_row_changed, dispatch_uid="access_grant_saved")
+    post_delete.connect(_grant_row_changed, dispatch_uid="access_grant_deleted")

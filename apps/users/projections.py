@@ -18,6 +18,7 @@ from typing import Any
 
 from apps.messaging.consumers import RetryLater
 from apps.platform import caching
+from apps.platform.responses import RENDERS
 from apps.users.models import UserReadModel
 from apps.users.queries import USERS
 
@@ -119,3 +120,4 @@ def _apply(row: UserReadModel, envelope: Mapping[str, Any]) -> None:
 def reset() -> None:
     UserReadModel.objects.all().delete()
     caching.invalidate_all(USERS)
+    caching.invalidate_all(RENDERS)  # the same revisions come back: their rendered bodies must not

@@ -4,11 +4,13 @@ projections show through, and a client that holds a representation gets 304."""
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from apps.orders.models import OrderReadModel
+from apps.orders.models import Order as OrderRow
+from apps.orders.models import OrderGroupObjectPermission, OrderReadModel
 from apps.orders.queries import ORDERS
 from apps.platform.caching import read_cache
 from apps.users.models import User
@@ -155,3 +157,30 @@ def test_an_account_saved_outside_the_commands_is_read_again(api, ann):
     user.save()
 
     assert_problem(api.get("/api/v1/users/me", **ann["auth"]), 401, "authentication-failed")
+
+
+def test_leaving_a_group_ends_its_object_grants_at_once(api, ann):
+    agent = account(api, "sam@example.com", role="support")
+    order_id = place(api, ann)
+    desk = Group.objects.create(name="desk")
+    permission = Permission.objects.get(content_type__app_label="orders", codename="view_order")
+    OrderGroupObjectPermission.objects.create(
+        group=desk, permission=permission, content_object=OrderRow.objects.get(pk=order_id)
+    )
+    desk.user_set.add(User.objects.get(pk=agent["id"]))
+    assert api.get(f"/api/v2/orders/{order_id}", **agent["auth"]).status_code == 200
+    assert listed(api, agent) == [order_id]
+
+    desk.user_set.remove(User.objects.get(pk=agent["id"]))
+
+    assert_problem(api.get(f"/api/v2/orders/{order_id}", **agent["auth"]), 404, "not-found")
+    assert listed(api, agent) == []
+
+
+def test_preconditions_for_writes_leave_a_read_alone(api, ann):
+    order_id = place(api, ann)
+    url = f"/api/v2/orders/{order_id}"
+
+    assert api.get(url, HTTP_IF_MATCH='"no-such-tag"', **ann["auth"]).status_code == 200
+    assert api.get(url, HTTP_IF_UNMODIFIED_SINCE="Mon, 01 Jan 2001 00:00:00 GMT", **ann["auth"]).status_code == 200
+    assert api.get(url, HTTP_IF_NONE_MATCH="*", **ann["auth"]).status_code == 304

@@ -16,7 +16,7 @@ from django_redis.cache import RedisCache
 from rest_framework.test import APIClient
 
 from apps.cache.broadcast import RedisBroadcast
-from apps.cache.local import LocalCache
+from apps.cache.local import MISSING, LocalCache
 from apps.cache.setup import build
 from apps.cache.shared import SharedCache
 from apps.cache.two_level import TwoLevelCache
@@ -88,7 +88,7 @@ def test_an_invalidation_reaches_the_other_process_and_nothing_older_is_served_t
     assert eventually(lambda: web.floors.get(key) == 2)
     assert web.get_or_load(ROWS, key, lambda: Row("a", 2)) == Row("a", 2)
     # a read that raced the projection puts revision 1 back into L2: nobody serves it
-    web.shared.set_many({key: Row("a", 1)}, 60)  # type: ignore[union-attr]
+    web.shared.set_many({key: (time.time() + 60, Row("a", 1))}, 60)  # type: ignore[union-attr]
     web.clear_local()
     assert web.get_or_load(ROWS, key, lambda: Row("a", 2)) == Row("a", 2)
 
@@ -143,4 +143,4 @@ def test_the_api_answers_reads_from_l1_with_redis_unreachable():
 
     assert [answer.status_code for answer in answers] == [200, 200, 200]
     assert answers[0].content == answers[2].content
-    assert cache.local.get(f"orders:v1:{placed.json()['id']}@0") is not None  # served from L1 after the first
+    assert cache.local.get(f"orders:v1:{placed.json()['id']}@0") is not MISSING  # served from L1 after the first

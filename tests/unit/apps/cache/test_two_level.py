@@ -42,6 +42,10 @@ class BrokenBackend(LocMemCache):
         self.calls += 1
         raise ConnectionError("Connection refused")
 
+    def delete_many(self, keys: Any, version: Any = None) -> Any:
+        self.calls += 1
+        raise ConnectionError("Connection refused")
+
 
 class Clock:
     def __init__(self) -> None:
@@ -96,7 +100,8 @@ def test_an_invalidation_with_a_revision_refuses_anything_older_from_anywhere():
     reader.get_or_load(ROWS, "rows:a", lambda: Row("a", 1))
 
     projection.invalidate(ROWS, {"rows:a": 2})  # the row is at revision 2 now; the reader was not told
-    reader.shared.set_many({"rows:a": Row("a", 1)}, 60)  # a read that raced the projection writes the old row back
+    # a read that raced the projection writes the old row back, as an L2 entry (its expiry, the value)
+    reader.shared.set_many({"rows:a": (time.time() + 60, Row("a", 1))}, 60)
     reader.received({"policy": "rows", "keys": {"rows:a": 2}})
 
     assert reader.get_or_load(ROWS, "rows:a", lambda: Row("a", 2)) == Row("a", 2)
@@ -174,3 +179,35 @@ def test_pages_stay_in_this_process():
     cache = TwoLevelCache(LocalCache(10), SharedCache(l2))
     cache.get_or_load(PAGES, "pages:1", lambda: "page")
     assert l2.get("pages:1") is None
+
+
+def test_a_load_that_straddles_an_invalidation_without_revision_is_served_but_not_kept():
+    cache = TwoLevelCache(LocalCache(10))
+
+    def load() -> str:
+        cache.received({"policy": "always", "keys": {"always:1": None}})  # the account changed meanwhile
+        return "loaded before the change"
+
+    assert cache.get_or_load(ALWAYS, "always:1", load) == "loaded before the change"
+    assert cache.get_or_load(ALWAYS, "always:1", lambda: "after the change") == "after the change"
+
+
+def test_a_value_read_from_l2_lives_in_l1_only_as_long_as_it_has_left_in_l2():
+    l2 = shared("expiry")
+    SharedCache(l2).set_many({"always:1": (time.time() + 2, "nearly expired")}, 60)
+    cache = TwoLevelCache(LocalCache(10), SharedCache(l2))
+
+    assert cache.get_or_load(ALWAYS, "always:1", lambda: "loaded") == "nearly expired"
+    assert 0 < cache.local._entries["always:1@0"][0] - time.monotonic() <= 2
+
+
+def test_deletes_and_floors_are_tried_during_a_pause():
+    clock = Clock()
+    backend = BrokenBackend()
+    cache = TwoLevelCache(LocalCache(10), SharedCache(backend, pause=5, clock=clock))
+    cache.get_or_load(ROWS, "rows:a", lambda: Row("a", 1))  # fails once: the pause starts
+    calls = backend.calls
+
+    cache.invalidate(ROWS, {"rows:a": 2})
+
+    assert backend.calls == calls + 2  # the delete and the floor, both tried (and failed) in the pause
