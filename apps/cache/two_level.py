@@ -18,8 +18,10 @@ forgotten by bumping the policy's generation in L1 and deleting its prefix in L2
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -69,6 +71,9 @@ class TwoLevelCache:
         self._flights: dict[str, _Flight] = {}
         self._flights_lock = threading.Lock()
         self._floors_lock = threading.Lock()  # a floor raised and a value kept never interleave
+        # This process's own invalidations come back through the broadcast: applied already, ignored then.
+        self.origin = uuid.uuid4().hex
+        os.register_at_fork(after_in_child=self._forked)
 
     # --- The ReadCache port -------------------------------------------------------------------------
 
@@ -108,14 +113,14 @@ class TwoLevelCache:
             if floors:  # outlive any value written before them, so a stale write is ignored for its whole life
                 self.shared.set_floors(floors, 2 * policy.ttl)
         if self.broadcast is not None:
-            self.broadcast.publish({"policy": policy.name, "keys": dict(revisions)})
+            self.broadcast.publish({"policy": policy.name, "keys": dict(revisions), "origin": self.origin})
 
     def invalidate_all(self, policy: CachePolicy) -> None:
         self.forget_all(policy.name)
         if policy.shared and self.shared is not None:
             self.shared.delete_prefix(f"{policy.name}:")
         if self.broadcast is not None:
-            self.broadcast.publish({"policy": policy.name, "all": True})
+            self.broadcast.publish({"policy": policy.name, "all": True, "origin": self.origin})
 
     # --- What the broadcast delivers ---------------------------------------------------------------
 
@@ -134,7 +139,9 @@ class TwoLevelCache:
             self._generations[policy_name] = self._generations.get(policy_name, 0) + 1
 
     def received(self, message: Mapping[str, Any]) -> None:
-        """One invalidation published by any process (this one included)."""
+        """One invalidation published by another process (this one's own were applied when published)."""
+        if message.get("origin") == self.origin:
+            return
         policy_name = str(message.get("policy", ""))
         if message.get("all"):
             self.forget_all(policy_name)
@@ -144,6 +151,9 @@ class TwoLevelCache:
     def reconnected(self) -> None:
         """The broadcast was (re)established: what L1 holds may have missed invalidations meanwhile."""
         self.local.clear()
+
+    def _forked(self) -> None:
+        self.origin = uuid.uuid4().hex  # a child is another process: it must hear its parent's invalidations
 
     def clear_local(self) -> None:
         """Forget everything this process holds (L1 and the revisions it has seen); L2 is left alone."""

@@ -211,3 +211,14 @@ def test_deletes_and_floors_are_tried_during_a_pause():
     cache.invalidate(ROWS, {"rows:a": 2})
 
     assert backend.calls == calls + 2  # the delete and the floor, both tried (and failed) in the pause
+
+
+def test_its_own_invalidations_coming_back_are_ignored_and_others_applied():
+    cache = TwoLevelCache(LocalCache(10))
+    cache.get_or_load(ALWAYS, "always:1", lambda: "kept")
+
+    cache.received({"policy": "always", "keys": {"always:1": None}, "origin": cache.origin})
+    assert cache.get_or_load(ALWAYS, "always:1", lambda: "reloaded") == "kept"
+
+    cache.received({"policy": "always", "keys": {"always:1": None}, "origin": "another process"})
+    assert cache.get_or_load(ALWAYS, "always:1", lambda: "reloaded") == "reloaded"
