@@ -38,6 +38,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from scripts.bench_outbox.environment import drop_database, recreate_database
+
 from . import environment, machine
 from .endpoints import BY_KEY, ENDPOINTS, GROWTH_ENDPOINTS
 from .load import wrk_available
@@ -204,7 +206,7 @@ def main() -> int:
     try:
         say("setup: signing key, database, migrations")
         environment.generate_key(env)
-        environment.recreate_database(database_url)
+        recreate_database(database_url)
         environment.flush_redis(redis_url)
         environment.manage(env, "migrate", "--no-input", "-v", "0")
         environment.manage(env, "sync_roles", "-v", "0")
@@ -243,7 +245,7 @@ def main() -> int:
 
         connections.close_all()
         if not args.keep:
-            environment.drop_database(database_url)
+            drop_database(database_url)
             shutil.rmtree(run_dir, ignore_errors=True)
     results["duration"] = time.monotonic() - started
 

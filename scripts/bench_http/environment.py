@@ -15,7 +15,7 @@ import secrets
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(BASE_DIR))
@@ -91,31 +91,6 @@ def generate_key(env: dict[str, str]) -> None:
     (as ``make run`` does it); the key is the same kind production uses.
     """
     manage(env, "generate_jwt_keys", "--path", env["JWT_PRIVATE_KEY_FILE"], debug=True)
-
-
-def admin_dsn(database_url: str) -> tuple[str, str]:
-    parts = urlsplit(database_url)
-    name = parts.path.lstrip("/")
-    if "bench" not in name:
-        raise SystemExit(f"bench_http: refusing to drop and recreate {name!r}: its name must contain 'bench'")
-    return urlunsplit(parts._replace(path="/postgres")), name
-
-
-def recreate_database(database_url: str) -> None:
-    import psycopg
-
-    dsn, name = admin_dsn(database_url)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database(database_url: str) -> None:
-    import psycopg
-
-    dsn, name = admin_dsn(database_url)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def flush_redis(redis_url: str) -> None:

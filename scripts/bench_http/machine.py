@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-import platform
 import subprocess
 from pathlib import Path
+
+from scripts.bench_outbox.report import machine
 
 
 def uptime() -> str:
@@ -51,19 +52,6 @@ def background(seconds: float = 2.0) -> dict[str, float]:
 
 
 def description() -> dict[str, str]:
-    cpu_model = "unknown"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu_model = line.split(":", 1)[1].strip()
-            break
-    mem_kb = 0
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemTotal:"):
-            mem_kb = int(line.split()[1])
-    return {
-        "cores": str(os.cpu_count()),
-        "cpu": cpu_model,
-        "memory": f"{mem_kb / 1024 / 1024:.1f} GiB",
-        "kernel": platform.release(),
-        "python": platform.python_version(),
-    }
+    """The machine, as bench_outbox describes it (cores, CPU, memory, kernel, Python)."""
+    found = machine()
+    return {"cores": found.pop("nproc"), **found}

@@ -84,7 +84,7 @@ def admin_dsn(database_url: str) -> tuple[str, str]:
     parts = urlsplit(database_url)
     name = parts.path.lstrip("/")
     if "bench" not in name:
-        raise SystemExit(f"bench_outbox: refusing to drop and recreate {name!r}: its name must contain 'bench'")
+        raise SystemExit(f"refusing to drop and recreate {name!r}: a benchmark's database name must contain 'bench'")
     return urlunsplit(parts._replace(path="/postgres")), name
 
 
