@@ -272,6 +272,8 @@ class Environment:
     ]
     # Audit.
     audit_retention_days: Annotated[int, whole_number(0, minimum=0)]
+    # verify_audit_chain fails when an entry has waited longer than this for the sealer (beat not running).
+    audit_seal_alert_seconds: Annotated[int, whole_number(300)]
     # Logging.
     log_level: Annotated[str, text("INFO", case=str.upper)]
     log_format: Annotated[str, choice(("json", "console"), "json")]

@@ -372,6 +372,7 @@ PAYMENT_WEBHOOK_SECRETS = env.payment_webhook_secrets
 # --- Audit ---------------------------------------------------------------------------------------------
 #: Days audit entries are kept before beat's daily purge removes them; 0 keeps them for good.
 AUDIT_RETENTION_DAYS = env.audit_retention_days
+AUDIT_SEAL_ALERT_SECONDS = env.audit_seal_alert_seconds
 
 # --- Logging -------------------------------------------------------------------------------------------
 LOG_LEVEL = env.log_level

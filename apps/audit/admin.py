@@ -18,7 +18,17 @@ class ReadOnlyAuditAdmin(ReadOnlyAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAuditAdmin):
-    list_display = ("id", "occurred_at", "actor", "action", "target_type", "target_id", "outcome", "correlation_id")
+    list_display = (
+        "id",
+        "seq",
+        "occurred_at",
+        "actor",
+        "action",
+        "target_type",
+        "target_id",
+        "outcome",
+        "correlation_id",
+    )
     list_filter = ("action", "outcome", "target_type")
     search_fields = ("=actor", "=target_id", "=correlation_id", "action")
     date_hierarchy = "occurred_at"
@@ -28,4 +38,4 @@ class AuditEntryAdmin(ReadOnlyAuditAdmin):
 
 @admin.register(AuditAnchor)
 class AuditAnchorAdmin(ReadOnlyAuditAdmin):
-    list_display = ("last_entry_id", "last_entry_hash", "purged_entries", "purged_at")
+    list_display = ("last_seq", "last_entry_hash", "purged_entries", "purged_at")

@@ -21,6 +21,7 @@ from domain.kernel.result import Ok
 
 ENTRY_EXAMPLE = {
     "id": 1042,
+    "seq": 1041,
     "occurred_at": "2026-11-29T10:57:02.287344Z",
     "actor_id": "3f14c592-a988-4bb5-943f-007b17bd16df",
     "actor": "user:3f14c592-a988-4bb5-943f-007b17bd16df",
@@ -45,7 +46,7 @@ ENTRY_EXAMPLE = {
 class AuditEntryOutput(serializers.ModelSerializer):
     class Meta:
         model = AuditEntry
-        fields = (*HASHED_FIELDS, "hash")
+        fields = ("id", "seq", *(name for name in HASHED_FIELDS if name != "id"), "hash")
 
 
 class AuditLogFilters(serializers.Serializer):
@@ -99,7 +100,9 @@ class AuditLogApi(APIView):
         summary="The audit trail, newest first (auditors only)",
         description="Every command, sign-in, token refresh, logout and refused request: who, what, on what, when, "
         "and the outcome. Needs the `audit.view_auditentry` permission (the auditor role); anyone else gets 403. "
-        "Secrets and personal data in `changes` read `[redacted]`.",
+        "Secrets and personal data in `changes` read `[redacted]`. An entry's place in the hash chain (`seq`, "
+        "`prev_hash`, `hash`) is filled in by the sealer about a second after its command commits; until then "
+        "`seq` and `hash` are null and `prev_hash` is empty.",
     )
     def get(self, request: Request, version: str) -> Response:
         filters = AuditLogFilters(data=query_parameters(request))

@@ -2,7 +2,7 @@
 
 Each entry's ``hash`` is SHA-256 over a canonical JSON of its fields and the
 ``prev_hash`` of the entry before it, so changing, removing or reordering any
-entry breaks the link to the next. Pure functions: no database here.
+sealed entry breaks the link to the next. Pure functions: no database here.
 """
 
 from __future__ import annotations
@@ -116,24 +116,26 @@ class BrokenLink:
 
 
 def first_broken_link(
-    entries: Iterable[Mapping[str, Any]], *, anchor_hash: str = GENESIS_HASH, first_id: int | None = None
+    entries: Iterable[Mapping[str, Any]], *, anchor_hash: str = GENESIS_HASH, first_seq: int | None = None
 ) -> BrokenLink | None:
-    """The first entry, in id order, that does not follow from the one before it; ``None`` when all do.
+    """The first sealed entry, in chain order (``seq``), that does not follow from the one before it; else ``None``.
 
     ``anchor_hash`` is what the first entry must link to (the genesis hash, or the
-    last purged entry's hash); ``first_id`` the id it must have, when known.
+    last purged entry's hash); ``first_seq`` the position it must have, when known.
+    The position itself is not hashed: the links are what fix the order, and
+    consecutive positions are what show a removed entry.
     """
-    for problem in _problems(entries, anchor_hash=anchor_hash, first_id=first_id):
+    for problem in _problems(entries, anchor_hash=anchor_hash, first_seq=first_seq):
         return problem
     return None
 
 
-def _problems(entries: Iterable[Mapping[str, Any]], *, anchor_hash: str, first_id: int | None) -> Iterator[BrokenLink]:
-    expected_prev, expected_id = anchor_hash, first_id
+def _problems(entries: Iterable[Mapping[str, Any]], *, anchor_hash: str, first_seq: int | None) -> Iterator[BrokenLink]:
+    expected_prev, expected_seq = anchor_hash, first_seq
     for entry in entries:
-        entry_id = int(entry["id"])
-        if expected_id is not None and entry_id != expected_id:
-            yield BrokenLink(entry_id, f"ids jump from {expected_id - 1} to {entry_id}: entries are missing")
+        entry_id, seq = int(entry["id"]), int(entry["seq"])
+        if expected_seq is not None and seq != expected_seq:
+            yield BrokenLink(entry_id, f"positions jump from {expected_seq - 1} to {seq}: entries are missing")
             return
         if entry["prev_hash"] != expected_prev:
             yield BrokenLink(
@@ -147,4 +149,4 @@ def _problems(entries: Iterable[Mapping[str, Any]], *, anchor_hash: str, first_i
                 entry_id, f"stored hash {entry['hash']} does not match its fields (they hash to {recomputed})"
             )
             return
-        expected_prev, expected_id = entry["hash"], entry_id + 1
+        expected_prev, expected_seq = entry["hash"], seq + 1

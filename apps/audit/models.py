@@ -1,10 +1,15 @@
 """The audit trail: one append-only, hash-chained row per command, auth event and refusal.
 
+A command writes its entry *unsealed* (no ``seq``, ``prev_hash`` or ``hash``) in its own
+transaction, without waiting for anyone; the sealer (``apps.audit.sealer``) then gives each
+committed entry its place in the chain and its hash, in the order the entries became visible
+(ADR-0010).
+
 Append-only three times over: the manager's ``update()``/``delete()`` raise, a
 saved entry cannot be saved again or deleted, and on PostgreSQL a trigger
-refuses ``UPDATE`` and ``DELETE`` of the table (migration 0002). The retention
-purge is the one exception, and it goes through a named path: see
-``apps.audit.recorder.purge_through``.
+refuses ``UPDATE`` and ``DELETE`` of the table (migrations 0002 and 0004), except the sealer's
+one update of an unsealed entry's three chain columns. The retention purge is the one other
+exception, and it goes through a named path: see ``apps.audit.recorder.purge_through``.
 """
 
 from __future__ import annotations
@@ -40,8 +45,13 @@ class AuditEntry(models.Model):
     ip = models.CharField(max_length=45, blank=True, default="")
     user_agent = models.CharField(max_length=512, blank=True, default="")
     changes = models.JSONField(default=dict, blank=True, help_text="The command's fields, secrets redacted")
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    # The chain, filled in by the sealer: the entry's position (consecutive, so a removed entry leaves a
+    # gap), the hash of the entry before it, and its own hash. Null (and "") until then.
+    seq = models.BigIntegerField(
+        null=True, blank=True, unique=True, help_text="Position in the chain; set by the sealer"
+    )
+    prev_hash = models.CharField(max_length=64, blank=True, default="")
+    hash = models.CharField(max_length=64, unique=True, null=True, blank=True)  # null, not "": it is unique
 
     objects = AuditEntryQuerySet.as_manager()
 
@@ -49,7 +59,11 @@ class AuditEntry(models.Model):
         ordering = ["id"]
         verbose_name = "audit entry"
         verbose_name_plural = "audit entries"
-        indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target_idx")]
+        indexes = [
+            models.Index(fields=["target_type", "target_id"], name="audit_target_idx"),
+            # The sealer's work list: small, since entries leave it within about a second.
+            models.Index(fields=["id"], condition=models.Q(hash__isnull=True), name="audit_unsealed_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.id} {self.actor} {self.action} {self.outcome}"
@@ -65,16 +79,16 @@ class AuditEntry(models.Model):
 
 
 class AuditAnchor(models.Model):
-    """Where the chain starts after a retention purge: the id and hash of the last entry removed."""
+    """Where the chain starts after a retention purge: the position and hash of the last entry removed."""
 
-    last_entry_id = models.BigIntegerField(unique=True)
+    last_seq = models.BigIntegerField(unique=True)
     last_entry_hash = models.CharField(max_length=64)
     purged_entries = models.PositiveBigIntegerField()
     purged_at = models.DateTimeField()
 
     class Meta:
-        ordering = ["last_entry_id"]
-        get_latest_by = "last_entry_id"
+        ordering = ["last_seq"]
+        get_latest_by = "last_seq"
 
     def __str__(self) -> str:
-        return f"entries up to #{self.last_entry_id} purged at {self.purged_at:%Y-%m-%d %H:%M}"
+        return f"entries up to position {self.last_seq} purged at {self.purged_at:%Y-%m-%d %H:%M}"

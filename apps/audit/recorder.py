@@ -1,11 +1,8 @@
-"""Writing the audit trail: one entry per command or auth event, appended to the hash chain.
+"""Writing the audit trail: one entry per command or auth event, and the retention purge.
 
-Appends are serialized so that every entry links to the one committed before
-it: on PostgreSQL by a transaction-scoped advisory lock taken just before the
-insert (held until the surrounding transaction ends, so the next writer reads
-this entry as its predecessor); on SQLite the database's single write lock does
-the same. The id of an entry is its predecessor's plus one, so a missing row
-shows as a gap.
+An entry is one INSERT in the writer's transaction, with no lock and no read: it is written
+unsealed, and the sealer (``apps.audit.sealer``) links it into the hash chain once it has
+committed. Writers therefore never wait for one another (ADR-0010).
 """
 
 from __future__ import annotations
@@ -17,9 +14,10 @@ from uuid import UUID
 
 import structlog
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
-from apps.audit import chain
+from apps.audit import chain, sealer
 from apps.audit.models import AuditAnchor, AuditEntry
 from apps.observability import correlation, requests
 from apps.security import actors
@@ -28,7 +26,6 @@ from domain.kernel.result import Ok, Result
 
 log = structlog.get_logger(__name__)
 
-APPEND_LOCK_KEY = 0x0A0D17  # any constant shared by all writers: the advisory lock of the audit chain
 PURGE_SETTING = "orderflow.audit_purge"
 """Set to ``on`` (``SET LOCAL``, so only for the purging transaction) to let the trigger allow a DELETE."""
 
@@ -155,68 +152,43 @@ def _printable(text: str) -> str:
 
 
 def append(fields: dict[str, Any]) -> AuditEntry:
-    with transaction.atomic():
-        _lock_chain()
-        previous_id, previous_hash = _chain_end()
-        # Taken under the lock, so entries are in time order as well as id order.
-        fields = {**fields, "id": previous_id + 1, "occurred_at": timezone.now(), "prev_hash": previous_hash}
-        fields["hash"] = chain.entry_hash(fields)
-        return AuditEntry.objects.create(**fields)
-
-
-def _lock_chain() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPEND_LOCK_KEY])
-
-
-def _chain_end() -> tuple[int, str]:
-    """The id and hash the next entry follows: the last entry's, else the last purge's anchor, else genesis."""
-    last = AuditEntry.objects.order_by("-id").values_list("id", "hash").first()
-    if last is not None:
-        return last
-    anchor = AuditAnchor.objects.order_by("-last_entry_id").values_list("last_entry_id", "last_entry_hash").first()
-    return anchor if anchor is not None else (0, chain.GENESIS_HASH)
-
-
-def start_of_chain() -> tuple[int, str]:
-    """The id the oldest kept entry must have and the hash it must link to."""
-    anchor = AuditAnchor.objects.order_by("-last_entry_id").values_list("last_entry_id", "last_entry_hash").first()
-    if anchor is None:
-        return 1, chain.GENESIS_HASH
-    return anchor[0] + 1, anchor[1]
+    """Insert one unsealed entry; the sealer gives it its place in the chain after the transaction commits."""
+    return AuditEntry.objects.create(**fields, occurred_at=timezone.now())
 
 
 def purge_older_than(days: int) -> tuple[int, int | None]:
-    """Purge every entry up to the newest one older than ``days``: (entries removed, last id removed or None)."""
+    """Purge the sealed entries up to the last one older than ``days``: (entries removed, last position or None).
+
+    Unsealed entries are never purged: they are seconds old, and the chain has no place for them yet.
+    """
     cutoff = timezone.now() - timedelta(days=days)
-    last = AuditEntry.objects.filter(occurred_at__lt=cutoff).order_by("-id").values_list("id", flat=True).first()
+    old = AuditEntry.objects.filter(occurred_at__lt=cutoff, seq__isnull=False)
+    last = old.order_by("-seq").values_list("seq", flat=True).first()
     if last is None:
         return 0, None
     return purge_through(last), last
 
 
-def purge_through(entry_id: int) -> int:
-    """Delete every entry up to ``entry_id`` and anchor the chain at it; the count removed.
+def purge_through(seq: int) -> int:
+    """Delete every sealed entry up to position ``seq`` and anchor the chain at it; the count removed.
 
-    The one sanctioned way to remove audit entries: in one transaction it records
-    an ``AuditAnchor`` (the last removed entry's id and hash, where verification
-    then starts) and deletes with ``orderflow.audit_purge`` set for this
-    transaction only, which the PostgreSQL trigger checks.
+    The one sanctioned way to remove audit entries: in one transaction, holding the
+    chain's end (so no sealing interleaves), it records an ``AuditAnchor`` (the last
+    removed entry's position and hash, where verification then starts) and deletes
+    with ``orderflow.audit_purge`` set for this transaction only, which the PostgreSQL
+    trigger checks.
     """
     with transaction.atomic():
-        _lock_chain()
-        last = AuditEntry.objects.filter(id=entry_id).values_list("hash", flat=True).first()
+        sealer.lock_chain()
+        last = AuditEntry.objects.filter(seq=seq).values_list("hash", flat=True).first()
         if last is None:
-            raise ValueError(f"no audit entry {entry_id}")
-        count = AuditEntry.objects.filter(id__lte=entry_id).count()
-        AuditAnchor.objects.create(
-            last_entry_id=entry_id, last_entry_hash=last, purged_entries=count, purged_at=timezone.now()
-        )
+            raise ValueError(f"no sealed audit entry at position {seq}")
+        count = AuditEntry.objects.filter(seq__lte=seq).aggregate(count=Count("id"))["count"]
+        AuditAnchor.objects.create(last_seq=seq, last_entry_hash=last, purged_entries=count, purged_at=timezone.now())
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 cursor.execute("SELECT set_config(%s, 'on', true)", [PURGE_SETTING])
-            cursor.execute(f"DELETE FROM {AuditEntry._meta.db_table} WHERE id <= %s", [entry_id])
+            cursor.execute(f"DELETE FROM {AuditEntry._meta.db_table} WHERE seq <= %s", [seq])
             deleted = cursor.rowcount
             if connection.vendor == "postgresql":
                 cursor.execute("SELECT set_config(%s, 'off', true)", [PURGE_SETTING])

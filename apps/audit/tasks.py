@@ -6,9 +6,12 @@ import structlog
 from celery import shared_task
 from django.conf import settings
 
-from apps.audit import recorder
+from apps.audit import recorder, sealer
 
 log = structlog.get_logger(__name__)
+
+SEAL_BUDGET_SECONDS = 5.0
+"""A tick stops sealing after this long, so a large backlog is worked off over several ticks."""
 
 
 @shared_task(name="audit.purge_expired", ignore_result=True)
@@ -21,3 +24,9 @@ def purge_expired_audit_entries() -> int:
     if last is not None:
         log.info("audit entries purged; the chain is anchored at the last one", count=deleted, through=last, days=days)
     return deleted
+
+
+@shared_task(name="audit.seal", ignore_result=True, acks_late=False)
+def seal_audit_entries() -> int:
+    """Beat's tick, every second: link the entries committed since the last tick into the hash chain."""
+    return sealer.seal_pending(within=SEAL_BUDGET_SECONDS)

@@ -169,7 +169,7 @@ class UnitOfWorkMiddleware:
                 if isinstance(result, Ok):
                     uow.commit()
                     if self._audit is not None:
-                        self._audit(message, result)  # last, so the chain's lock is held only until the commit
+                        self._audit(message, result)  # in the same transaction: both commit, or neither
                 else:
                     uow.rollback()
                 return result

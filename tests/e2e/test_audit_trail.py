@@ -3,12 +3,13 @@ and GET /api/v1/audit-log for auditors only."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from apps.audit.models import AuditEntry
 from apps.platform.buses import command_bus
@@ -194,12 +195,34 @@ def test_a_bad_audit_log_filter_is_a_400_naming_it(api):
 
 
 @pytest.mark.django_db
-def test_verify_audit_chain_reports_an_intact_chain_after_api_traffic(api, capsys):
-    account(api, "ada@example.com")
+def test_verify_audit_chain_reports_an_intact_chain_after_api_traffic_and_the_entries_awaiting_the_sealer(api, capsys):
+    account(api, "ada@example.com")  # registered and signed in: two entries, not sealed yet
 
     call_command("verify_audit_chain", "--quiet")
+    before = capsys.readouterr().out.strip()
+    call_command("seal_audit_log", "--quiet")
+    sealed = capsys.readouterr().out.strip()
+    call_command("verify_audit_chain", "--quiet")
+    after = capsys.readouterr().out.strip()
 
-    assert capsys.readouterr().out.strip() == f"audit chain intact: {AuditEntry.objects.count()} entries"
+    assert re.fullmatch(
+        r"audit chain intact: 0 entries; 2 newer entries await the sealer \(the oldest for [\d.]+ s\)", before
+    )
+    assert sealed == "sealed 2 audit entries"
+    assert after == f"audit chain intact: {AuditEntry.objects.count()} entries" == "audit chain intact: 2 entries"
+    assert list(AuditEntry.objects.order_by("seq").values_list("action", flat=True)) == [
+        "RegisterUser",
+        "AuthenticateUser",
+    ]
+
+
+@pytest.mark.django_db
+def test_verify_audit_chain_fails_when_entries_have_waited_too_long_for_the_sealer(api, settings):
+    account(api, "ada@example.com")
+    settings.AUDIT_SEAL_ALERT_SECONDS = 0
+
+    with pytest.raises(CommandError, match=r"^audit chain intact: 0 entries, but 2 more have waited up to \d+ s"):
+        call_command("verify_audit_chain", "--quiet")
 
 
 @pytest.mark.django_db

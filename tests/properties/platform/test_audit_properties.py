@@ -11,7 +11,7 @@ import structlog
 from hypothesis import given
 from hypothesis import strategies as st
 
-from apps.audit import chain, recorder
+from apps.audit import chain, recorder, sealer
 from apps.audit.models import AuditEntry
 from apps.audit.queries import ListAuditEntries, list_audit_entries
 from apps.composition.buses import unit_of_work
@@ -121,6 +121,8 @@ def test_every_dispatched_command_leaves_exactly_one_retrievable_entry_and_the_c
                     assert "~" not in stored
                     assert entry.changes[secret] == chain.REDACTED
 
-        first_id, anchor = recorder.start_of_chain()
-        every = AuditEntry.objects.order_by("id").values(*chain.HASHED_FIELDS, "hash")
-        assert chain.first_broken_link(every, anchor_hash=anchor, first_id=first_id) is None
+        sealer.seal_pending()
+        assert not AuditEntry.objects.filter(hash__isnull=True).exists()
+        first_seq, anchor = sealer.start_of_chain()
+        every = AuditEntry.objects.order_by("seq").values(*chain.HASHED_FIELDS, "seq", "hash")
+        assert chain.first_broken_link(every, anchor_hash=anchor, first_seq=first_seq) is None

@@ -12,7 +12,7 @@ from apps.platform.commands import OrderflowCommand
 
 class Command(OrderflowCommand):
     help = (
-        "Delete every audit entry up to the newest one older than --older-than-days, in one transaction; "
+        "Delete every sealed audit entry up to the last one older than --older-than-days, in one transaction; "
         "the last deleted entry's hash becomes the chain's anchor."
     )
 
@@ -27,4 +27,4 @@ class Command(OrderflowCommand):
         if last is None:
             self.stdout.write(f"no audit entries older than {days} days")
             return
-        self.stdout.write(f"purged {deleted} audit entries up to #{last}; the chain now starts after it")
+        self.stdout.write(f"purged {deleted} audit entries up to position {last}; the chain now starts after it")

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
 from django.db import connection, transaction
 from django.db.models import Max
+from django.utils import timezone
 
-from apps.audit import chain, recorder
+from apps.audit import chain, sealer
 from apps.audit.models import AuditEntry
 from apps.platform.commands import OrderflowCommand, progress_bar
 
@@ -17,7 +19,10 @@ BATCH = 2000
 
 
 class Command(OrderflowCommand):
-    help = "Check every audit entry's hash and its link to the entry before it; name the first broken one."
+    help = (
+        "Check every sealed audit entry's hash and its link to the entry before it, naming the first broken one; "
+        "fail too when entries have waited longer than AUDIT_SEAL_ALERT_SECONDS for the sealer."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--quiet", action="store_true", help="No progress bar.")
@@ -33,26 +38,39 @@ class Command(OrderflowCommand):
             self._verify(quiet=options["quiet"])
 
     def _verify(self, *, quiet: bool) -> None:
-        first_id, anchor_hash = recorder.start_of_chain()
-        # Entries appended while this runs are left for the next run, so the count printed is what was checked.
-        end = AuditEntry.objects.aggregate(end=Max("id"))["end"] or 0
-        total = AuditEntry.objects.filter(id__lte=end).count()
+        first_seq, anchor_hash = sealer.start_of_chain()
+        # Entries sealed while this runs are left for the next run, so the count printed is what was checked.
+        end = AuditEntry.objects.aggregate(end=Max("seq"))["end"] or 0
+        total = AuditEntry.objects.filter(seq__lte=end).count()
         with progress_bar(self.stdout, total=total, description="verifying", unit="entries", quiet=quiet) as bar:
-            broken = chain.first_broken_link(_entries(bar, end), anchor_hash=anchor_hash, first_id=first_id)
+            broken = chain.first_broken_link(_entries(bar, end), anchor_hash=anchor_hash, first_seq=first_seq)
         if broken is not None:
             raise CommandError(str(broken))
-        self.stdout.write(f"audit chain intact: {total} entries")
+        waiting = sealer.unsealed()
+        if not waiting["count"]:
+            self.stdout.write(f"audit chain intact: {total} entries")
+            return
+        age = (timezone.now() - waiting["oldest"]).total_seconds()
+        if age > settings.AUDIT_SEAL_ALERT_SECONDS:
+            raise CommandError(
+                f"audit chain intact: {total} entries, but {waiting['count']} more have waited up to {age:.0f} s "
+                "for the sealer (beat's audit.seal task, or manage.py seal_audit_log); until sealed they are not "
+                "in the chain"
+            )
+        newer = "1 newer entry awaits" if waiting["count"] == 1 else f"{waiting['count']} newer entries await"
+        self.stdout.write(f"audit chain intact: {total} entries; {newer} the sealer (the oldest for {age:.1f} s)")
 
 
 def _entries(bar: Any, end: int) -> Iterator[dict[str, Any]]:
-    """Every entry in id order, read in batches by id (keyset), so memory stays flat on any table size."""
-    last_id = 0
-    fields = [*chain.HASHED_FIELDS, "hash"]
+    """Every sealed entry in chain order, read in batches by position (keyset), so memory stays flat on any size."""
+    last_seq = 0
+    fields = [*chain.HASHED_FIELDS, "seq", "hash"]
     while True:
-        batch = list(AuditEntry.objects.filter(id__gt=last_id, id__lte=end).order_by("id").values(*fields)[:BATCH])
+        page = AuditEntry.objects.filter(seq__gt=last_seq, seq__lte=end).order_by("seq").values(*fields)[:BATCH]
+        batch = list(page)
         if not batch:
             return
         for entry in batch:
             yield entry
             bar.update(1)
-        last_id = batch[-1]["id"]
+        last_seq = batch[-1]["seq"]

@@ -30,10 +30,12 @@ class Signup:
     owner: UUID
 
 
-def entry(entry_id: int, prev_hash: str, **overrides: object) -> dict[str, object]:
+def entry(seq: int, prev_hash: str, **overrides: object) -> dict[str, object]:
+    """The sealed entry at position ``seq``; its id is not its position (ids come from a sequence, in insert order)."""
     fields: dict[str, object] = {
-        "id": entry_id,
-        "occurred_at": datetime(2026, 11, 29, 10, 0, entry_id, 123456, tzinfo=UTC),
+        "id": 10 * seq + 7,
+        "seq": seq,
+        "occurred_at": datetime(2026, 11, 29, 10, 0, seq, 123456, tzinfo=UTC),
         "actor_id": USER,
         "actor": f"user:{USER}",
         "action": "CancelOrder",
@@ -53,8 +55,8 @@ def entry(entry_id: int, prev_hash: str, **overrides: object) -> dict[str, objec
 
 def linked(count: int) -> list[dict[str, object]]:
     entries, previous = [], chain.GENESIS_HASH
-    for entry_id in range(1, count + 1):
-        entries.append(entry(entry_id, previous))
+    for seq in range(1, count + 1):
+        entries.append(entry(seq, previous))
         previous = str(entries[-1]["hash"])
     return entries
 
@@ -131,8 +133,8 @@ TAMPERED = {
 }
 
 
-def test_every_column_of_an_entry_but_its_hash_is_hashed_and_has_a_tampering_case():
-    columns = {field.attname for field in AuditEntry._meta.concrete_fields} - {"hash"}
+def test_every_column_of_an_entry_but_its_hash_and_position_is_hashed_and_has_a_tampering_case():
+    columns = {field.attname for field in AuditEntry._meta.concrete_fields} - {"hash", "seq"}
 
     assert set(chain.HASHED_FIELDS) == columns
     assert set(TAMPERED) == columns
@@ -146,24 +148,24 @@ def test_changing_one_hashed_field_alone_changes_the_hash_and_breaks_the_chain_a
     entries[1] = tampered
 
     assert chain.entry_hash(tampered) != original["hash"]
-    broken = chain.first_broken_link(entries, first_id=1)
+    broken = chain.first_broken_link(entries, first_seq=1)
     assert broken is not None
     assert broken.entry_id == tampered["id"]
 
 
 def test_an_untouched_chain_has_no_broken_link():
-    assert chain.first_broken_link(linked(5), first_id=1) is None
-    assert chain.first_broken_link([], first_id=1) is None
+    assert chain.first_broken_link(linked(5), first_seq=1) is None
+    assert chain.first_broken_link([], first_seq=1) is None
 
 
 def test_an_entry_edited_after_it_was_written_is_named():
     entries = linked(5)
     entries[2] = {**entries[2], "outcome": "ok, honestly"}
 
-    broken = chain.first_broken_link(entries, first_id=1)
+    broken = chain.first_broken_link(entries, first_seq=1)
 
     assert broken is not None
-    assert broken.entry_id == 3
+    assert broken.entry_id == 37
     assert "does not match its fields" in str(broken)
 
 
@@ -173,21 +175,21 @@ def test_an_entry_rehashed_after_an_edit_breaks_the_next_link():
     forged["hash"] = chain.entry_hash(forged)
     entries[1] = forged
 
-    broken = chain.first_broken_link(entries, first_id=1)
+    broken = chain.first_broken_link(entries, first_seq=1)
 
     assert broken is not None
-    assert broken.entry_id == 3
+    assert broken.entry_id == 37
     assert "prev_hash" in broken.reason
 
 
-def test_a_removed_entry_is_a_gap_in_the_ids():
+def test_a_removed_entry_is_a_gap_in_the_positions():
     entries = linked(5)
     del entries[3]
 
-    broken = chain.first_broken_link(entries, first_id=1)
+    broken = chain.first_broken_link(entries, first_seq=1)
 
     assert broken is not None
-    assert (broken.entry_id, broken.reason) == (5, "ids jump from 3 to 5: entries are missing")
+    assert (broken.entry_id, broken.reason) == (57, "positions jump from 3 to 5: entries are missing")
 
 
 def test_after_a_purge_the_chain_starts_from_its_anchor():
@@ -195,5 +197,16 @@ def test_after_a_purge_the_chain_starts_from_its_anchor():
     kept = entries[3:]
     anchor = str(entries[2]["hash"])
 
-    assert chain.first_broken_link(kept, anchor_hash=anchor, first_id=4) is None
-    assert chain.first_broken_link(kept, first_id=4) is not None
+    assert chain.first_broken_link(kept, anchor_hash=anchor, first_seq=4) is None
+    assert chain.first_broken_link(kept, first_seq=4) is not None
+
+
+def test_an_entry_moved_to_another_position_breaks_the_chain_though_its_position_is_not_hashed():
+    entries = linked(5)
+    entries[1], entries[2] = {**entries[2], "seq": 2}, {**entries[1], "seq": 3}  # two entries swap places
+
+    broken = chain.first_broken_link(entries, first_seq=1)
+
+    assert broken is not None
+    assert broken.entry_id == entries[1]["id"] == 37
+    assert "prev_hash" in broken.reason
