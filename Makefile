@@ -125,10 +125,11 @@ bench: bench-outbox bench-http
 bench-outbox: install
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) BENCH_BROKER_URL=$(BENCH_BROKER_URL) $(PY) -m scripts.bench_outbox $(BENCH_ARGS)
 
-# Benchmark of the read path over HTTP (not a test: it asserts nothing): gunicorn with one sync worker on
-# core 0, DEBUG off, PostgreSQL and Redis, loaded by wrk on core 1; orderflow's read endpoints (read cache on
-# and off) beside a bare Django view, a DRF + simplejwt empty view and a naive DRF ModelViewSet, in interleaved
-# rounds; req/s, p50, p99, queries per request and their ratios. About 7 minutes. It creates and drops its own
+# Benchmark of the read and write paths over HTTP (not a test: it asserts nothing): gunicorn with one sync
+# worker on core 0, DEBUG off, PostgreSQL and Redis, loaded by wrk on core 1; orderflow's read endpoints (read
+# cache on and off) beside a bare Django view, a DRF + simplejwt empty view and a naive DRF ModelViewSet, and its
+# writes (place order, cancel, the signed payment webhook; each request a new one) beside the naive viewset's
+# create, in interleaved rounds; req/s, p50, p99, queries per request and their ratios. About 20 minutes. It creates and drops its own
 # database and empties Redis database 12; it writes docs/ops/performance.md's results and docs/ops/img/bench-http.png.
 # GROWTH=1: detail and list p99 at 10,000 then 1,000,000 orders (seed_db --bulk). PROFILE=1: one request under
 # cProfile, with its SQL. BENCH_HTTP_ARGS: --rounds N, --seconds S, --only KEYS, ... (docs/ops/performance.md).

@@ -15,6 +15,11 @@ from domain.kernel.errors import ConflictError
 
 
 class DjangoInvoiceRepository(InvoiceRepository):
+    def __init__(self) -> None:
+        super().__init__()
+        #: The payments each loaded invoice had when it was read: the rows that exist already.
+        self._stored_payments: dict[UUID, set[UUID]] = {}
+
     def _add(self, aggregate: Invoice) -> None:
         """Nothing to do until flush: new invoices are inserted when the unit of work commits."""
 
@@ -34,7 +39,8 @@ class DjangoInvoiceRepository(InvoiceRepository):
         """Insert new invoices and update changed ones, guarding each update with the loaded version.
 
         Payments are only ever appended, so the rows of the payments recorded
-        since loading are inserted. Raises ``ConflictError`` when somebody else
+        since loading are inserted: those it did not have when it was read (the
+        guarded update proves nobody recorded one meanwhile). Raises ``ConflictError`` when somebody else
         changed the invoice since it was loaded, or issued one for the same order
         meanwhile (the unit of work then runs the command again on fresh state).
         """
@@ -52,10 +58,12 @@ class DjangoInvoiceRepository(InvoiceRepository):
                 )
                 if updated != 1:
                     raise ConflictError("The invoice was changed by someone else meanwhile; try again.")
-                stored = set(PaymentRow.objects.filter(invoice_id=invoice.id).values_list("id", flat=True))
+                stored = self._stored_payments.get(invoice.id, set())
                 PaymentRow.objects.bulk_create([row for row in rows if row.id not in stored])
             except IntegrityError as exc:
                 raise ConflictError("An invoice for this order was issued meanwhile; try again.") from exc
 
     def _load(self, row: InvoiceRow) -> Invoice:
-        return mapper.to_domain(row, PaymentRow.objects.filter(invoice_id=row.id))
+        invoice = mapper.to_domain(row, PaymentRow.objects.filter(invoice_id=row.id))
+        self._stored_payments[invoice.id] = {payment.id for payment in invoice.payments}
+        return invoice

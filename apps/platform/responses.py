@@ -46,14 +46,12 @@ def respond(
         return problem_for_error(result.error, request)
     if output is None:
         return Response(status=status)
-    return Response(output(result.value).data, status=status)
+    return Response(representation(output)(result.value), status=status)
 
 
 def validated(serializer_class: type[serializers.Serializer[Any]], request: Request) -> dict[str, Any]:
     """The request body checked by ``serializer_class``; raises DRF's ValidationError (400)."""
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
+    return dict(validation(serializer_class)(request.data))
 
 
 @cache
@@ -65,6 +63,18 @@ def representation(output: Output) -> Callable[[Any], Any]:
     of the value, so one instance serves every request (and every thread).
     """
     return output().to_representation
+
+
+@cache
+def validation(serializer_class: type[serializers.Serializer[Any]]) -> Callable[[Any], Any]:
+    """``serializer_class``'s ``run_validation``, on one instance built once per shape: the validated data
+    of a body, or DRF's ``ValidationError`` with the errors ``is_valid`` would have found.
+
+    What ``is_valid`` runs, without copying the declared fields into a new instance for each request
+    (as for ``representation``): validating reads the bound fields and keeps nothing of the body, so one
+    instance serves every request (and every thread). For a serializer without ``context`` or ``partial``.
+    """
+    return serializer_class().run_validation
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Benchmark of the read path over HTTP, in the production server's shape; ratios measured in one run.
+"""Benchmark of the read and write paths over HTTP, in the production server's shape; ratios measured in one run.
 
 A benchmark, not a test: it asserts nothing, it measures and prints. ``make bench-http`` runs it against
 the PostgreSQL and Redis on localhost, in its own database (``orderflow_bench_http``, dropped and created
@@ -12,11 +12,14 @@ again) and Redis database (12, emptied):
    and then with false (one at a time, on one port; which goes first alternates), each endpoint for
    ``--seconds`` after ``--warmup``, in an order rotated per round, by wrk pinned to core 1 with
    ``--connections`` connections; req/s, p50 and p99 as medians across ``--rounds``; queries per request
-   from the second of two requests (warm cache) counted by the bench's middleware;
+   from the second of two requests (warm cache) counted by the bench's middleware; the writes (placing an
+   order, with and without an ``Idempotency-Key``, cancelling one, the signed payment webhook, and the
+   naive create they are compared with) send a new request each time (``writes``): the cancels and the
+   webhooks spend the caller's orders awaiting payment, ``--write-targets`` of them made beforehand;
 3. **growth** (``--growth``): an order's detail and the first list page, read cache off, at each of
    ``--growth-sizes`` orders (10,000 then 1,000,000), seeding the difference with ``seed_db --bulk``;
 4. **profile** (``--profile``): one order-detail request under cProfile, with its SQL queries, with the
-   read cache on and off;
+   read cache on and off, and one place-order request; each with the mean time of more of the same;
 5. **report**: the table and the ratios on stdout; the same, uptime before and after, and the chart
    (``--docs``: docs/ops/performance.md between its result markers, docs/ops/img/bench-http.png).
 
@@ -40,10 +43,10 @@ from typing import Any
 
 from scripts.bench_outbox.environment import drop_database, recreate_database
 
-from . import environment, machine
+from . import environment, machine, writes
 from .endpoints import BY_KEY, ENDPOINTS, GROWTH_ENDPOINTS
 from .load import wrk_available
-from .phases import Options, bulk_available, order_count, pick_subject, rounds, seed
+from .phases import Options, bulk_available, order_count, pick_subject, rounds, seed, settle
 from .report import chart, fragment, print_table, ratio_rows, results_table, say, write_fragment
 
 BASE_DIR = environment.BASE_DIR
@@ -59,6 +62,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--profile-path", help=argparse.SUPPRESS)
     parser.add_argument("--profile-user", help=argparse.SUPPRESS)
     parser.add_argument("--profile-out", help=argparse.SUPPRESS)
+    parser.add_argument("--profile-body", help=argparse.SUPPRESS)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per endpoint and round (10)")
     parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds before each measurement (2)")
@@ -72,6 +76,12 @@ def parse_args() -> argparse.Namespace:
         help="orders seeded through the command bus when seed_db has no --bulk (default 300)",
     )
     parser.add_argument("--orders-per-customer", type=int, default=100, help="orders per customer (default 100)")
+    parser.add_argument(
+        "--write-targets",
+        type=int,
+        default=20_000,
+        help="the caller's orders awaiting payment made for the cancels and webhooks (default 20,000; more on demand)",
+    )
     parser.add_argument("--only", help="comma-separated endpoint keys: " + ",".join(BY_KEY))
     parser.add_argument("--growth", action="store_true", help="also measure detail and list p99 as the data grows")
     parser.add_argument(
@@ -79,7 +89,9 @@ def parse_args() -> argparse.Namespace:
         default="10000,1000000",
         help="orders in the database at each growth step (default 10000,1000000)",
     )
-    parser.add_argument("--profile", action="store_true", help="also profile one order-detail request")
+    parser.add_argument(
+        "--profile", action="store_true", help="also profile one order-detail and one place-order request"
+    )
     parser.add_argument("--profile-top", type=int, default=30, help="profile entries reported (default 30)")
     parser.add_argument("--log-level", default="INFO", help="the servers' LOG_LEVEL (default INFO, production's)")
     parser.add_argument("--python-load", action="store_true", help="use the Python load generator even with wrk")
@@ -113,24 +125,31 @@ def services() -> str:
 
 def profile(env: dict[str, str], run_dir: Path, subject: dict[str, Any], top: int) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    path = f"/api/v2/orders/{subject['order_id']}"
-    for read_cache in ("true", "false"):
-        target = run_dir / f"profile-{read_cache}.json"
+    detail = f"/api/v2/orders/{subject['order_id']}"
+    runs: list[tuple[str, str, str, str | None]] = [("detail-on", detail, "true", None)]
+    runs.append(("detail-off", detail, "false", None))
+    runs.append(("place", "/api/v2/orders", "true", writes.PLACE_BODY))
+    for name, path, read_cache, body in runs:
+        target = run_dir / f"profile-{name}.json"
         command = [sys.executable, "-m", "scripts.bench_http", "--role", "profile", "--profile-path", path]
         command += ["--profile-user", subject["customer_id"], "--profile-out", str(target)]
         command += ["--profile-top", str(top)]
+        if body is not None:
+            command += ["--profile-body", body]
         result = subprocess.run(
             command, env={**env, "READ_CACHE_ENABLED": read_cache}, cwd=BASE_DIR, capture_output=True, text=True
         )
         if result.returncode != 0:
-            say(f"profile (READ_CACHE_ENABLED={read_cache}) failed:\n{result.stderr[-2000:]}")
+            say(f"profile of {name} (READ_CACHE_ENABLED={read_cache}) failed:\n{result.stderr[-2000:]}")
             continue
         found = json.loads(target.read_text())
         found["read_cache"] = read_cache
         out.append(found)
         say(
-            f"  profile, READ_CACHE_ENABLED={read_cache}: {found['status']}, {found['elapsed_ms']:.1f} ms under "
-            f"cProfile, {found['function_calls']:,} calls, {len(found['queries'])} queries"
+            f"  profile, {found['method']} {path}, READ_CACHE_ENABLED={read_cache}: {found['status']}, "
+            f"{found['elapsed_ms']:.1f} ms under cProfile, {found['function_calls']:,} calls, "
+            f"{len(found['queries'])} queries; {found['mean_us']:,.0f} us a request without it "
+            f"(mean of {found['timed']})"
         )
     return out
 
@@ -172,7 +191,7 @@ def main() -> int:
     if args.role == "profile":
         from .profiling import profile_role
 
-        return profile_role(args.profile_path, args.profile_user, args.profile_top, args.profile_out)
+        return profile_role(args.profile_path, args.profile_user, args.profile_top, args.profile_out, args.profile_body)
 
     database_url, redis_url = environment.urls()
     endpoints = [BY_KEY[key] for key in args.only.split(",")] if args.only else ENDPOINTS
@@ -190,6 +209,7 @@ def main() -> int:
         port=args.port,
         run_dir=run_dir,
         use_wrk=use_wrk,
+        webhook_secret=env["PAYMENT_WEBHOOK_SECRETS"],
     )
     started = time.monotonic()
     results: dict[str, Any] = {
@@ -225,6 +245,13 @@ def main() -> int:
             f"{subject['customer_orders']} orders; order {subject['order_id']}, invoice {subject['invoice_id']}"
         )
 
+        if any(endpoint.write and writes.needs_target(endpoint.write) for endpoint in endpoints):
+            options.targets = writes.Targets(subject["customer_id"], subject["customer_email"])
+            say(f"setup: {args.write_targets:,} orders of the caller's awaiting payment, to cancel and to pay")
+            options.targets.reserve(args.write_targets)
+            settle(database_url)
+            results["write_targets"] = args.write_targets
+
         results["uptime_before"] = machine.uptime()
         idle = machine.background()
         results["background"] = ", ".join(f"{name} {value * 100:.0f}%" for name, value in idle.items() if name != "cpu")
@@ -232,11 +259,13 @@ def main() -> int:
         if idle.get("cpu", 0.0) > 0.1:
             say("WARNING: other work is running on this machine; it competes with the server and wrk for the cores")
         found = rounds(env, endpoints, subject, options)
+        if options.targets is not None:
+            results["write_targets"] = options.targets.made
         if args.growth:
             sizes = [int(size) for size in args.growth_sizes.split(",") if size.strip()]
             results["growth"] = growth(env, options, sizes, bulk, args.orders_per_customer)
         if args.profile:
-            say("profile: one order-detail request, read cache on and off")
+            say("profile: one order-detail request, read cache on and off; one place-order request")
             results["profile"] = profile(env, run_dir, subject, args.profile_top)
         results["uptime_after"] = machine.uptime()
         say(f"load after: {results['uptime_after']}")
@@ -261,7 +290,7 @@ def main() -> int:
     print(f"load before: {results['uptime_before']}")
     print(f"load after:  {results['uptime_after']}")
     if args.docs:
-        title = f"orderflow read path, {results['date']}, commit {results['commit']}"
+        title = f"orderflow reads and writes, {results['date']}, commit {results['commit']}"
         drawn = chart(CHART, found, order, title)
         write_fragment(DOC, fragment(results, found, order, "img/bench-http.png" if drawn else None))
         say(f"report: {DOC.relative_to(BASE_DIR)}" + (f", {CHART.relative_to(BASE_DIR)}" if drawn else ""))

@@ -10,14 +10,23 @@
    lines, its invoice), the caller's orders only, newest first, 20 to a page, the same authentication.
    Not a straw man: the lines are prefetched, and the invoices of a page are read in one query (the
    tables have no foreign key between orders and invoices, so ``prefetch_related`` cannot do it).
+   Its create (``POST /bench/naive/orders``, the writes' baseline) is DRF's writable nested serializer as
+   its documentation shows it: the body validated by a ``ModelSerializer`` with the lines nested, then the
+   order, its lines (one ``bulk_create``) and an open invoice for the total inserted in one
+   ``transaction.atomic()``, and 201 with the order as the detail shows it, rendered from the rows just
+   written (no read back). No idempotency, no events, no audit, no authorization beyond the token.
 """
 
 from __future__ import annotations
 
+import uuid
+from decimal import Decimal
 from typing import Any
 
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
 from rest_framework import serializers, viewsets
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
@@ -78,6 +87,58 @@ class NaiveOrderSerializer(serializers.ModelSerializer):
         ]
 
 
+class NaiveLineInput(serializers.ModelSerializer):
+    class Meta:
+        model = OrderLine
+        fields = ["sku", "quantity", "unit_price"]
+        extra_kwargs = {"quantity": {"min_value": 1}, "unit_price": {"min_value": Decimal("0.01")}}
+
+
+class NaiveOrderInput(serializers.ModelSerializer):
+    """The create's body: ``{"currency": "EUR", "lines": [{"sku", "quantity", "unit_price"}, ...]}``."""
+
+    lines = NaiveLineInput(many=True, allow_empty=False)
+
+    class Meta:
+        model = Order
+        fields = ["currency", "lines"]
+
+    def create(self, validated_data: dict[str, Any]) -> Order:
+        user = self.context["request"].user
+        now = timezone.now()
+        lines = validated_data.pop("lines")
+        with transaction.atomic():
+            order = Order.objects.create(
+                id=uuid.uuid4(),
+                customer_id=user.pk,
+                customer_email=user.email,
+                status="pending_payment",
+                currency=validated_data["currency"],
+                placed_at=now,
+                version=1,
+            )
+            order.created_lines = OrderLine.objects.bulk_create(  # type: ignore[attr-defined]
+                OrderLine(order=order, position=position, **line) for position, line in enumerate(lines)
+            )
+            order.invoice = Invoice.objects.create(  # type: ignore[attr-defined]
+                id=uuid.uuid4(),
+                order_id=order.id,
+                customer_id=user.pk,
+                amount=sum((line["quantity"] * line["unit_price"] for line in lines), Decimal(0)),
+                currency=order.currency,
+                status="open",
+                issued_at=now,
+                version=1,
+            )
+        return order
+
+
+class NaiveCreatedOrderSerializer(NaiveOrderSerializer):
+    """The order just created, from the rows written (``created_lines``), without reading them back."""
+
+    lines = NaiveLineSerializer(many=True, read_only=True, source="created_lines")
+
+
 class NaivePagination(PageNumberPagination):
     page_size = 20
 
@@ -87,7 +148,7 @@ class NaiveOrderViewSet(viewsets.ModelViewSet):
     pagination_class = NaivePagination
     authentication_classes = [JWTAuthentication]
     permission_classes = [IsAuthenticated]
-    http_method_names = ["get", "head", "options"]  # the benchmark reads; nothing writes through here
+    http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Order]:
         return (
@@ -101,6 +162,12 @@ class NaiveOrderViewSet(viewsets.ModelViewSet):
         assert page is not None  # a pagination class is set
         attach_invoices(page)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = NaiveOrderInput(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        order = serializer.save()
+        return Response(NaiveCreatedOrderSerializer(order).data, status=201)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         order = self.get_object()

@@ -1,4 +1,8 @@
-"""What is measured: each endpoint, the server it runs on (read cache on or off), and the ratios reported."""
+"""What is measured: each endpoint, the server it runs on (read cache on or off), and the ratios reported.
+
+A write (``write`` set) is a POST whose every request needs a body or a target of its own (an order to
+cancel, an invoice to pay, an idempotency key); ``writes`` makes them, and the load sends each once.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,11 @@ class Endpoint:
     path: str  # with {order_id}, {invoice_id} filled in by ``url``
     read_cache: bool  # which server: READ_CACHE_ENABLED=true or false
     baseline: bool = False
+    write: str | None = None  # a write: which kind of request ``writes.requests`` makes for it
+
+    @property
+    def method(self) -> str:
+        return "GET" if self.write is None else "POST"
 
     def url(self, base_url: str, subject: dict[str, Any]) -> str:
         return base_url + self.path.format(**subject)
@@ -29,6 +38,25 @@ ENDPOINTS = [
     Endpoint("list_off", "GET /api/v2/orders (first page, 20, read cache off)", "/api/v2/orders", False),
     Endpoint("invoice", "GET /api/v2/invoices/{id}", "/api/v2/invoices/{invoice_id}", True),
     Endpoint("me", "GET /api/v1/users/me", "/api/v1/users/me", True),
+    # Writes, on the server with the read cache on (production's default); each request a new one.
+    Endpoint(
+        "naive_create",
+        "naive ModelViewSet: create (order, 3 lines, invoice)",
+        "/bench/naive/orders",
+        True,
+        baseline=True,
+        write="naive_create",
+    ),
+    Endpoint("place", "POST /api/v2/orders (3 lines)", "/api/v2/orders", True, write="place"),
+    Endpoint("place_key", "POST /api/v2/orders (3 lines, Idempotency-Key)", "/api/v2/orders", True, write="place_key"),
+    Endpoint("cancel", "POST /api/v2/orders/{id}/cancel", "/api/v2/orders/{order_id}/cancel", True, write="cancel"),
+    Endpoint(
+        "webhook",
+        "POST /api/v1/webhooks/payments (signed, captures)",
+        "/api/v1/webhooks/payments",
+        True,
+        write="webhook",
+    ),
 ]
 BY_KEY = {endpoint.key: endpoint for endpoint in ENDPOINTS}
 
@@ -39,6 +67,10 @@ RATIOS = [
     ("order detail (cache off) / naive detail", "detail_off", "naive_detail"),
     ("order list (cache off) / naive list", "list_off", "naive_list"),
     ("order list (cache hit) / naive list", "list", "naive_list"),
+    ("place order / naive create", "place", "naive_create"),
+    ("place order with Idempotency-Key / naive create", "place_key", "naive_create"),
+    ("cancel order / naive create", "cancel", "naive_create"),
+    ("payment webhook / naive create", "webhook", "naive_create"),
 ]
 
 #: The growth phase: the database path of an order's detail and of the first list page, on the server

@@ -3,9 +3,15 @@ process of the run shares (the harness, ``manage.py`` commands, gunicorn).
 
 The environment is production's: DEBUG off, PostgreSQL with persistent connections, Redis as the cache,
 RS256 tokens signed with a key that ``manage.py generate_jwt_keys`` writes into the run's temporary
-directory, JSON logs at INFO (one access line per request, as production writes them). Two things differ,
-neither on the read path: the brokers are kombu's in-memory transport (nothing is published by a read,
-and the shared RabbitMQ stays untouched), and the limits on sign-in are lifted.
+directory, JSON logs at INFO (one access line per request, as production writes them), a payment webhook
+secret of the run's own. What differs:
+
+- the brokers are kombu's in-memory transport: nothing is published by a read, and the shared RabbitMQ
+  stays untouched; a write's commit still sets the outbox waker going, whose thread hands a drain task to
+  that transport instead of RabbitMQ (the request never waits on either);
+- the limits on sign-in are lifted, and the budget of writes per user (``RATE_LIMIT_WRITES``, 60 a minute
+  in production) is raised out of reach: every write still counts itself in Redis as in production, but
+  one caller's load never gets a 429.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ sys.path.insert(0, str(BASE_DIR))
 SETTINGS_MODULE = "scripts.bench_http.settings"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/orderflow_bench_http"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/12"
+#: The writes' budget per user during the run: counted as in production, never reached.
+WRITES_PER_MINUTE = 10_000_000
 
 
 def urls() -> tuple[str, str]:
@@ -59,6 +67,8 @@ def build_environment(run_dir: Path, database_url: str, redis_url: str, log_leve
             "EVENTS_BROKER_URL": "memory://",
             "PAYMENT_PROVIDER": "simulated",
             "RATE_LIMIT_TOKEN": "1000/m",
+            "RATE_LIMIT_WRITES": f"{WRITES_PER_MINUTE}/m",
+            "PAYMENT_WEBHOOK_SECRETS": f"whsec_bench_{secrets.token_hex(16)}",
             "LOG_LEVEL": log_level,
             "LOG_FORMAT": "json",
             "PYTHONUNBUFFERED": "1",

@@ -19,8 +19,8 @@ from pathlib import Path
 
 MARKER = "BENCH_RESULT "
 
-LUA_SCRIPT = """\
--- Written by scripts/bench_http/load.py: prints wrk's figures as one JSON line (microseconds).
+#: wrk's ``done`` hook: its figures as one JSON line (microseconds); the writes' script ends with it too.
+LUA_DONE = """\
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
@@ -31,6 +31,10 @@ done = function(summary, latency, requests)
     e.timeout, latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean))
 end
 """.replace("MARKER", MARKER)
+
+LUA_SCRIPT = (
+    "-- Written by scripts/bench_http/load.py: prints wrk's figures as one JSON line (microseconds).\n" + LUA_DONE
+)
 
 
 @dataclass(frozen=True)
@@ -107,10 +111,20 @@ def run_wrk(url: str, headers: dict[str, str], *, seconds: float, connections: i
     return parse_wrk(result.stdout)
 
 
-def run_python(url: str, headers: dict[str, str], *, seconds: float, connections: int) -> LoadResult:
+def run_python(
+    url: str,
+    headers: dict[str, str],
+    *,
+    seconds: float,
+    connections: int,
+    requests: list[tuple[str, str, dict[str, str], str]] | None = None,
+) -> LoadResult:
     """The fallback without wrk: ``connections`` threads, each one request at a time, a new connection each
     (the sync worker closes every connection after its response anyway). The GIL makes it a weaker
-    generator than wrk: its req/s are a floor, and the report says which generator ran."""
+    generator than wrk: its req/s are a floor, and the report says which generator ran.
+
+    ``requests`` (method, path, extra headers, body) are sent in turn, as the writes' Lua script sends
+    them; without them, every request is a GET of ``url``."""
     from urllib.parse import urlsplit
 
     parts = urlsplit(url)
@@ -119,16 +133,27 @@ def run_python(url: str, headers: dict[str, str], *, seconds: float, connections
     errors = 0
     lock = threading.Lock()
     deadline = time.perf_counter() + seconds
+    sent = 0
+
+    def next_request() -> tuple[str, str, dict[str, str], str | None]:
+        nonlocal sent
+        if not requests:
+            return "GET", path, headers, None
+        with lock:
+            method, target, extra, body = requests[sent % len(requests)]
+            sent += 1
+        return method, target, {**headers, **extra}, body
 
     def client() -> None:
         nonlocal errors
         mine: list[float] = []
         failed = 0
         while time.perf_counter() < deadline:
+            method, target, sending, body = next_request()
             started = time.perf_counter()
             try:
                 conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=10)
-                conn.request("GET", path, headers=headers)
+                conn.request(method, target, body=body, headers=sending)
                 response = conn.getresponse()
                 response.read()
                 conn.close()

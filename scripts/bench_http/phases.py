@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import load, machine, project
+from . import load, machine, project, writes
 from .endpoints import Endpoint, rotated
 from .environment import manage
 from .middleware import REQUEST_HEADER, RESPONSE_HEADER
@@ -26,6 +26,9 @@ class Options:
     port: int
     run_dir: Path
     use_wrk: bool
+    #: The caller's orders awaiting payment, for the cancels and the webhooks (None: no such write measured).
+    targets: writes.Targets | None = None
+    webhook_secret: str = ""
 
 
 @dataclass
@@ -138,9 +141,18 @@ def request_headers(subject: dict[str, Any]) -> dict[str, str]:
 # --- checks --------------------------------------------------------------------------------------------
 
 
-def probe(url: str, headers: dict[str, str]) -> tuple[int, int | None, int]:
-    """(status, SQL statements, body bytes) of one request that asks the bench middleware to count."""
-    request = urllib.request.Request(url, headers={**headers, REQUEST_HEADER: "1"})
+def probe(url: str, headers: dict[str, str], write: writes.Request | None = None) -> tuple[int, int | None, int]:
+    """(status, SQL statements, body bytes) of one request that asks the bench middleware to count: a GET of
+    ``url``, or ``write`` (``url`` is then its server's)."""
+    if write is not None:
+        request = urllib.request.Request(
+            url + write.path,
+            data=write.body.encode(),
+            method=write.method,
+            headers={**headers, **write.headers, REQUEST_HEADER: "1"},
+        )
+    else:
+        request = urllib.request.Request(url, headers={**headers, REQUEST_HEADER: "1"})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             body = response.read()
@@ -151,14 +163,16 @@ def probe(url: str, headers: dict[str, str]) -> tuple[int, int | None, int]:
 
 
 def check_endpoints(
-    server: Server, endpoints: list[Endpoint], subject: dict[str, Any], found: dict[str, Measured]
+    server: Server, endpoints: list[Endpoint], subject: dict[str, Any], found: dict[str, Measured], options: Options
 ) -> None:
-    """Each endpoint answers 2xx; its queries per request counted on the second request (warm cache)."""
+    """Each endpoint answers 2xx; its queries per request counted on the second request (warm cache; a
+    write's second request is a new one, as each of its requests in the load is)."""
     headers = request_headers(subject)
     for endpoint in endpoints:
-        url = endpoint.url(server.base_url, subject)
-        probe(url, headers)  # the first: caches filled, connections opened
-        status, queries, size = probe(url, headers)
+        first, second = write_requests(endpoint, 2, options).requests if endpoint.write else (None, None)
+        url = server.base_url if endpoint.write else endpoint.url(server.base_url, subject)
+        probe(url, headers, first)  # the first: caches filled, connections opened
+        status, queries, size = probe(url, headers, second)
         measured = found.setdefault(endpoint.key, Measured(endpoint))
         measured.status, measured.queries = status, queries
         say(f"  {endpoint.label}: {status}, {queries} queries, {size:,} bytes")
@@ -169,22 +183,46 @@ def check_endpoints(
 # --- load ----------------------------------------------------------------------------------------------
 
 
-def hit(url: str, headers: dict[str, str], seconds: float, options: Options) -> load.LoadResult:
+def write_requests(endpoint: Endpoint, count: int, options: Options) -> writes.Batch:
+    assert endpoint.write is not None
+    if writes.needs_target(endpoint.write) and options.targets is None:
+        raise RuntimeError(f"{endpoint.key} needs the caller's orders awaiting payment, and none were made")
+    targets = options.targets or writes.Targets("", "")
+    return writes.batch(endpoint.write, count, targets, options.webhook_secret)
+
+
+def hit(endpoint: Endpoint, url: str, headers: dict[str, str], seconds: float, options: Options) -> load.LoadResult:
+    """One load of ``seconds`` on ``url``; a write's requests are made for it (each new) just before."""
+    if endpoint.write is None:
+        if options.use_wrk:
+            script = options.run_dir / "bench.lua"
+            if not script.exists():
+                script.write_text(load.LUA_SCRIPT)
+            return load.run_wrk(url, headers, seconds=seconds, connections=options.connections, script=script)
+        return load.run_python(url, headers, seconds=seconds, connections=options.connections)
+    batch = write_requests(endpoint, writes.load_size(seconds), options)
     if options.use_wrk:
-        script = options.run_dir / "bench.lua"
-        if not script.exists():
-            script.write_text(load.LUA_SCRIPT)
-        return load.run_wrk(url, headers, seconds=seconds, connections=options.connections, script=script)
-    return load.run_python(url, headers, seconds=seconds, connections=options.connections)
+        requests = writes.write_requests(options.run_dir / "requests.tsv", batch.requests)
+        script = writes.lua_script(options.run_dir / "writes.lua", requests)
+        result = load.run_wrk(url, headers, seconds=seconds, connections=options.connections, script=script)
+    else:
+        plain = [(r.method, r.path, r.headers, r.body) for r in batch.requests]
+        result = load.run_python(url, headers, seconds=seconds, connections=options.connections, requests=plain)
+    if batch.targets and options.targets is not None:
+        # Those sent, and those maybe in flight when the load stopped, are spent; the others serve again.
+        options.targets.give_back(batch.targets[result.requests + options.connections :])
+    if result.requests + options.connections > len(batch.requests):
+        say(f"    WARNING: {endpoint.key} sent more requests than it was given; some were sent twice")
+    return result
 
 
 def measure(endpoint: Endpoint, server: Server, subject: dict[str, Any], options: Options, into: Measured) -> None:
     url = endpoint.url(server.base_url, subject)
     headers = request_headers(subject)
     if options.warmup > 0:
-        hit(url, headers, options.warmup, options)
+        hit(endpoint, url, headers, options.warmup, options)
     before = machine.cpu_times()
-    result = hit(url, headers, options.seconds, options)
+    result = hit(endpoint, url, headers, options.seconds, options)
     into.core_busy.append(machine.busy(before, machine.cpu_times()))
     into.runs.append(result)
     flag = f"  ({result.errors} errors)" if result.errors else ""
@@ -210,7 +248,7 @@ def rounds(
             say(f"  round {number + 1}/{options.rounds}: server with READ_CACHE_ENABLED={str(read_cache).lower()}")
             with Server(env, options.run_dir, options.port, read_cache=read_cache) as server:
                 if read_cache not in checked:
-                    check_endpoints(server, mine, subject, found)
+                    check_endpoints(server, mine, subject, found, options)
                     checked.add(read_cache)
                 for endpoint in mine:
                     measure(endpoint, server, subject, options, found.setdefault(endpoint.key, Measured(endpoint)))

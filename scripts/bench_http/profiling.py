@@ -1,5 +1,6 @@
-"""One order-detail request under cProfile, in a child process configured as the servers are (same
-settings module, database, Redis, READ_CACHE_ENABLED), through Django's test client; and its SQL."""
+"""One request under cProfile (an order's detail, or placing an order), in a child process configured as
+the servers are (same settings module, database, Redis, READ_CACHE_ENABLED), through Django's test client;
+its SQL; and the mean time of ``TIMED`` more of the same request without the profiler."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ def shorten(text: str) -> str:
 
 #: Entries by own time (tottime) in the report, beside the ``top`` by cumulative time.
 OWN_TIME_TOP = 15
+#: Requests timed one after the other without the profiler (nor the SQL capture), for the mean.
+TIMED = 200
 
 
 def table(profiler: cProfile.Profile, sort: str, top: int) -> str:
@@ -43,7 +46,8 @@ def table(profiler: cProfile.Profile, sort: str, top: int) -> str:
     return "\n".join(lines)
 
 
-def profile_request(path: str, user_id: str, top: int) -> dict[str, Any]:
+def profile_request(path: str, user_id: str, top: int, body: str | None = None) -> dict[str, Any]:
+    """GET ``path``, or POST ``body`` (JSON) to it: each request the same (a POST places one more order)."""
     import django
 
     django.setup()
@@ -53,32 +57,47 @@ def profile_request(path: str, user_id: str, top: int) -> dict[str, Any]:
 
     token = project.access_token(user_id)
     client = Client(HTTP_HOST="localhost", HTTP_X_FORWARDED_PROTO="https", HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    def send() -> Any:
+        if body is None:
+            return client.get(path)
+        return client.post(path, data=body, content_type="application/json")
+
     for _ in range(3):  # warm: imports, the connection, the cache entry
-        client.get(path)
+        send()
     profiler = cProfile.Profile()
     with CaptureQueriesContext(connection) as captured:
         started = time.perf_counter()
         profiler.enable()
-        response = client.get(path)
+        response = send()
         profiler.disable()
         elapsed = time.perf_counter() - started
+    # Read now: the log is emptied when the next request starts.
+    queries = [{"sql": q["sql"], "time": q["time"]} for q in captured.captured_queries]
+    started = time.perf_counter()
+    for _ in range(TIMED):
+        send()
+    mean = (time.perf_counter() - started) / TIMED
     stats = pstats.Stats(profiler)
     return {
         "path": path,
+        "method": "GET" if body is None else "POST",
         "status": response.status_code,
         "elapsed_ms": elapsed * 1000,
+        "timed": TIMED,
+        "mean_us": mean * 1e6,
         "function_calls": stats.total_calls,  # type: ignore[attr-defined]
         "top": top,
         "stats": table(profiler, "cumulative", top),
         "top_own": OWN_TIME_TOP,
         "stats_own": table(profiler, "tottime", OWN_TIME_TOP),
-        "queries": [{"sql": q["sql"], "time": q["time"]} for q in captured.captured_queries],
+        "queries": queries,
     }
 
 
-def profile_role(path: str, user_id: str, top: int, out: str) -> int:
+def profile_role(path: str, user_id: str, top: int, out: str, body: str | None = None) -> int:
     """The child's entry point; the result goes to a file (stdout carries the request's log lines)."""
-    result = profile_request(path, user_id, top)
+    result = profile_request(path, user_id, top, body)
     with open(out, "w") as handle:
         json.dump(result, handle)
     return 0

@@ -39,3 +39,31 @@ def seed_commands(orders: int, customers: int, *, bulk: bool, seed: int = 1) -> 
     if bulk:
         seed_line.append("--bulk")
     return [["seed_demo"], [*seed_line, "-v", "0"]]
+
+
+def pending_orders(customer_id: str, customer_email: str, count: int) -> list[tuple[str, str, int, str]]:
+    """``count`` new orders of the customer's, awaiting payment with an open invoice each, written in bulk
+    as ``seed_db --bulk`` writes its own (the rows, their processed events, the read rows; one transaction):
+    (order id, invoice id, invoice amount in the provider's minor units, currency) of each."""
+    import random
+    import uuid
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    bulk_seed = load("apps.composition.bulk_seed")
+    invoice_row = load("apps.billing.models:Invoice")
+    stripe_amount = load("apps.billing.provider:stripe_amount")
+    money = load("domain.kernel.money:Money")
+
+    customer = bulk_seed.Customer(uuid.UUID(customer_id), customer_email)
+    history = bulk_seed.History(random.Random(), now=timezone.now())
+    rows = bulk_seed.Rows()
+    for number in range(count):
+        history.order(number, count, customer, "pending_payment", uuid.uuid4(), rows)
+    with transaction.atomic():
+        bulk_seed.writer().write(rows)
+    return [
+        (str(row.order_id), str(row.id), stripe_amount(money(row.amount, row.currency)), row.currency)
+        for row in rows.of(invoice_row)
+    ]

@@ -53,9 +53,17 @@ def ratio_rows(found: dict[str, Measured]) -> list[list[str]]:
     apart at most: on a machine whose other work comes and goes, the spread says how far to trust it)."""
     rates = {key: m.rate for key, m in found.items() if m.runs}
     per_round = [ratios(rates_of_round(found, n)) for n in range(max((len(m.runs) for m in found.values()), default=0))]
-    rows = [["ratio (req/s over req/s, same run)", "of the medians", "within each round"]]
+    p99 = ratios({key: m.p99_ms for key, m in found.items() if m.runs})
+    rows = [["ratio (req/s over req/s, same run)", "of the medians", "within each round", "p99 over p99"]]
     for index, (what, value) in enumerate(ratios(rates)):
-        rows.append([what, fmt(value, "{:.2f}x"), " / ".join(fmt(r[index][1], "{:.2f}") for r in per_round)])
+        rows.append(
+            [
+                what,
+                fmt(value, "{:.2f}x"),
+                " / ".join(fmt(r[index][1], "{:.2f}") for r in per_round),
+                fmt(p99[index][1], "{:.2f}x"),
+            ]
+        )
     return rows
 
 
@@ -102,7 +110,12 @@ def fragment(results: dict[str, Any], found: dict[str, Measured], order: list[st
         f"- Load before: `{results['uptime_before']}`; cores busy over 2 s before the first round (other "
         f"work): {results['background']}",
         f"- Load after: `{results['uptime_after']}`",
-        f"- Data: {s['total_orders']:,} orders ({results['seed_mode']}); the caller has {s['customer_orders']} orders.",
+        f"- Data: {s['total_orders']:,} orders ({results['seed_mode']}); the caller has {s['customer_orders']} orders"
+        + (
+            f"; {results['write_targets']:,} more of theirs awaiting payment were made for the cancels and webhooks."
+            if results.get("write_targets")
+            else "."
+        ),
         "",
         markdown_table(results_table(found, order)),
         "",
@@ -123,10 +136,15 @@ def profile_markdown(profiles: list[dict[str, Any]]) -> list[str]:
     out: list[str] = []
     for profile in profiles:
         out += [
-            f"**Profile of one request**: `GET {profile['path']}` with READ_CACHE_ENABLED="
+            f"**Profile of one request**: `{profile.get('method', 'GET')} {profile['path']}` with READ_CACHE_ENABLED="
             f"{profile['read_cache']}, in process (Django's test client, the same settings and database), "
-            f"status {profile['status']}, {profile['elapsed_ms']:.1f} ms under cProfile; "
-            f"top {profile['top']} by cumulative time:",
+            f"status {profile['status']}, {profile['elapsed_ms']:.1f} ms under cProfile"
+            + (
+                f" ({profile['mean_us']:,.0f} µs a request without it, the mean of {profile['timed']} more)"
+                if "mean_us" in profile
+                else ""
+            )
+            + f"; top {profile['top']} by cumulative time:",
             "",
             "```",
             profile["stats"].rstrip(),

@@ -16,6 +16,8 @@ from io import StringIO
 import pytest
 import structlog
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.billing import tasks, webhooks
@@ -106,6 +108,21 @@ def stored(body: bytes) -> WebhookEvent | None:
 
 def invoice(invoice_id) -> InvoiceReadModel:
     return InvoiceReadModel.objects.get(pk=invoice_id)
+
+
+def test_a_payment_webhook_costs_a_pinned_number_of_queries(api, invoice_id):
+    body = succeeded(invoice_id)
+
+    with CaptureQueriesContext(connection) as receiving:
+        response = api.post(URL, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=signed(body))
+        statements = [query["sql"] for query in receiving.captured_queries]
+
+    assert response.json() == {"received": True, "status": "processed"}
+    # stored: the event's row in a savepoint pair; processed in another pair: the row locked, then the command
+    # in a third (the invoice and its payments, the invoice's update, the payment, the outbox entry, the audit
+    # entry, unsealed), the row's new status. The payments are read once, when the invoice is loaded.
+    assert len(statements) == 15, "\n".join(statements)
+    assert sum("payments" in sql and sql.lstrip().startswith("SELECT") for sql in statements) == 1
 
 
 @pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "application/json", "Application/JSON"])

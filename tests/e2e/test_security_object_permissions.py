@@ -234,7 +234,38 @@ def test_placing_an_order_writes_no_grant_and_reads_no_permission(api, ann):
     assert not [sql for sql in statements if "_grants" in sql or "auth_permission" in sql]
     # the caller, the order and its lines, the outbox entry, the audit entry (unsealed: no lock, no read of the
     # chain), and the unit of work's savepoint and its release
-    assert len(statements) == 7, statements
+    assert len(statements) == 7, "\n".join(s[:110] for s in statements)
+
+
+def test_cancelling_ones_own_order_reads_no_permission(api, ann):
+    order_id = place(api, ann)
+
+    with CaptureQueriesContext(connection) as cancelling:
+        response = api.post(
+            f"/api/v2/orders/{order_id}/cancel", {"reason": "Changed my mind"}, format="json", **ann["auth"]
+        )
+        statements = [query["sql"] for query in cancelling.captured_queries]
+
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "cancelled"
+    # the owner settles it: the baseline lets a customer cancel their own order, so no role permission is read
+    assert not [sql for sql in statements if "auth_permission" in sql or "_grants" in sql]
+    # the caller, the order's owner, the order and its lines, its update, the outbox entry, the audit entry
+    # (unsealed), the unit of work's savepoint pair
+    assert len(statements) == 9, "\n".join(statements)
+
+
+def test_support_cancelling_anothers_order_is_refused_after_reading_its_roles(api, ann, agent):
+    order_id = place(api, ann)
+
+    with CaptureQueriesContext(connection) as cancelling:
+        response = api.post(f"/api/v2/orders/{order_id}/cancel", {}, format="json", **agent["auth"])
+        statements = [query["sql"] for query in cancelling.captured_queries]
+
+    assert_problem(response, 404, "not-found")
+    assert OrderRow.objects.get(pk=order_id).status == "pending_payment"
+    # not the owner, so the role permissions are read (fresh, as every write's are): they lack cancel_any_order
+    assert [sql for sql in statements if "auth_permission" in sql]
 
 
 def test_reading_an_order_costs_one_query_with_the_caller_cached_and_none_on_a_cache_hit(api, ann):

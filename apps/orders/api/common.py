@@ -41,7 +41,7 @@ from apps.platform.idempotency import HEADER as IDEMPOTENCY_HEADER
 from apps.platform.idempotency import MAX_KEY_LENGTH as IDEMPOTENCY_KEY_LENGTH
 from apps.platform.openapi import CONDITIONAL_PARAMETERS, NOT_MODIFIED, problems
 from apps.platform.pagination import query_parameters
-from apps.platform.responses import representation, respond, respond_page, respond_read, validated
+from apps.platform.responses import representation, respond, respond_page, respond_read, validated, validation
 from apps.platform.serializers import StrictCharField, StrictIntegerField
 from domain.kernel.messages import Command
 from domain.kernel.money import CURRENCIES
@@ -239,10 +239,10 @@ class OrderOutput(serializers.Serializer):
 
 def place_order_command(request: Request) -> PlaceOrder:
     """The PlaceOrder the body asks for; a shape error is a 400 naming ``items[i].<field>``."""
-    serializer = PlaceOrderInput(data=request.data)
-    if not serializer.is_valid():
-        raise serializers.ValidationError(_flat(serializer.errors))
-    data = serializer.validated_data
+    try:
+        data = validation(PlaceOrderInput)(request.data)
+    except serializers.ValidationError as invalid:
+        raise serializers.ValidationError(_flat(invalid.detail)) from None
     return PlaceOrder(
         customer_id=request.user.id,
         customer_email=request.user.email,
@@ -286,7 +286,9 @@ def created(result: Result[Any, Exception], request: Request, output: type[seria
     if isinstance(result, Err):
         return respond(result, request)
     dto = order_dto(result.value)
-    return Response(output(dto).data, status=201, headers={"Location": f"{request.path.rstrip('/')}/{dto.id}"})
+    return Response(
+        representation(output)(dto), status=201, headers={"Location": f"{request.path.rstrip('/')}/{dto.id}"}
+    )
 
 
 def as_dto(result: Any) -> Any:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.bench_http import load, machine, report
+from scripts.bench_http import load, machine, report, writes
 from scripts.bench_http.endpoints import ratios, rotated
 
 WRK_OUTPUT = """\
@@ -119,13 +119,100 @@ def test_ratios_are_also_taken_within_each_round() -> None:
     from scripts.bench_http.endpoints import BY_KEY
     from scripts.bench_http.phases import Measured
 
-    def measured(key: str, *rates: float) -> Measured:
-        runs = [load.LoadResult(int(rate * 10), 10.0, 1.0, 1.0, 1.0, 1.0, 0) for rate in rates]
+    def measured(key: str, *rates: float, p99: float = 1.0) -> Measured:
+        runs = [load.LoadResult(int(rate * 10), 10.0, 1.0, 1.0, p99, 1.0, 0) for rate in rates]
         return Measured(BY_KEY[key], runs=runs)
 
-    found = {"detail_hit": measured("detail_hit", 100, 60, 90), "drf_empty": measured("drf_empty", 400, 200, 300)}
+    found = {
+        "detail_hit": measured("detail_hit", 100, 60, 90, p99=6.0),
+        "drf_empty": measured("drf_empty", 400, 200, 300, p99=4.0),
+    }
 
     rows = report.ratio_rows(found)
 
-    assert rows[1] == ["order detail (cache hit) / DRF + simplejwt empty view", "0.30x", "0.25 / 0.30 / 0.30"]
-    assert rows[2][1:] == ["-", "- / - / -"]  # the bare view was not measured
+    assert rows[0][-1] == "p99 over p99"
+    assert rows[1] == ["order detail (cache hit) / DRF + simplejwt empty view", "0.30x", "0.25 / 0.30 / 0.30", "1.50x"]
+    assert rows[2][1:] == ["-", "- / - / -", "-"]  # the bare view was not measured
+
+
+# The writes: each request new, the webhook's signed as the provider signs it.
+
+
+def make_targets(made: list[int]) -> writes.Targets:
+    def make(customer_id: str, email: str, count: int) -> list[tuple[str, str, int, str]]:
+        start = sum(made)
+        made.append(count)
+        return [(f"order-{n}", f"invoice-{n}", 1000 + n, "EUR") for n in range(start, start + count)]
+
+    return writes.Targets("customer", "c@example.com", make=make, batch=3)
+
+
+def test_targets_are_handed_out_once_and_made_when_they_run_low() -> None:
+    made: list[int] = []
+    targets = make_targets(made)
+
+    first = targets.take(2)
+    second = targets.take(2)  # one left of the first three: three more are made
+
+    assert [t.order_id for t in first + second] == ["order-0", "order-1", "order-2", "order-3"]
+    assert made == [3, 3]
+    assert targets.made == 6
+
+
+def test_targets_a_load_did_not_send_are_taken_first_by_the_next() -> None:
+    targets = make_targets([])
+    given = targets.take(3)
+
+    targets.give_back(given[1:])
+
+    assert [t.order_id for t in targets.take(2)] == ["order-1", "order-2"]
+
+
+def test_a_cancel_batch_spends_one_order_per_request_and_a_place_batch_none() -> None:
+    targets = make_targets([])
+
+    cancels = writes.batch("cancel", 3, targets, "whsec_x")
+    places = writes.batch("place_key", 3, targets, "whsec_x")
+
+    assert [r.path for r in cancels.requests] == [f"/api/v2/orders/order-{n}/cancel" for n in range(3)]
+    assert places.targets == []
+    assert len({r.headers["Idempotency-Key"] for r in places.requests}) == 3  # a key of its own each
+    assert targets.take(1)[0].order_id == "order-3"
+
+
+def test_a_webhook_request_carries_a_signature_the_provider_library_accepts() -> None:
+    import json
+
+    import stripe
+
+    target = writes.Target("order-1", "0b7c2f5e-3c1d-4f7a-9a55-0c6a2f1d9e10", 4250, "EUR")
+    request = writes.request_for("webhook", target, "whsec_bench")
+
+    stripe.WebhookSignature.verify_header(
+        request.body.encode(), request.headers["Stripe-Signature"], "whsec_bench", tolerance=300
+    )
+    with pytest.raises(stripe.SignatureVerificationError):
+        stripe.WebhookSignature.verify_header(
+            request.body.encode(), request.headers["Stripe-Signature"], "whsec_other", tolerance=300
+        )
+    event = json.loads(request.body)
+    assert event["type"] == "payment_intent.succeeded"
+    assert event["data"]["object"]["amount_received"] == 4250
+    assert event["data"]["object"]["currency"] == "eur"
+    assert event["data"]["object"]["metadata"]["invoice_id"] == target.invoice_id
+
+
+def test_a_request_is_one_tab_separated_line_with_its_header_count() -> None:
+    request = writes.Request("POST", "/x", {"A": "1", "B": "two words"}, '{"k":"v"}')
+
+    assert request.line() == 'POST\t/x\t2\tA: 1\tB: two words\t{"k":"v"}'
+    with pytest.raises(ValueError, match="tab or a newline"):
+        writes.Request("POST", "/x", {}, "a\tb").line()
+
+
+def test_the_writes_lua_script_reads_the_requests_file_and_ends_with_the_done_hook(tmp_path: Path) -> None:
+    script = writes.lua_script(tmp_path / "w.lua", tmp_path / "requests.tsv").read_text()
+
+    assert f'io.open("{tmp_path / "requests.tsv"}"' in script
+    assert "request = function()" in script
+    assert script.endswith(load.LUA_DONE)
