@@ -12,6 +12,7 @@ An unreachable database is no failure of the message at hand: it is raised out o
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 import structlog
 from django.conf import settings
 from kombu import Connection, Consumer, Message, Queue
+from kombu.exceptions import ContentDisallowed
 
 # inbox.deliver and inbox.deliver_batch are looked up at each call: the benchmark wraps them to time them.
 from apps.messaging import broker, inbox
@@ -29,6 +31,7 @@ from apps.platform.outages import DATABASE, dependency_of
 log = structlog.get_logger(__name__)
 
 GATHER_SECONDS = 0.005
+JSON = "application/json"
 
 
 class ConsumerRunner:
@@ -77,9 +80,9 @@ class ConsumerRunner:
             Consumer(
                 conn.default_channel,
                 queues=[queue],
-                callbacks=[self._callback(by_queue[queue.name])],
+                on_message=self._on_message(by_queue[queue.name]),
                 on_decode_error=self._decode_error(by_queue[queue.name]),
-                accept=["json"],
+                accept=[JSON],
                 prefetch_count=self.batch_size,
             )
             for queue in queues
@@ -105,8 +108,23 @@ class ConsumerRunner:
                 consumer.cancel()
         return self.handled
 
-    def _callback(self, consumer: EventConsumer) -> Callable[[Any, Message], None]:
-        def on_message(body: Any, message: Message) -> None:
+    def _on_message(self, consumer: EventConsumer) -> Callable[[Message], None]:
+        """Buffer the message with its body decoded here, by the standard library's JSON parser.
+
+        Envelopes are plain JSON, so kombu's decoder (a Python hook called for every
+        object, looking for its own type markers) is not needed: this costs a third of it.
+        """
+
+        def on_message(message: Message) -> None:
+            if message.content_type != JSON:
+                problem = ContentDisallowed(f"refusing to deserialize content of type {message.content_type}")
+                self.handle_undecodable(consumer, message, problem)
+                return
+            try:
+                body = json.loads(message.body)
+            except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+                self.handle_undecodable(consumer, message, exc)
+                return
             self._buffer.append((consumer, body, message))
 
         return on_message
