@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.messaging.consumers import Envelope, EventConsumer
@@ -26,16 +26,11 @@ from apps.messaging.models import DeliveryFailure, InboxEntry
 def deliver(consumer: EventConsumer, envelope: Envelope) -> bool:
     """Handle ``envelope`` once: False when the inbox says it was handled before."""
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                InboxEntry.objects.create(
-                    consumer=consumer.name, event_id=envelope["event_id"], event_type=envelope["event_type"]
-                )
-        except IntegrityError:
+        if not _claim_in_inbox(consumer.name, [envelope]):  # INSERT ... ON CONFLICT DO NOTHING: no savepoint
             return False
         consumer.handle(envelope)
-    # Handled at last (a retry, or a requeued dead letter): nothing of this event is failing any more.
-    DeliveryFailure.objects.filter(consumer=consumer.name, event_id=envelope["event_id"]).delete()
+        # Handled at last (a retry, or a requeued dead letter): nothing of this event is failing any more.
+        _delete(DeliveryFailure, consumer.name, [envelope["event_id"]])
     return True
 
 
