@@ -13,7 +13,9 @@ runs it against the real services on localhost (PostgreSQL and RabbitMQ), in one
    ticks and the commit kicks keep both busy while there is a backlog) while the users_read
    consumer (``ConsumerRunner`` + the users projection, in its own process) projects them; drain
    and end-to-end events/s; then, as a diagnostic, the same rows drained with no consumer at
-   work, by one dispatcher and by ``--dispatchers``, counting any message published twice;
+   work, by one dispatcher and by ``--dispatchers``, counting any message published twice; then
+   end to end again from scratch with the consumer's queue in ``--shards`` shards (default 2), one
+   consumer process per shard (``consume_events --shard K``);
 3. **lag**: commands at a steady rate through ``command_bus()`` (RegisterUser and
    UpdateProfile) with a dispatcher process (kicked after each commit like
    ``transaction.on_commit(kick)``, and ticking every second like beat) and the consumer
