@@ -123,11 +123,11 @@ def flag(default: Any, *, preferred: tuple[str, ...] = ()) -> Variable:
     return Variable(parse, default, preferred=preferred)
 
 
-def whole_number(default: Any, *, minimum: int = 1) -> Variable:
-    return Variable(_whole_number(minimum), default)
+def whole_number(default: Any, *, minimum: int = 1, maximum: int | None = None) -> Variable:
+    return Variable(_whole_number(minimum, maximum), default)
 
 
-def _whole_number(minimum: int) -> Parse:
+def _whole_number(minimum: int, maximum: int | None = None) -> Parse:
     def parse(env: environ.Env, name: str) -> int:
         try:
             value = int(env.int(name))
@@ -135,6 +135,8 @@ def _whole_number(minimum: int) -> Parse:
             raise ImproperlyConfigured(f"{name} must be a whole number.") from None
         if value < minimum:
             raise ImproperlyConfigured(f"{name} must be at least {minimum}.")
+        if maximum is not None and value > maximum:
+            raise ImproperlyConfigured(f"{name} must be at most {maximum}.")
         return value
 
     return parse
@@ -242,6 +244,8 @@ class Environment:
     outbox_max_attempts: Annotated[int, whole_number(10)]
     outbox_retention_days: Annotated[int, whole_number(7)]
     consumer_max_attempts: Annotated[int, whole_number(5)]
+    # Queues (and runners) per consumer, split by a hash of the aggregate; at most the routing slots (32).
+    events_consumer_shards: Annotated[int, whole_number(1, maximum=32)]
     # The dead-letter queue's bound on RabbitMQ (0: none), and the management API that sets it (empty: derived).
     events_dead_letter_max_length: Annotated[int, whole_number(10_000, minimum=0)]
     events_dead_letter_retention_days: Annotated[int, whole_number(14, minimum=0)]

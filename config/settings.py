@@ -357,6 +357,9 @@ OUTBOX_RETENTION_DAYS = env.outbox_retention_days
 OUTBOX_KICK_ON_COMMIT = True
 OUTBOX_KICK_PAUSE_SECONDS = 10.0
 CONSUMER_MAX_ATTEMPTS = env.consumer_max_attempts
+# Each consumer's queue split in this many shards by a hash of the aggregate (apps/messaging/routing.py);
+# `consume_events --shard K` runs one. Changing it: docs/ops/scaling-strategy.md, "Resharding".
+EVENTS_CONSUMER_SHARDS = env.events_consumer_shards
 
 # --- Payments ------------------------------------------------------------------------------------------
 # "simulated" (the embedded default: refunds granted without any provider) or "stripe" (its API, or a

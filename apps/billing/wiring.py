@@ -84,3 +84,6 @@ def query_bindings() -> tuple[Binding, ...]:
 
 PROJECTIONS = (Projection.of(projections, name="invoices_read", consumer="invoices-read", fed_by=("billing.",)),)
 POLICIES = (policy(policies, dispatch=dispatch),)
+#: An invoice's events travel in its order's stream (the same shard of every consumer): orders_read applies
+#: them to the order's row, right after the order's own events (apps.messaging.routing).
+GROUPED_WITH = {Invoice.aggregate_type: "order_id"}

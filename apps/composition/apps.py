@@ -14,8 +14,9 @@ class CompositionConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.composition import buses, consumers
-        from apps.messaging import registry
+        from apps.messaging import registry, routing
         from apps.platform import buses as accessor
 
         accessor.install(buses.build_buses)
         registry.install(consumers.PROJECTIONS, consumers.POLICIES)
+        routing.install(consumers.GROUPED_WITH)

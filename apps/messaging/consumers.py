@@ -2,8 +2,9 @@
 
 A consumer is a name, the event types it binds to (topic patterns such as
 ``users.#``) and a handler, optionally with a batch handler for many events at
-once. Its queue, ``orderflow.<name>``, survives broker restarts and, on
-RabbitMQ, sends the messages it rejects to the dead-letter exchange. A handler
+once. Its queue, ``orderflow.<name>`` (or one per shard, ``apps.messaging.routing``),
+survives broker restarts and, on RabbitMQ, sends the messages it rejects to the
+dead-letter exchange. A handler
 that cannot apply an event yet (an earlier event of the aggregate has not
 arrived) raises ``RetryLater``. ``malformed`` says why a message body is not
 an envelope.
@@ -22,7 +23,7 @@ from typing import Any
 from django.conf import settings
 from kombu import Queue, binding
 
-from apps.messaging import broker
+from apps.messaging import broker, routing
 
 Envelope = Mapping[str, Any]
 REQUIRED_FIELDS = ("event_id", "event_type", "aggregate_id", "aggregate_version", "payload")
@@ -43,18 +44,32 @@ class EventConsumer:
 
     @property
     def queue_name(self) -> str:
+        """The queue of the one-shard layout (the default)."""
         return f"orderflow.{self.name}"
 
-    def queue(self, *, dead_letters: bool) -> Queue:
+    def shard_queue_name(self, shard: int, shards: int) -> str:
+        """``orderflow.<name>`` with one shard, ``orderflow.<name>.shard-<K>-of-<N>`` with N: a layout's own names."""
+        return self.queue_name if shards == 1 else f"{self.queue_name}.shard-{shard}-of-{shards}"
+
+    def queue(self, *, dead_letters: bool, shard: int = 0, shards: int = 1) -> Queue:
+        """Shard ``shard`` of ``shards`` of this consumer's queue, with its bindings (``apps.messaging.routing``)."""
         exchange = broker.events_exchange()
         arguments = {"x-dead-letter-exchange": settings.EVENTS_DEAD_LETTER_EXCHANGE} if dead_letters else None
         return Queue(
-            self.queue_name,
+            self.shard_queue_name(shard, shards),
             exchange=exchange,
-            bindings=[binding(exchange, routing_key=key) for key in self.binding_keys],
+            bindings=[
+                binding(exchange, routing_key=key)
+                for key in routing.shard_binding_keys(self.binding_keys, shard, shards)
+            ],
             durable=True,
             queue_arguments=arguments,
         )
+
+    def queue_for(self, envelope: Envelope, *, dead_letters: bool, shards: int) -> Queue:
+        """The shard queue ``envelope``'s stream lands in (shard 0 for a body that is no envelope)."""
+        shard = routing.shard_of(envelope, shards) if malformed(envelope) is None else 0
+        return self.queue(dead_letters=dead_letters, shard=shard, shards=shards)
 
 
 def malformed(body: Any) -> str | None:

@@ -96,7 +96,7 @@ def retry_or_dead_letter(
 
 
 def requeue(failures: Sequence[DeliveryFailure], consumers: Sequence[EventConsumer]) -> int:
-    """Publish dead (or retrying) events again, to their consumer's queue only.
+    """Publish dead (or retrying) events again, to their consumer's queue only (the shard of their stream).
 
     Raises LookupError, before anything is sent, when a failure names a consumer not in ``consumers``.
     """
@@ -107,14 +107,17 @@ def requeue(failures: Sequence[DeliveryFailure], consumers: Sequence[EventConsum
     sent = 0
     with broker.connection() as conn:
         producer = Producer(conn.default_channel, exchange=Exchange(""))
+        amqp = broker.is_amqp(conn)
         for failure in failures:
             consumer = by_name[failure.consumer]
+            # The shard its stream lands in today: after a resharding, not necessarily the one that failed it.
+            queue = consumer.queue_for(failure.envelope, dead_letters=amqp, shards=settings.EVENTS_CONSUMER_SHARDS)
             producer.publish(
                 dict(failure.envelope),
-                routing_key=consumer.queue_name,
+                routing_key=queue.name,
                 serializer="json",
                 delivery_mode=broker.DELIVERY_PERSISTENT,
-                declare=[consumer.queue(dead_letters=broker.is_amqp(conn))],
+                declare=[queue],
             )
             DeliveryFailure.objects.filter(pk=failure.pk).update(
                 status=DeliveryFailure.Status.REQUEUED, attempts=0, requeued_at=timezone.now()

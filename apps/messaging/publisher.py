@@ -1,8 +1,10 @@
 """Publishing integration-event envelopes to the topic exchange.
 
-On RabbitMQ every message is persistent and confirmed by the broker (publisher
-confirms). Rather than waiting for each confirm in turn, a batch is sent and its
-confirms are awaited together: the guarantee is the same (nothing counts as
+The routing key is the event type followed by the slot of the event's stream
+(``apps.messaging.routing``), which sharded consumer queues bind to. On RabbitMQ
+every message is persistent and confirmed by the broker (publisher confirms).
+Rather than waiting for each confirm in turn, a batch is sent and its confirms
+are awaited together: the guarantee is the same (nothing counts as
 published until the broker has acknowledged it), the round trips are not.
 """
 
@@ -19,7 +21,7 @@ import amqp
 from amqp import spec
 from kombu import Connection, Producer
 
-from apps.messaging import broker
+from apps.messaging import broker, routing
 
 
 class BrokerUnavailable(Exception):
@@ -90,12 +92,12 @@ class EventPublisher:
             try:
                 producer.publish(
                     dict(envelope),
-                    routing_key=envelope["event_type"],
+                    routing_key=routing.routing_key(envelope),
                     serializer="json",
                     delivery_mode=broker.DELIVERY_PERSISTENT,
                     message_id=str(envelope["event_id"]),
                 )
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError, KeyError) as exc:
                 report.failed[index] = f"{type(exc).__name__}: {exc}"
                 continue
             report.published.add(index)
@@ -162,10 +164,10 @@ class EventPublisher:
                     delivery_mode=broker.DELIVERY_PERSISTENT,
                     message_id=str(envelope["event_id"]),
                 )
-                routing_key = str(envelope["event_type"])
+                routing_key = routing.routing_key(envelope)
                 if len(routing_key.encode()) > 255:
                     raise ValueError("the event type is longer than an AMQP routing key may be")
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError, KeyError) as exc:
                 report.failed[index] = f"{type(exc).__name__}: {exc}"
                 continue
             tag = channel._orderflow_next_tag  # type: ignore[attr-defined]

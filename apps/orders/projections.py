@@ -13,8 +13,8 @@ state of the full history:
 An order has one invoice; events of any other invoice naming the order are
 ignored (logged), so a stray invoice cannot overwrite the one the order shows.
 
-``project_batch`` applies many events with one locking read and one write per
-kind (insert, update), which is what lets one consumer keep up with the outbox;
+``project_batch`` applies many events with one locking read and one write (new
+and changed rows together), which is what lets one consumer keep up with the outbox;
 ``project`` is the same rule for a single event. Every row written is
 invalidated in the read cache, with its new revision (ADR-0009).
 """
@@ -35,6 +35,7 @@ from apps.orders.queries import ORDERS
 from apps.platform import caching
 from apps.platform.listing import PAGES
 from apps.platform.responses import RENDERS
+from apps.platform.upserts import upsert
 
 log = structlog.get_logger(__name__)
 
@@ -71,8 +72,8 @@ def project(envelope: Mapping[str, Any]) -> None:
 def project_batch(envelopes: Sequence[Mapping[str, Any]]) -> dict[int, str]:
     """Apply what can be applied; return the positions that must wait, with the reason.
 
-    One locking read for every order the batch touches, then one insert and one
-    update. Orders events go first (an order placed in this batch can take its
+    One locking read for every order the batch touches, then one write of the new
+    and changed rows. Orders events go first (an order placed in this batch can take its
     invoice's events in the same batch), each stream in version order.
     """
     order_ids = {_order_id(envelope) for envelope in envelopes}
@@ -93,8 +94,7 @@ def project_batch(envelopes: Sequence[Mapping[str, Any]]) -> dict[int, str]:
             waiting[position] = reason
         elif _order_id(envelope) in rows and _order_id(envelope) not in created:
             changed.add(_order_id(envelope))
-    OrderReadModel.objects.bulk_create([rows[order_id] for order_id in created])
-    OrderReadModel.objects.bulk_update([rows[order_id] for order_id in changed], UPDATED_FIELDS)
+    upsert(OrderReadModel, [rows[order_id] for order_id in (*created, *changed)], UPDATED_FIELDS)
     _forget_cached({order_id: rows[order_id] for order_id in created | changed})
     return waiting
 

@@ -5,8 +5,8 @@ older or repeated one is ignored (duplicates, redeliveries), a newer one with a
 gap before it is sent back (``RetryLater``) until the missing event arrives. So
 any delivery order, with any duplicates, ends in the state of the full history.
 
-``project_batch`` applies many events with one locking read and one write per
-kind (insert, update), which is what lets one consumer keep up with the outbox;
+``project_batch`` applies many events with one locking read and one write (new
+and changed rows together), which is what lets one consumer keep up with the outbox;
 ``project`` is the same rule for a single event.
 """
 
@@ -19,6 +19,7 @@ from typing import Any
 from apps.messaging.consumers import RetryLater
 from apps.platform import caching
 from apps.platform.responses import RENDERS
+from apps.platform.upserts import upsert
 from apps.users.models import UserReadModel
 from apps.users.queries import USERS
 
@@ -63,8 +64,7 @@ def project_batch(envelopes: Sequence[Mapping[str, Any]]) -> dict[int, str]:
         _apply(row, envelope)
         if user_id not in created:
             changed.add(user_id)
-    UserReadModel.objects.bulk_create(created.values())
-    UserReadModel.objects.bulk_update([rows[user_id] for user_id in changed], UPDATED_FIELDS)
+    upsert(UserReadModel, [rows[user_id] for user_id in (*created, *changed)], UPDATED_FIELDS)
     caching.invalidate(USERS, {user_id: rows[user_id].version for user_id in changed | set(created)})
     return waiting
 

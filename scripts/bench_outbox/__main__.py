@@ -13,7 +13,9 @@ runs it against the real services on localhost (PostgreSQL and RabbitMQ), in one
    ticks and the commit kicks keep both busy while there is a backlog) while the users_read
    consumer (``ConsumerRunner`` + the users projection, in its own process) projects them; drain
    and end-to-end events/s; then, as a diagnostic, the same rows drained with no consumer at
-   work, by one dispatcher and by ``--dispatchers``, counting any message published twice;
+   work, by one dispatcher and by ``--dispatchers``, counting any message published twice; then
+   end to end again from scratch with the consumer's queue in ``--shards`` shards (default 2), one
+   consumer process per shard (``consume_events --shard K``);
 3. **lag**: commands at a steady rate through ``command_bus()`` (RegisterUser and
    UpdateProfile) with a dispatcher process (kicked after each commit like
    ``transaction.on_commit(kick)``, and ticking every second like beat) and the consumer
@@ -31,7 +33,8 @@ reading: docs/ops/scaling-strategy.md.
 
 Environment: ``BENCH_DATABASE_URL`` (postgres://postgres@127.0.0.1:5432/orderflow_bench; the
 database name must contain "bench", it is dropped and recreated), ``BENCH_BROKER_URL``
-(amqp://guest:guest@127.0.0.1:5672//), ``OUTBOX_BATCH_SIZE`` (500).
+(amqp://guest:guest@127.0.0.1:5672//), ``BENCH_BROKER_PREFIX`` (orderflow-bench: the names of
+its exchanges and queues), ``OUTBOX_BATCH_SIZE`` (500).
 """
 
 from __future__ import annotations
@@ -55,7 +58,15 @@ from .environment import (
     recreate_database,
     setup_django,
 )
-from .phases import build_entries, drain_alone_phase, drain_phase, lag_phase, raw_publish
+from .phases import (
+    build_entries,
+    consumer_queues,
+    drain_alone_phase,
+    drain_phase,
+    lag_phase,
+    raw_publish,
+    sharded_phase,
+)
 from .probes import background_load
 from .report import machine, report, say, service_versions
 from .roles import Child, consumer_role, dispatcher_role, drain_once_role
@@ -75,6 +86,12 @@ OPTIONS: list[tuple[str, type, object, str]] = [
         "dispatcher processes draining at once (default 2: a worker's default concurrency on 2 cores)",
     ),
     ("--writers", int, 2, "writer threads in the lag phase (default 2)"),
+    (
+        "--shards",
+        int,
+        2,
+        "consumer shards (one process each) in the sharded end-to-end run (default 2; 1 skips that run)",
+    ),
     ("--e2e-timeout", float, 240.0, "seconds to wait for the projection to catch up in the drain phase (default 240)"),
 ]
 
@@ -118,7 +135,7 @@ def main() -> int:
     OutboxEntry = project.load(project.OUTBOX_ENTRY)
 
     call_command("migrate", verbosity=0, interactive=False)
-    queues = [RAW_QUEUE, bench_consumer().queue_name]
+    queues = [RAW_QUEUE, bench_consumer().queue_name, *(q.name for q in consumer_queues(max(1, args.shards)))]
     clean_broker(queues)
     batch_size = settings.OUTBOX_BATCH_SIZE
     total = args.users * args.per_user
@@ -163,7 +180,7 @@ def main() -> int:
             f"  drain: dispatch_pending() in {args.dispatchers} dispatcher process(es) at once, "
             "with the consumer projecting concurrently"
         )
-        drain = drain_phase(entries, consumer, args.dispatchers, args.e2e_timeout)
+        drain = drain_phase(total, args.per_user, [consumer], args.dispatchers, args.e2e_timeout)
         results["drain"] = drain
         say(
             f"  drain: {drain['drain_rate']:,.0f} events/s to RabbitMQ; end to end {drain['e2e_rate']:,.0f} "
@@ -173,6 +190,18 @@ def main() -> int:
 
         say("2b  diagnostic: the same rows drained again with no consumer at work (its queue unbound)")
         results["drain_alone"] = drain_alone_phase(args.dispatchers)
+
+        if args.shards > 1:
+            say(
+                f"2c  end to end again from scratch, the consumer's queue in {args.shards} shards, "
+                "one consumer process per shard"
+            )
+            sharded = sharded_phase(total, args.per_user, args.shards, args.dispatchers, args.e2e_timeout)
+            results["sharded"] = sharded
+            say(
+                f"  sharded: {sharded['drain_rate']:,.0f} events/s to RabbitMQ; end to end "
+                f"{sharded['e2e_rate']:,.0f} events/s ({sharded['users_complete']:,} of {args.users:,} users complete)"
+            )
 
         say("3/3 lag: dispatcher process (kicked on commit, 1 s tick) + the consumer process")
         lag = lag_phase(consumer, rate=args.rate, seconds=args.seconds, pool_size=args.pool, writers=args.writers)

@@ -22,10 +22,14 @@ sys.path.insert(0, str(BASE_DIR))
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/orderflow_bench"
 DEFAULT_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672//"
-EXCHANGE = "orderflow-bench.events"
-DEAD_LETTER_EXCHANGE = "orderflow-bench.dead-letters"
-RAW_QUEUE = "orderflow-bench.raw"
-CONSUMER_NAME = "users-read-bench"  # queue orderflow.users-read-bench; same handler as users-read
+#: The benchmark's broker objects are named under this prefix; BENCH_BROKER_PREFIX gives two runs on one
+#: broker (two checkouts, say) names of their own.
+PREFIX = os.environ.get("BENCH_BROKER_PREFIX", "orderflow-bench")
+EXCHANGE = f"{PREFIX}.events"
+DEAD_LETTER_EXCHANGE = f"{PREFIX}.dead-letters"
+RAW_QUEUE = f"{PREFIX}.raw"
+# Queue orderflow.users-read-bench by default; same handler as users-read.
+CONSUMER_NAME = "users-read-bench" if PREFIX == "orderflow-bench" else f"users-read-{PREFIX}"
 
 
 def configure_environment() -> tuple[str, str]:

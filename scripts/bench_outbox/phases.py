@@ -189,14 +189,20 @@ def raw_queue(exchange: Any) -> Any:
     return Queue(RAW_QUEUE, exchange=exchange, routing_key="users.#", durable=True)
 
 
-def drain_phase(entries: list[Any], consumer: Child, dispatchers: int, e2e_timeout: float) -> dict[str, Any]:
-    """``dispatchers`` processes drain the rows while the consumer projects them; then wait for the projection."""
+def drain_phase(
+    total: int, last_version: int, consumers: list[Child], dispatchers: int, e2e_timeout: float
+) -> dict[str, Any]:
+    """``dispatchers`` processes drain the ``total`` pending rows while the consumers project them; then wait
+    for the projection (a user is complete at ``last_version``).
+
+    ``consumers``: one process per shard of the consumer's queue (one, unsharded, by default).
+    """
     from django.db import connection
 
-    total = len(entries)
     done = threading.Event()
     marks: dict[str, float] = {}
     windows: dict[str, CpuWindow] = {}
+    pids = {consumer_label(n, len(consumers)): child.proc.pid for n, child in enumerate(consumers)}
 
     def watch() -> None:
         """Progress every 2 s; the end-to-end finish (all projected) is read from the inbox afterwards."""
@@ -224,10 +230,10 @@ def drain_phase(entries: list[Any], consumer: Child, dispatchers: int, e2e_timeo
 
     def go() -> None:
         marks["start"] = time.time()
-        windows["e2e"] = CpuWindow({"consumer": consumer.proc.pid})
+        windows["e2e"] = CpuWindow(pids)
         watcher.start()
 
-    drained = drain_in_parallel(dispatchers, {"consumer": consumer.proc.pid}, on_go=go)
+    drained = drain_in_parallel(dispatchers, pids, on_go=go)
     published, drain_seconds, drain_cpu = drained["published"], drained["seconds"], drained["cpu"]
     if left := pending_count():
         raise RuntimeError(f"{left:,} outbox rows are still pending after the drain")
@@ -244,21 +250,23 @@ def drain_phase(entries: list[Any], consumer: Child, dispatchers: int, e2e_timeo
         watcher.join()
         broker = project.load(project.BROKER)
         with broker.connection(connect_timeout=3) as conn:
-            bench_consumer().queue(dead_letters=True)(conn.default_channel).purge()
+            for queue in consumer_queues(len(consumers)):
+                queue(conn.default_channel).purge()
         previous = -1
         while (now := projected_count()) != previous:
             previous = now
             time.sleep(1.0)
-    consumer_stats = consumer.stats(1)
+    consumer_stats = merged_stats([child.stats(1) for child in consumers])
     with connection.cursor() as cursor:
         cursor.execute("SELECT extract(epoch FROM max(processed_at)) FROM inbox WHERE consumer = %s", [CONSUMER_NAME])
         last_projected = float(cursor.fetchone()[0])
     e2e_seconds = last_projected - marks["start"]
     projected = projected_count()
-    full = count("SELECT count(*) FROM users_read WHERE version = %s", [max(e.aggregate_version for e in entries)])
+    full = count("SELECT count(*) FROM users_read WHERE version = %s", [last_version])
     return {
         "events": total,
         "dispatchers": dispatchers,
+        "shards": len(consumers),
         "each": drained["each"],
         "published": published,
         "drain_seconds": drain_seconds,
@@ -277,6 +285,86 @@ def drain_phase(entries: list[Any], consumer: Child, dispatchers: int, e2e_timeo
     }
 
 
+def consumer_label(number: int, shards: int) -> str:
+    return "consumer" if shards == 1 else f"consumer shard {number}"
+
+
+def consumer_queues(shards: int) -> list[Any]:
+    """The bench consumer's queues in a ``shards``-shard layout."""
+    consumer = bench_consumer()
+    return [consumer.queue(dead_letters=True, shard=shard, shards=shards) for shard in range(shards)]
+
+
+def merged_stats(stats: list[dict[str, Any]]) -> dict[str, Any]:
+    """The consumer processes' figures together: counts and times summed, the span the longest."""
+    sql: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+    for item in stats:
+        for kind, (n, t) in item["sql"].items():
+            sql[kind][0] += n
+            sql[kind][1] += t
+    return {
+        "handled": sum(item["handled"] for item in stats),
+        "deliver": sum(item["deliver"] for item in stats),
+        "handle": sum(item["handle"] for item in stats),
+        "span": max(item["span"] for item in stats),
+        "processes": len(stats),
+        "sql": dict(sql),
+    }
+
+
+def set_bound(queue: Any, bound: bool) -> None:
+    """Bind ``queue`` to the events exchange with all its keys, or unbind it from them (its messages stay)."""
+    broker = project.load(project.BROKER)
+    exchange = broker.events_exchange()
+    with broker.connection(connect_timeout=3) as conn:
+        channel = conn.default_channel
+        for key in (b.routing_key for b in queue.bindings):
+            if bound:
+                channel.queue_bind(queue.name, exchange.name, routing_key=key)
+            else:
+                channel.queue_unbind(queue.name, exchange.name, routing_key=key)
+
+
+def sharded_phase(total: int, last_version: int, shards: int, dispatchers: int, e2e_timeout: float) -> dict[str, Any]:
+    """The drain phase again, from scratch, with the consumer's queue in ``shards`` shards and a process per shard.
+
+    The one-shard queue (whose process serves the lag phase) is unbound meanwhile, so only the shards see
+    the events; users_read and the consumer's inbox are emptied first, so every event is projected anew.
+    """
+    from django.db import connection
+
+    single = bench_consumer().queue(dead_letters=True)
+    set_bound(single, False)
+    children: list[Child] = []
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE outbox SET status = 'pending', processed_at = NULL")
+            cursor.execute("DELETE FROM inbox WHERE consumer = %s", [CONSUMER_NAME])
+            cursor.execute("DELETE FROM users_read")
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE outbox")
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE inbox")
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE users_read")
+        children = [
+            Child("consumer", env={"EVENTS_CONSUMER_SHARDS": str(shards), "BENCH_SHARD": str(shard)})
+            for shard in range(shards)
+        ]
+        for child in children:
+            child.wait_for("READY")
+        return drain_phase(total, last_version, children, dispatchers, e2e_timeout)
+    finally:
+        for child in children:
+            child.stop()
+        broker = project.load(project.BROKER)
+        with broker.connection(connect_timeout=3) as conn:
+            for queue in consumer_queues(shards):
+                with suppress(Exception):
+                    conn.default_channel.queue_delete(queue.name)
+        set_bound(single, True)
+
+
 def drain_alone_phase(dispatchers: int) -> dict[str, Any]:
     """Diagnostic: the same rows drained again with no consumer at work (its queue unbound).
 
@@ -290,7 +378,7 @@ def drain_alone_phase(dispatchers: int) -> dict[str, Any]:
 
     broker = project.load(project.BROKER)
 
-    consumer_queue = bench_consumer().queue_name
+    consumer_queue = bench_consumer().queue(dead_letters=True)
     exchange = broker.events_exchange()
     queue = raw_queue(exchange)
 
@@ -308,8 +396,7 @@ def drain_alone_phase(dispatchers: int) -> dict[str, Any]:
             return int(queue(conn.default_channel).queue_declare(passive=True).message_count)
 
     runs: dict[int, dict[str, Any]] = {}
-    with broker.connection(connect_timeout=3) as conn:
-        conn.default_channel.queue_unbind(consumer_queue, exchange.name, routing_key="users.#")
+    set_bound(consumer_queue, False)
     try:
         for n in sorted({1, dispatchers}):
             reset()
@@ -321,10 +408,9 @@ def drain_alone_phase(dispatchers: int) -> dict[str, Any]:
                 f"{run['queued'] - run['published']:+,} messages beyond the events published"
             )
     finally:
-        with broker.connection(connect_timeout=3) as conn:
-            conn.default_channel.queue_bind(consumer_queue, exchange.name, routing_key="users.#")
-            with suppress(Exception):
-                queue(conn.default_channel).delete()
+        set_bound(consumer_queue, True)
+        with broker.connection(connect_timeout=3) as conn, suppress(Exception):
+            queue(conn.default_channel).delete()
     return {"one": runs[1], "many": runs[dispatchers]}
 
 

@@ -29,7 +29,11 @@ def emit(tag: str, payload: Any) -> None:
 
 
 def consumer_role() -> int:
-    """The users_read consumer in its own process; SIGUSR1 prints (and resets) its stats, SIGTERM stops it."""
+    """The users_read consumer in its own process; SIGUSR1 prints (and resets) its stats, SIGTERM stops it.
+
+    ``BENCH_SHARD`` (set by the parent for a sharded run, with ``EVENTS_CONSUMER_SHARDS``): the one shard
+    of the consumer's queue this process reads, as ``consume_events --shard K`` does.
+    """
     setup_django()
     broker = project.load(project.BROKER)
     inbox = project.load(project.INBOX)
@@ -75,7 +79,8 @@ def consumer_role() -> int:
             window.update(handled=0, deliver=0.0, handle=0.0, first=None, last=None)
         return flags["stop"]
 
-    runner = TimedRunner([bench_consumer()])
+    shard = os.environ.get("BENCH_SHARD")
+    runner = TimedRunner([bench_consumer()], only_shards=None if shard is None else [int(shard)])
     with timer.installed(), broker.connection(connect_timeout=3) as conn:
         conn.ensure_connection(max_retries=1, timeout=3)
         runner.declare(conn)
@@ -148,8 +153,8 @@ def close_and_emit_stats(dispatcher: Any, timer: SqlTimer, **figures: Any) -> No
 class Child:
     """A child process of the benchmark in a role, speaking tagged JSON lines on stdout."""
 
-    def __init__(self, role: str, *, stdin: bool = False) -> None:
-        env = {**os.environ, "BENCH_CHILD": "1", "PYTHONUNBUFFERED": "1"}
+    def __init__(self, role: str, *, stdin: bool = False, env: dict[str, str] | None = None) -> None:
+        env = {**os.environ, "BENCH_CHILD": "1", "PYTHONUNBUFFERED": "1", **(env or {})}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", str(__package__), "--role", role],
             stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,

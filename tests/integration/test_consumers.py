@@ -24,15 +24,18 @@ from django.core.management import CommandError, call_command
 from django.db import OperationalError
 from kombu import Exchange, Producer, Queue, binding
 
-from apps.messaging import broker, registry
-from apps.messaging.consumers import EventConsumer
+from apps.messaging import broker, registry, routing
+from apps.messaging.consumers import EventConsumer, RetryLater
+from apps.messaging.management.commands.declare_event_topology import retire
 from apps.messaging.models import DeliveryFailure, InboxEntry
+from apps.messaging.publisher import EventPublisher
 from apps.messaging.registry import consumers, projection
 from apps.messaging.runner import ConsumerRunner
 from apps.outbox.dispatcher import envelope
 from apps.outbox.models import OutboxEntry
 from apps.users import projections
 from apps.users.models import UserReadModel
+from tests.integration.threads import in_thread
 from tests.support.accounts import register
 from tests.support.events import deliver_events
 
@@ -72,13 +75,13 @@ class Topic:
         }
 
     def publish(self, *envelopes: Mapping[str, Any]) -> None:
-        """Through the events exchange, routed by event type, as the dispatcher publishes."""
+        """Through the events exchange, routed by event type and slot, as the dispatcher publishes."""
         with broker.connection() as conn:
             producer = Producer(conn.default_channel, exchange=broker.events_exchange())
             for item in envelopes:
                 producer.publish(
                     dict(item),
-                    routing_key=item["event_type"],
+                    routing_key=routing.routing_key(item),
                     serializer="json",
                     delivery_mode=broker.DELIVERY_PERSISTENT,
                     retry=False,
@@ -110,7 +113,7 @@ def dead_letters(topic: Topic) -> Iterator[Callable[[], list[Any]]]:
     """A private queue on the dead-letter exchange, catching this test's dead letters only.
 
     RabbitMQ dead-letters a message with the routing key it was published with: the
-    event type (through the events exchange) or the queue name (straight to the queue).
+    event type and slot (through the events exchange) or the queue name (straight to the queue).
     """
     dead = broker.dead_letter_exchange()
     queue = Queue(
@@ -239,7 +242,7 @@ def test_a_poison_event_is_retried_then_dead_lettered_while_other_events_flow_an
     assert not InboxEntry.objects.filter(consumer=consumer.name, event_id=poison["event_id"]).exists()
     (dead,) = dead_letters()
     assert dead.payload == poison
-    assert dead.delivery_info["routing_key"] == topic.event_type
+    assert dead.delivery_info["routing_key"] == routing.routing_key(poison)
     death = dead.headers["x-death"][0]
     assert (death["reason"], death["queue"]) == ("rejected", consumer.queue_name)
 
@@ -415,3 +418,90 @@ def test_the_handled_messages_are_acknowledged_and_a_failing_one_is_not(topic, s
     # Every applied event was acked (none comes back), and the failing one was not acked with them.
     assert set(recorder.applied) == {item["event_id"] for item in good}
     assert queue_depth(consumer) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_shard_runners_each_take_whole_streams_and_apply_them_in_order(topic, settings):
+    """Published by the outbox's publisher (slotted routing keys), two aggregates' worth of streams split over
+    two shard queues; a runner per shard, both at once, sees every stream whole, in version order."""
+    settings.EVENTS_CONSUMER_SHARDS = 2
+    seen: dict[str, list[tuple[str, int]]] = {"0": [], "1": []}
+    out_of_order: list[str] = []
+    last: dict[str, int] = {}
+
+    def recorder(shard: str) -> Handler:
+        def handle(item: Mapping[str, Any]) -> None:
+            aggregate, version = item["aggregate_id"], int(item["aggregate_version"])
+            if version != last.get(aggregate, 0) + 1:
+                out_of_order.append(f"{aggregate} v{version} after v{last.get(aggregate, 0)}")
+                raise RetryLater("an earlier version has not arrived")
+            last[aggregate] = version
+            seen[shard].append((aggregate, version))
+
+        return handle
+
+    base = topic.consumer(recorder("0"))  # declares both shard queues before anything is published
+    shard_consumers = {shard: dataclasses.replace(base, handle=recorder(shard)) for shard in seen}
+    aggregates = [str(uuid.uuid4()) for _ in range(12)]
+    streams = []
+    for version in range(1, 6):
+        for aggregate in aggregates:
+            streams.append({**topic.envelope(v=version), "aggregate_id": aggregate, "aggregate_version": version})
+    publisher = EventPublisher()
+    try:
+        report = publisher.publish(streams)
+    finally:
+        publisher.close()
+    assert report.published == set(range(len(streams)))
+
+    def run(shard: str) -> None:
+        runner = ConsumerRunner([shard_consumers[shard]], only_shards=[int(shard)], batch_size=7)
+        with broker.connection() as conn:
+            runner.run(conn, idle_timeout=1.0, poll=0.05)
+
+    try:
+        threads = [in_thread(run, shard) for shard in seen]
+        for thread in threads:
+            thread.join(60)
+    finally:
+        with broker.connection() as conn:
+            for shard in range(2):
+                Queue(base.shard_queue_name(shard, 2))(conn.default_channel).delete()
+
+    assert out_of_order == []
+    assert seen["0"], "shard 0 had work"
+    assert seen["1"], "shard 1 had work"
+    for shard, applied in seen.items():
+        for aggregate in {aggregate for aggregate, _ in applied}:
+            assert [v for a, v in applied if a == aggregate] == [1, 2, 3, 4, 5], (shard, aggregate)
+    assert {aggregate for applied in seen.values() for aggregate, _ in applied} == set(aggregates)
+    assert not {a for a, _ in seen["0"]} & {a for a, _ in seen["1"]}, "a stream was split over the shards"
+    assert InboxEntry.objects.filter(consumer=base.name).count() == len(streams)
+    assert not DeliveryFailure.objects.filter(consumer=base.name).exists()
+
+
+@pytest.mark.django_db
+def test_retiring_a_layout_unbinds_its_queue_keeps_its_messages_and_deletes_it_once_drained(topic, settings):
+    consumer = topic.consumer(lambda item: None)  # the one-shard layout
+    old = consumer.queue(dead_letters=True)
+    topic.publish(topic.envelope(n=1), topic.envelope(n=2))
+    settings.EVENTS_CONSUMER_SHARDS = 2
+    try:
+        with broker.connection() as conn:
+            ConsumerRunner([consumer]).declare(conn)  # the new layout bound first
+            assert "2 message(s) left" in retire(conn, old)
+            topic.publish(topic.envelope(n=3))  # only the shard queues take it now
+            depth = Queue(old.name)(conn.default_channel).queue_declare(passive=True).message_count
+            assert depth == 2
+            shard_depths = [
+                Queue(consumer.shard_queue_name(k, 2))(conn.default_channel).queue_declare(passive=True).message_count
+                for k in range(2)
+            ]
+            assert sum(shard_depths) == 1
+            Queue(old.name)(conn.default_channel).purge()  # as its runner would drain it
+            assert retire(conn, old).endswith("unbound, empty, deleted")
+            assert retire(conn, old).endswith("absent")
+    finally:
+        with broker.connection() as conn:
+            for shard in range(2):
+                Queue(consumer.shard_queue_name(shard, 2))(conn.default_channel).delete()

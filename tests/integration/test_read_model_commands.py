@@ -157,6 +157,32 @@ def test_consume_events_refuses_an_unknown_consumer(restore_signal_handlers):
 
 
 @pytest.mark.django_db
+def test_consume_events_refuses_a_shard_the_layout_does_not_have(settings, restore_signal_handlers):
+    settings.EVENTS_CONSUMER_SHARDS = 2
+    with pytest.raises(CommandError, match=r"^shard 2 does not exist: with 2 shard\(s\) they are 0 to 1$"):
+        call_command("consume_events", "--shard", "2", "--idle-timeout", "0.1")
+
+
+@pytest.mark.django_db
+def test_consume_events_runs_the_one_shard_it_is_given(settings, restore_signal_handlers):
+    settings.EVENTS_CONSUMER_SHARDS = 2
+    out = StringIO()
+    try:
+        call_command("consume_events", "--consumer", "users-read", "--shard", "1", "--idle-timeout", "0.2", stdout=out)
+    finally:
+        with broker.connection() as conn:
+            conn.default_channel.queue_delete("orderflow.users-read.shard-1-of-2")
+
+    assert out.getvalue().splitlines()[0] == "consuming for users-read, shard(s) 1 of 2 (Ctrl-C stops)"
+
+
+@pytest.mark.django_db
+def test_declare_event_topology_refuses_to_retire_the_layout_in_use():
+    with pytest.raises(CommandError, match=r"^--retire-shards 1 is the layout in use \(EVENTS_CONSUMER_SHARDS\)$"):
+        call_command("declare_event_topology", "--retire-shards", "1", "--skip-retention")
+
+
+@pytest.mark.django_db
 def test_consume_events_with_an_idle_timeout_fails_in_one_line_when_the_broker_is_unreachable(
     settings, restore_signal_handlers
 ):

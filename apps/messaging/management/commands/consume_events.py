@@ -32,16 +32,35 @@ class Command(OrderflowCommand):
             help=f"Run only this consumer (repeatable). Known: {', '.join(c.name for c in consumers())}.",
         )
         parser.add_argument(
+            "--shard",
+            action="append",
+            dest="shards",
+            type=int,
+            metavar="K",
+            help="Run only shard K (0 to EVENTS_CONSUMER_SHARDS - 1) of each consumer's queue (repeatable); "
+            "default: every shard. One runner per shard keeps each aggregate's order.",
+        )
+        parser.add_argument(
             "--idle-timeout", type=float, default=None, help="Stop after this many seconds without a message."
         )
 
-    def handle(self, *args: Any, names: list[str] | None, idle_timeout: float | None, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        names: list[str] | None,
+        shards: list[int] | None,
+        idle_timeout: float | None,
+        **options: Any,
+    ) -> None:
         try:
             chosen = [consumer_named(name) for name in names] if names else list(consumers())
-        except LookupError as exc:
+            runner = ConsumerRunner(chosen, only_shards=shards)
+        except (LookupError, ValueError) as exc:
             raise CommandError(str(exc)) from None
-        runner = ConsumerRunner(chosen)
-        self.stdout.write(f"consuming for {', '.join(c.name for c in chosen)} (Ctrl-C stops)")
+        layout = (
+            "" if runner.shards == 1 else f", shard(s) {', '.join(map(str, runner.only_shards))} of {runner.shards}"
+        )
+        self.stdout.write(f"consuming for {', '.join(c.name for c in chosen)}{layout} (Ctrl-C stops)")
         with stop_on_signals() as stop:
             while not stop.is_set():
                 try:

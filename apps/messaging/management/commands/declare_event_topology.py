@@ -2,19 +2,26 @@
 
 Run before the first event is published (``make run`` and the deployment's
 migration job do): a topic exchange drops messages that no queue is bound to yet.
+With ``EVENTS_CONSUMER_SHARDS`` = N it declares N queues per consumer; after a
+change of N, ``--retire-shards OLD`` unbinds the old layout's queues (after the
+new ones are bound, so no event falls between them) and deletes those that are
+empty and unused (docs/ops/scaling-strategy.md, "Resharding").
 On RabbitMQ it also bounds the dead-letter queue: the operator policy of
 ``apps.messaging.dead_letters``, set through the management HTTP API (ADR-0008).
 """
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
+from amqp.exceptions import NotFound
 from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
+from kombu import Connection, Queue
 from kombu.exceptions import OperationalError
 
-from apps.messaging import broker
+from apps.messaging import broker, routing
 from apps.messaging.dead_letters import (
     POLICY_NAME,
     ManagementApi,
@@ -35,6 +42,37 @@ DONE = {
 }
 
 
+def retired_queues(shards: int, dead_letters: bool) -> list[Queue]:
+    """Every consumer's queues of the ``shards``-shard layout."""
+    return [
+        consumer.queue(dead_letters=dead_letters, shard=shard, shards=shards)
+        for consumer in consumers()
+        for shard in range(shards)
+    ]
+
+
+def retire(conn: Connection, queue: Queue) -> str:
+    """Unbind ``queue`` from the events exchange; delete it if nothing is left in it or reading it. What was done."""
+    channel = conn.channel()
+    try:
+        try:
+            _, messages, readers = channel.queue_declare(queue.name, passive=True)
+        except NotFound:
+            return f"retired queue {queue.name}: absent"
+        for bound in queue.bindings:
+            channel.queue_unbind(queue.name, settings.EVENTS_EXCHANGE, routing_key=bound.routing_key)
+        if messages == 0 and readers == 0:
+            channel.queue_delete(queue.name, if_empty=True, if_unused=True)
+            return f"retired queue {queue.name}: unbound, empty, deleted"
+        return (
+            f"retired queue {queue.name}: unbound; {messages} message(s) left, {readers} runner(s) reading it: "
+            "let its runner drain it, stop that runner, then run this command again"
+        )
+    finally:
+        with contextlib.suppress(Exception):
+            channel.close()
+
+
 class Command(OrderflowCommand):
     help = (
         "Declare the events exchange, the consumers' queues and their bindings on the events broker; on "
@@ -51,17 +89,41 @@ class Command(OrderflowCommand):
             "file, rabbitmqctl set_operator_policy).",
         )
 
-    def handle(self, *args: Any, skip_retention: bool, **options: Any) -> None:
+        parser.add_argument(
+            "--retire-shards",
+            type=int,
+            metavar="OLD",
+            help="After a change of EVENTS_CONSUMER_SHARDS from OLD: unbind the OLD-shard queues (they keep their "
+            "messages for the runners still draining them) and delete those that are empty and have no runner. "
+            "RabbitMQ only.",
+        )
+
+    def handle(self, *args: Any, skip_retention: bool, retire_shards: int | None, **options: Any) -> None:
+        shards = settings.EVENTS_CONSUMER_SHARDS
+        if retire_shards is not None:
+            try:
+                routing.check_shards(retire_shards)
+            except ValueError as exc:
+                raise CommandError(f"--retire-shards: {exc}") from None
+            if retire_shards == shards:
+                raise CommandError(f"--retire-shards {retire_shards} is the layout in use (EVENTS_CONSUMER_SHARDS)")
+        retired: list[str] = []
         try:
             with broker.connection(connect_timeout=5) as conn:
                 conn.ensure_connection(max_retries=1, timeout=5)
-                queues = ConsumerRunner(consumers()).declare(conn)
+                queues = ConsumerRunner(consumers(), shards=shards).declare(conn)
                 amqp, vhost, url = broker.is_amqp(conn), conn.virtual_host, management_url(conn)
+                if retire_shards is not None:
+                    if not amqp:
+                        raise CommandError("--retire-shards needs RabbitMQ (an amqp:// EVENTS_BROKER_URL)")
+                    retired = [retire(conn, queue) for queue in retired_queues(retire_shards, amqp)]
         except (OSError, OperationalError) as exc:
             raise CommandError(f"events broker unavailable: {exc}") from None
         for queue in queues:
             keys = ", ".join(b.routing_key for b in queue.bindings)
             self.stdout.write(f"queue {queue.name} bound to {keys}")
+        for line in retired:
+            self.stdout.write(line)
         if not amqp or skip_retention:
             return
         retention = Retention.configured()
