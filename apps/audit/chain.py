@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
+from functools import cache, lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -56,20 +57,33 @@ HASHED_FIELDS = (
 )
 
 
+@lru_cache(maxsize=4096)
 def is_sensitive(name: str) -> bool:
+    """Whether a field called ``name`` is kept out of the trail (field names repeat, so the answer is cached)."""
     lowered = name.lower()
     return any(part in lowered for part in SENSITIVE_NAME_PARTS)
 
 
 def redacted(value: Any) -> Any:
     """``value`` as plain JSON, with every sensitive field (at any depth) replaced by ``[redacted]``."""
+    if type(value) in _SCALARS:
+        return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        value = {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
+        value = {name: getattr(value, name) for name in _field_names(type(value))}
     if isinstance(value, Mapping):
         return {str(key): REDACTED if is_sensitive(str(key)) else redacted(item) for key, item in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [redacted(item) for item in value]
     return plain(value)
+
+
+_SCALARS = frozenset({str, int, bool, type(None)})
+"""Exact types that are plain JSON already (a float is not: ``plain`` writes its exact text)."""
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(field.name for field in dataclasses.fields(cls))
 
 
 def plain(value: Any) -> Any:

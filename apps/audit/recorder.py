@@ -59,13 +59,7 @@ def target_of(message: Any, result: Result[Any, Exception] | BaseException) -> t
 def record_command(message: Any, result: Result[Any, Exception] | BaseException) -> AuditEntry:
     """The entry of one dispatched command; written in the current transaction if one is open."""
     target_type, target_id = target_of(message, result)
-    return record(
-        type(message).__name__,
-        outcome=outcome_of(result),
-        target_type=target_type,
-        target_id=target_id,
-        changes=chain.redacted(message),
-    )
+    return _record(type(message).__name__, outcome_of(result), target_type, target_id, chain.redacted(message))
 
 
 def record(
@@ -77,6 +71,11 @@ def record(
     changes: Mapping[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry for ``action`` by the current actor, with the current request's context."""
+    return _record(action, outcome, target_type, target_id, chain.redacted(changes or {}))
+
+
+def _record(action: str, outcome: str, target_type: str, target_id: str, changes: Any) -> AuditEntry:
+    """The entry, with ``changes`` redacted already."""
     actor = actors.current()
     request = requests.current()
     ip, agent = "", ""
@@ -93,7 +92,7 @@ def record(
         "correlation_id": correlation.current() or "",
         "ip": ip,
         "user_agent": agent,
-        "changes": chain.redacted(changes or {}),
+        "changes": changes,
     }
     return append(fields)
 

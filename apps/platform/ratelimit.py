@@ -24,10 +24,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
+from functools import cache, wraps
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django_ratelimit.core import _split_rate, get_usage
@@ -137,6 +139,17 @@ def per_ip(group: str, setting: str) -> Callable[[View], View]:
 limit_writes = rate_limit("writes", "RATE_LIMIT_WRITES", key="user", fail_open=True)
 
 
+@cache
+def _admin_login_path() -> str:
+    return reverse("admin:login")  # the URL conf is fixed for the life of the process (tests aside: below)
+
+
+@receiver(setting_changed)
+def _forget_admin_login_path(*, setting: str, **kwargs: Any) -> None:
+    if setting == "ROOT_URLCONF":
+        _admin_login_path.cache_clear()
+
+
 class AdminLoginRateLimitMiddleware:
     """Per-IP budget on the admin's sign-in form (POST /admin/login/), failing closed."""
 
@@ -144,7 +157,7 @@ class AdminLoginRateLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method == "POST" and request.path == reverse("admin:login"):
+        if request.method == "POST" and request.path == _admin_login_path():
             try:
                 verdict = consume(
                     request, group="admin.login", key="ip", rate=settings.RATE_LIMIT_ADMIN_LOGIN, fail_open=False
