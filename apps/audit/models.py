@@ -64,6 +64,14 @@ class AuditEntry(models.Model):
             # The sealer's work list: small, since entries leave it within about a second.
             models.Index(fields=["id"], condition=models.Q(hash__isnull=True), name="audit_unsealed_idx"),
         ]
+        constraints = [
+            # Sealed (a position and a hash) or waiting for the sealer (neither): no third kind of row.
+            models.CheckConstraint(
+                condition=models.Q(seq__isnull=True, hash__isnull=True, prev_hash="")
+                | models.Q(seq__isnull=False, hash__isnull=False),
+                name="audit_sealed_or_not",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"#{self.id} {self.actor} {self.action} {self.outcome}"

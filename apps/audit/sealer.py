@@ -27,10 +27,14 @@ BATCH = 1000
 _UNSEALED_FIELDS = [name for name in chain.HASHED_FIELDS if name != "prev_hash"]
 
 
-def seal(*, limit: int = BATCH) -> int:
-    """Seal up to ``limit`` committed unsealed entries; how many it sealed (0 when another sealer holds the chain)."""
+def seal(*, limit: int = BATCH, wait: bool = False) -> int:
+    """Seal up to ``limit`` committed unsealed entries; how many it sealed.
+
+    When another sealer holds the chain: 0 at once (beat's tick: the other one is at work), or, with
+    ``wait``, after it has finished (by hand: the entries waiting now are sealed when this returns).
+    """
     with transaction.atomic():
-        if not _lock_chain(wait=False):
+        if not _lock_chain(wait=wait):
             return 0
         pending = list(AuditEntry.objects.filter(hash__isnull=True).order_by("id").values(*_UNSEALED_FIELDS)[:limit])
         if not pending:
@@ -64,7 +68,8 @@ def seal_pending(*, within: float = 10.0, batch: int = BATCH) -> int:
 
 def chain_end() -> tuple[int, str]:
     """The position and hash the next sealed entry follows: the last sealed entry's, else the last purge's anchor."""
-    last = AuditEntry.objects.filter(seq__isnull=False).order_by("-seq").values_list("seq", "hash").first()
+    sealed = AuditEntry.objects.filter(seq__isnull=False, hash__isnull=False)
+    last = sealed.order_by("-seq").values_list("seq", "hash").first()
     if last is not None:
         return int(last[0]), str(last[1])
     first, anchor_hash = start_of_chain()

@@ -20,9 +20,11 @@ from django.db.models import QuerySet
 from django.http import HttpResponse, HttpResponseBase, HttpResponseNotModified
 from django.utils.http import parse_etags
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from apps.platform.caching import CachePolicy, read_cache
 from apps.platform.listing import PAGES
@@ -73,8 +75,21 @@ def validation(serializer_class: type[serializers.Serializer[Any]]) -> Callable[
     What ``is_valid`` runs, without copying the declared fields into a new instance for each request
     (as for ``representation``): validating reads the bound fields and keeps nothing of the body, so one
     instance serves every request (and every thread). For a serializer without ``context`` or ``partial``.
+    A ``null`` body gets the error ``errors`` gives it, "No data provided", not the field's "may not be null".
     """
-    return serializer_class().run_validation
+    run_validation = serializer_class().run_validation
+
+    def validate(data: Any) -> Any:
+        try:
+            return run_validation(data)
+        except serializers.ValidationError as invalid:
+            detail = invalid.detail
+            if isinstance(detail, list) and len(detail) == 1 and getattr(detail[0], "code", None) == "null":
+                no_data = ErrorDetail("No data provided", code="null")
+                raise serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [no_data]}) from None
+            raise
+
+    return validate
 
 
 @dataclass(frozen=True)

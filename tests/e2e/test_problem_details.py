@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from apps.users.models import User as UserRow
 from tests.support.constants import PASSWORD
-from tests.support.http import assert_problem, bearer, make_staff, register, tokens
+from tests.support.http import account, assert_problem, bearer, make_staff, register, tokens
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +56,17 @@ def test_a_json_body_that_is_not_an_object_is_a_validation_error(api):
 
     assert assert_problem(response, 400, "validation-error", with_errors=True)["errors"] == {
         "non_field_errors": ["Invalid data. Expected a dictionary, but got list."]
+    }
+
+
+@pytest.mark.parametrize("path", [REGISTER, "/api/v2/orders"])
+def test_a_json_null_body_is_a_validation_error_saying_no_data_was_provided(api, path):
+    headers = {} if path == REGISTER else account(api, "ann@example.com")["auth"]
+
+    response = api.post(path, data="null", content_type="application/json", **headers)
+
+    assert assert_problem(response, 400, "validation-error", with_errors=True)["errors"] == {
+        "non_field_errors": ["No data provided"]
     }
 
 

@@ -10,7 +10,7 @@ from unittest import mock
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
@@ -285,3 +285,20 @@ def test_two_sealers_at_once_never_seal_an_entry_twice():
     assert sum(counts) == 50
     assert AuditEntry.objects.filter(seq__isnull=False).count() == 50
     assert chain_intact()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "assignment",
+    ["hash = repeat('3', 64)", "seq = 999999", "prev_hash = repeat('4', 64)"],
+    ids=["hash-without-position", "position-without-hash", "link-without-either"],
+)
+def test_no_row_can_sit_outside_the_chain_and_outside_the_sealers_work_list(assignment):
+    entry = recorder.record("test.event", target_type="Thing", target_id="1")
+
+    with connection.cursor() as cursor:
+        # As the table's owner, who can switch the trigger off: the check constraint still refuses it.
+        cursor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER audit_entry_append_only")
+        with pytest.raises(IntegrityError, match="audit_sealed_or_not"), transaction.atomic():
+            cursor.execute(f"UPDATE {TABLE} SET {assignment} WHERE id = %s", [entry.id])
+        cursor.execute(f"ALTER TABLE {TABLE} ENABLE TRIGGER audit_entry_append_only")

@@ -6,6 +6,11 @@ becomes ``last_seq``. Ids come from the table's own sequence from now on, set pa
 far. On PostgreSQL the append-only trigger now lets exactly one update through: the sealer's, which
 gives an unsealed entry its three chain columns and changes nothing else. Beat runs the sealer
 (``audit.seal``) every second.
+
+Stop every process that writes audit entries (api, worker, consumers) before applying it, and start
+them on the new release: a process of the old release links each entry to the newest one by id, which
+an unsealed entry cannot be. It cannot be unapplied: the entries sealed after it have positions that
+are not their ids, which the former chain cannot express.
 """
 
 from django.db import migrations, models
@@ -34,18 +39,6 @@ END;
 $$ LANGUAGE plpgsql;
 """
 
-FORMER_TRIGGER_FUNCTION = """
-CREATE OR REPLACE FUNCTION audit_entry_append_only() RETURNS trigger AS $$
-BEGIN
-    IF TG_OP = 'DELETE' AND current_setting('orderflow.audit_purge', true) = 'on' THEN
-        RETURN OLD;
-    END IF;
-    RAISE EXCEPTION 'audit entries are append-only: % of entry % refused', TG_OP, OLD.id
-        USING ERRCODE = 'insufficient_privilege';
-END;
-$$ LANGUAGE plpgsql;
-"""
-
 
 def seal_in_place(apps, schema_editor):
     """Entries written before sealing existed are sealed already: their position is their id."""
@@ -53,6 +46,17 @@ def seal_in_place(apps, schema_editor):
     if postgresql:
         schema_editor.execute("ALTER TABLE audit_auditentry DISABLE TRIGGER audit_entry_append_only")
     schema_editor.execute("UPDATE audit_auditentry SET seq = id")
+    if schema_editor.connection.vendor == "sqlite":
+        # The table was rebuilt for the new column, and AUTOINCREMENT restarts from the rows it copied:
+        # past the purged entries too, so no id is ever given twice.
+        schema_editor.execute(
+            "INSERT INTO sqlite_sequence (name, seq) SELECT 'audit_auditentry', 0 "
+            "WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'audit_auditentry')"
+        )
+        schema_editor.execute(
+            "UPDATE sqlite_sequence SET seq = MAX(seq, (SELECT COALESCE(MAX(last_seq), 0) FROM audit_auditanchor), "
+            "(SELECT COALESCE(MAX(id), 0) FROM audit_auditentry)) WHERE name = 'audit_auditentry'"
+        )
     if postgresql:
         schema_editor.execute("ALTER TABLE audit_auditentry ENABLE TRIGGER audit_entry_append_only")
         schema_editor.execute(TRIGGER_FUNCTION, params=None)
@@ -61,11 +65,6 @@ def seal_in_place(apps, schema_editor):
             "GREATEST((SELECT MAX(id) FROM audit_auditentry), (SELECT MAX(last_seq) FROM audit_auditanchor), 0) + 1, "
             "false)"
         )
-
-
-def unseal_in_place(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORMER_TRIGGER_FUNCTION, params=None)
 
 
 class Migration(migrations.Migration):
@@ -104,6 +103,14 @@ class Migration(migrations.Migration):
             model_name='auditentry',
             index=models.Index(condition=models.Q(('hash__isnull', True)), fields=['id'], name='audit_unsealed_idx'),
         ),
-        migrations.RunPython(seal_in_place, unseal_in_place, elidable=False),
+        migrations.RunPython(seal_in_place, elidable=False),
+        migrations.AddConstraint(
+            model_name="auditentry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("hash__isnull", True), ("prev_hash", ""), ("seq__isnull", True))
+                | models.Q(("hash__isnull", False), ("seq__isnull", False)),
+                name="audit_sealed_or_not",
+            ),
+        ),
         schedule_periodic_tasks(SCHEDULE),
     ]

@@ -21,7 +21,7 @@ class Command(OrderflowCommand):
             self.stdout, total=waiting, description="sealing", unit="entries", quiet=options["quiet"]
         ) as bar:
             while True:
-                count = sealer.seal()
+                count = sealer.seal(wait=True)  # after beat's tick, if one is sealing now
                 sealed += count
                 bar.update(count)
                 if count < sealer.BATCH:

@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from apps.audit import chain, sealer
@@ -46,6 +46,14 @@ class Command(OrderflowCommand):
             broken = chain.first_broken_link(_entries(bar, end), anchor_hash=anchor_hash, first_seq=first_seq)
         if broken is not None:
             raise CommandError(str(broken))
+        # A check constraint keeps these out; only someone who dropped it can have written one.
+        neither = Q(seq__isnull=True, hash__isnull=False) | Q(seq__isnull=False, hash__isnull=True)
+        stray = AuditEntry.objects.filter(neither).values_list("id", flat=True).first()
+        if stray is not None:
+            raise CommandError(
+                f"audit chain broken at entry {stray}: it has a position without a hash or a hash without a "
+                "position, so it is neither in the chain nor waiting for the sealer"
+            )
         waiting = sealer.unsealed()
         if not waiting["count"]:
             self.stdout.write(f"audit chain intact: {total} entries")

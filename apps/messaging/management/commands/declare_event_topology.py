@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from amqp.exceptions import NotFound
+from amqp.exceptions import NotFound, PreconditionFailed
 from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
 from kombu import Connection, Queue
@@ -62,7 +62,13 @@ def retire(conn: Connection, queue: Queue) -> str:
         for bound in queue.bindings:
             channel.queue_unbind(queue.name, settings.EVENTS_EXCHANGE, routing_key=bound.routing_key)
         if messages == 0 and readers == 0:
-            channel.queue_delete(queue.name, if_empty=True, if_unused=True)
+            try:
+                channel.queue_delete(queue.name, if_empty=True, if_unused=True)
+            except PreconditionFailed:  # a message or a runner arrived since the look above
+                return (
+                    f"retired queue {queue.name}: unbound; not deleted, a message or a runner arrived meanwhile: "
+                    "run this command again once it is empty and unread"
+                )
             return f"retired queue {queue.name}: unbound, empty, deleted"
         return (
             f"retired queue {queue.name}: unbound; {messages} message(s) left, {readers} runner(s) reading it: "
