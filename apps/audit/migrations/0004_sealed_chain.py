@@ -46,9 +46,22 @@ def seal_in_place(apps, schema_editor):
     if postgresql:
         schema_editor.execute("ALTER TABLE audit_auditentry DISABLE TRIGGER audit_entry_append_only")
     schema_editor.execute("UPDATE audit_auditentry SET seq = id")
-    if schema_editor.connection.vendor == "sqlite":
-        # The table was rebuilt for the new column, and AUTOINCREMENT restarts from the rows it copied:
-        # past the purged entries too, so no id is ever given twice.
+    if postgresql:
+        schema_editor.execute("ALTER TABLE audit_auditentry ENABLE TRIGGER audit_entry_append_only")
+        schema_editor.execute(TRIGGER_FUNCTION, params=None)
+
+
+def ids_past_every_one_used(apps, schema_editor):
+    """New ids come after every id given so far, purged ones included (run last: on SQLite, each table
+    rebuild above restarts AUTOINCREMENT from the rows it copied)."""
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
+        schema_editor.execute(
+            "SELECT setval(pg_get_serial_sequence('audit_auditentry', 'id'), "
+            "GREATEST((SELECT MAX(id) FROM audit_auditentry), (SELECT MAX(last_seq) FROM audit_auditanchor), 0) + 1, "
+            "false)"
+        )
+    elif vendor == "sqlite":
         schema_editor.execute(
             "INSERT INTO sqlite_sequence (name, seq) SELECT 'audit_auditentry', 0 "
             "WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'audit_auditentry')"
@@ -56,14 +69,6 @@ def seal_in_place(apps, schema_editor):
         schema_editor.execute(
             "UPDATE sqlite_sequence SET seq = MAX(seq, (SELECT COALESCE(MAX(last_seq), 0) FROM audit_auditanchor), "
             "(SELECT COALESCE(MAX(id), 0) FROM audit_auditentry)) WHERE name = 'audit_auditentry'"
-        )
-    if postgresql:
-        schema_editor.execute("ALTER TABLE audit_auditentry ENABLE TRIGGER audit_entry_append_only")
-        schema_editor.execute(TRIGGER_FUNCTION, params=None)
-        schema_editor.execute(
-            "SELECT setval(pg_get_serial_sequence('audit_auditentry', 'id'), "
-            "GREATEST((SELECT MAX(id) FROM audit_auditentry), (SELECT MAX(last_seq) FROM audit_auditanchor), 0) + 1, "
-            "false)"
         )
 
 
@@ -112,5 +117,6 @@ class Migration(migrations.Migration):
                 name="audit_sealed_or_not",
             ),
         ),
+        migrations.RunPython(ids_past_every_one_used, elidable=False),
         schedule_periodic_tasks(SCHEDULE),
     ]
