@@ -3,8 +3,9 @@
 Each entry gains its position in the chain (``seq``); the entries written so far keep their hashes
 and take their id as their position (their ids were consecutive), and the anchors' ``last_entry_id``
 becomes ``last_seq``. Ids come from the table's own sequence from now on, set past every id used so
-far. On PostgreSQL the append-only trigger now lets exactly one update through: the sealer's, which
-gives an unsealed entry its three chain columns and changes nothing else. Beat runs the sealer
+far. On PostgreSQL the append-only trigger now lets one kind of update through, the sealer's: one
+that gives an unsealed entry its three chain columns and changes nothing else; a check constraint
+admits sealed rows and rows waiting for the sealer, nothing in between. Beat runs the sealer
 (``audit.seal``) every second.
 
 Stop every process that writes audit entries (api, worker, consumers) before applying it, and start
