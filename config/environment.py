@@ -281,6 +281,17 @@ class Environment:
     # Logging.
     log_level: Annotated[str, text("INFO", case=str.upper)]
     log_format: Annotated[str, choice(("json", "console"), "json")]
+    # Tracing (OpenTelemetry), by the standard variables. The SDK reads the others itself
+    # (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_SAMPLER, OTEL_EXPORTER_OTLP_HEADERS, ...).
+    otel_sdk_disabled: Annotated[bool, flag(False)]
+    # otlp, console, none; comma-separated for more than one. Unset: otlp when an OTLP endpoint is set.
+    otel_traces_exporter: Annotated[list[str], listing([])]
+    otel_exporter_otlp_endpoint: Annotated[str, text("")]
+    otel_exporter_otlp_traces_endpoint: Annotated[str, text("")]
+    # Celery tasks whose runs start no trace of their own: beat sends these every second.
+    tracing_quiet_tasks: Annotated[list[str], listing(["outbox.drain", "audit.seal"])]
+    # The exporters tracing uses; none: tracing is off (derived: _tracing_exporters).
+    tracing_exporters: tuple[str, ...] = ()
 
 
 def _variables() -> dict[str, Variable]:
@@ -317,7 +328,11 @@ def load(environ_: Mapping[str, str], *, base_dir: Path = BASE_DIR) -> Environme
         raise ImproperlyConfigured("PAYMENT_PROVIDER=stripe needs PAYMENT_PROVIDER_API_KEY (a secret key, sk_...).")
     signing_key, verifying_key = _jwt_keys(env, loaded)
     return replace(
-        loaded, database=_database(env, base_dir), jwt_signing_key=signing_key, jwt_verifying_key=verifying_key
+        loaded,
+        database=_database(env, base_dir),
+        jwt_signing_key=signing_key,
+        jwt_verifying_key=verifying_key,
+        tracing_exporters=_tracing_exporters(loaded),
     )
 
 
@@ -329,6 +344,25 @@ def read_dotenv(base_dir: Path = BASE_DIR) -> str:
     if dotenv_file and os.path.isfile(dotenv_file):
         environ.Env.read_env(dotenv_file)
     return dotenv_file
+
+
+TRACES_EXPORTERS = ("otlp", "console", "none")
+
+
+def _tracing_exporters(loaded: Environment) -> tuple[str, ...]:
+    """OTEL_TRACES_EXPORTER's exporters, "none" left out; unset, otlp if an OTLP endpoint is configured.
+
+    The SDK's own default is otlp to localhost; here nothing is exported until asked for.
+    """
+    chosen = [name.strip().lower() for name in loaded.otel_traces_exporter if name.strip()]
+    unknown = [name for name in chosen if name not in TRACES_EXPORTERS]
+    if unknown:
+        raise ImproperlyConfigured(
+            f"OTEL_TRACES_EXPORTER must name otlp, console or none; {', '.join(map(repr, unknown))} is not supported."
+        )
+    if not chosen and (loaded.otel_exporter_otlp_endpoint or loaded.otel_exporter_otlp_traces_endpoint):
+        chosen = ["otlp"]
+    return tuple(dict.fromkeys(name for name in chosen if name != "none"))
 
 
 # Seconds libpq waits for a PostgreSQL server to accept a connection (its minimum is 2).

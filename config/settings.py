@@ -381,3 +381,9 @@ AUDIT_SEAL_ALERT_SECONDS = env.audit_seal_alert_seconds
 LOG_LEVEL = env.log_level
 LOG_FORMAT = env.log_format
 LOGGING = logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)
+
+# --- Tracing (OpenTelemetry: apps.observability.tracing; docs/ops/observability.md) -------------------
+#: otlp and/or console; empty: tracing is off (no SDK, no instrumentation).
+TRACING_EXPORTERS = env.tracing_exporters
+TRACING_QUIET_TASKS = env.tracing_quiet_tasks
+OTEL_SDK_DISABLED = env.otel_sdk_disabled

@@ -16,7 +16,9 @@ from typing import Any
 import stripe
 import structlog
 from django.conf import settings
+from opentelemetry.trace import SpanKind
 
+from apps.observability import tracing
 from apps.security.actors import Actor, acting_as
 from domain.billing.errors import PaymentProviderError, PaymentProviderUnavailableError
 from domain.billing.ports import PaymentProvider
@@ -92,6 +94,11 @@ class StripePaymentProvider:
         )
 
     def refund(self, *, provider_payment_id: str, amount: Money, idempotency_key: str) -> str:
+        # The client's HTTP requests (retries included) are spans of their own, inside this one.
+        with tracing.span("payment provider refund", kind=SpanKind.CLIENT, attributes={"orderflow.provider": "stripe"}):
+            return self._refund(provider_payment_id, amount, idempotency_key)
+
+    def _refund(self, provider_payment_id: str, amount: Money, idempotency_key: str) -> str:
         try:
             refund = self._client.v1.refunds.create(
                 params={"payment_intent": provider_payment_id, "amount": stripe_amount(amount)},
@@ -123,6 +130,12 @@ class SimulatedPaymentProvider:
     _lock = threading.Lock()
 
     def refund(self, *, provider_payment_id: str, amount: Money, idempotency_key: str) -> str:
+        with tracing.span(
+            "payment provider refund", kind=SpanKind.CLIENT, attributes={"orderflow.provider": "simulated"}
+        ):
+            return self._refund(provider_payment_id, amount, idempotency_key)
+
+    def _refund(self, provider_payment_id: str, amount: Money, idempotency_key: str) -> str:
         self._warn_once()
         refund_id = f"re_sim_{uuid.uuid5(uuid.NAMESPACE_URL, f'refund:{idempotency_key}').hex}"
         log.info("simulated refund granted", provider_payment_id=provider_payment_id, amount=str(amount))

@@ -66,24 +66,27 @@ class EventPublisher:
         *,
         skip: set[int] | None = None,
         bodies: Sequence[str] | None = None,
+        headers: Sequence[Mapping[str, str]] | None = None,
     ) -> PublishReport:
         """Publish ``envelopes`` in order, leaving out the positions in ``skip``.
 
         ``bodies`` are the envelopes already serialised (``check_envelope`` returns
-        them), so a batch is turned into JSON once. Raises BrokerUnavailable when the
-        connection fails midway.
+        them), so a batch is turned into JSON once; ``headers``, each message's headers
+        (its ``traceparent``). Raises BrokerUnavailable when the connection fails midway.
         """
         self.ensure_connected()
         assert self._conn is not None
         try:
             if broker.is_amqp(self._conn):
-                return self._publish_confirmed(envelopes, skip or set(), bodies)
-            return self._publish_plain(envelopes, skip or set())
+                return self._publish_confirmed(envelopes, skip or set(), bodies, headers)
+            return self._publish_plain(envelopes, skip or set(), headers)
         except (OSError, amqp.exceptions.ConnectionError, amqp.exceptions.RecoverableConnectionError) as exc:
             self.close()
             raise BrokerUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
-    def _publish_plain(self, envelopes: Sequence[Mapping[str, Any]], skip: set[int]) -> PublishReport:
+    def _publish_plain(
+        self, envelopes: Sequence[Mapping[str, Any]], skip: set[int], headers: Sequence[Mapping[str, str]] | None
+    ) -> PublishReport:
         report = PublishReport()
         producer = Producer(self._conn.default_channel, exchange=broker.events_exchange())
         for index, envelope in enumerate(envelopes):
@@ -96,6 +99,7 @@ class EventPublisher:
                     serializer="json",
                     delivery_mode=broker.DELIVERY_PERSISTENT,
                     message_id=str(envelope["event_id"]),
+                    headers=dict(headers[index]) if headers else None,
                 )
             except (TypeError, ValueError, KeyError) as exc:
                 report.failed[index] = f"{type(exc).__name__}: {exc}"
@@ -104,7 +108,11 @@ class EventPublisher:
         return report
 
     def _publish_confirmed(
-        self, envelopes: Sequence[Mapping[str, Any]], skip: set[int], bodies: Sequence[str] | None
+        self,
+        envelopes: Sequence[Mapping[str, Any]],
+        skip: set[int],
+        bodies: Sequence[str] | None,
+        headers: Sequence[Mapping[str, str]] | None,
     ) -> PublishReport:
         channel: amqp.Channel = self._conn.default_channel  # type: ignore[assignment]
         if not channel._confirm_selected:
@@ -129,7 +137,7 @@ class EventPublisher:
             exchange = broker.events_exchange().name
             broker.read_ahead(self._conn)
             with _coalesced_writes(channel.connection.transport):
-                self._send(channel, exchange, envelopes, skip, bodies, report, by_tag)
+                self._send(channel, exchange, envelopes, skip, bodies, headers, report, by_tag)
             while by_tag and not all(tag in acked or tag in nacked for tag in by_tag):
                 channel.wait([spec.Basic.Ack, spec.Basic.Nack], timeout=self._confirm_timeout)
         finally:
@@ -149,6 +157,7 @@ class EventPublisher:
         envelopes: Sequence[Mapping[str, Any]],
         skip: set[int],
         bodies: Sequence[str] | None,
+        headers: Sequence[Mapping[str, str]] | None,
         report: PublishReport,
         by_tag: dict[int, int],
     ) -> None:
@@ -163,6 +172,7 @@ class EventPublisher:
                     content_encoding="utf-8",
                     delivery_mode=broker.DELIVERY_PERSISTENT,
                     message_id=str(envelope["event_id"]),
+                    application_headers=dict(headers[index]) if headers else None,
                 )
                 routing_key = routing.routing_key(envelope)
                 if len(routing_key.encode()) > 255:

@@ -22,11 +22,13 @@ import structlog
 from django.conf import settings
 from kombu import Connection, Consumer, Message, Queue
 from kombu.exceptions import ContentDisallowed
+from opentelemetry.trace import Span, SpanKind
 
 # inbox.deliver and inbox.deliver_batch are looked up at each call: the benchmark wraps them to time them.
 from apps.messaging import broker, inbox, routing
 from apps.messaging.consumers import EventConsumer, malformed
 from apps.messaging.failures import declare_dead_letters, record_failure, retry_or_dead_letter
+from apps.observability import tracing
 from apps.platform.outages import DATABASE, dependency_of
 
 log = structlog.get_logger(__name__)
@@ -228,6 +230,26 @@ class ConsumerRunner:
             self._handle_batch(consumer, batchable)
 
     def _handle_batch(self, consumer: EventConsumer, items: list[tuple[Any, Message]]) -> None:
+        # The batch's work (its SQL) is a trace of its own; each event gets a span in its command's
+        # trace, linked to the batch, from the batch's start to its end.
+        attributes = {"messaging.batch.message_count": len(items), "orderflow.consumer": consumer.name}
+        with tracing.span(
+            f"{consumer.name} process batch", kind=SpanKind.CONSUMER, root=True, attributes=attributes
+        ) as batch:
+            spans = _process_spans(consumer, items, batch) if batch is not None else []
+            try:
+                as_batch = self._handle_batch_in_span(consumer, items, spans)
+            except BaseException as exc:
+                for span in spans:
+                    tracing.end(span, f"{type(exc).__name__}: {exc}")
+                raise
+            for span in spans:  # after a failed batch each event was handled again, in a span of its own
+                tracing.end(span, None if as_batch else "the batch failed; handled on its own")
+
+    def _handle_batch_in_span(
+        self, consumer: EventConsumer, items: list[tuple[Any, Message]], spans: list[Span | None]
+    ) -> bool:
+        """Deliver ``items`` as one batch; False when it failed and they were handled one by one instead."""
         try:
             waiting = inbox.deliver_batch(consumer, [body for body, _ in items])
         except Exception as exc:
@@ -237,7 +259,7 @@ class ConsumerRunner:
             log.warning("batch failed; handling its messages one by one", consumer=consumer.name, error=repr(exc))
             for body, message in items:
                 self.handle_message(consumer, body, message)
-            return
+            return False
         longest_wait = 0.0
         for position, (body, message) in enumerate(items):
             self.handled += 1
@@ -245,11 +267,15 @@ class ConsumerRunner:
                 self._ack(message)
                 continue
             error = f"RetryLater: {waiting[position]}"
+            if spans:
+                tracing.end(spans[position], error)
+                spans[position] = None
             with structlog.contextvars.bound_contextvars(consumer=consumer.name, event_id=str(body["event_id"])):
                 delay = retry_or_dead_letter(consumer, body, message, error, max_attempts=self.max_attempts, hold=False)
             longest_wait = max(longest_wait, delay)
         if longest_wait:
             time.sleep(longest_wait)
+        return True
 
     def handle_message(self, consumer: EventConsumer, body: Any, message: Message) -> None:
         problem = malformed(body)
@@ -265,15 +291,61 @@ class ConsumerRunner:
                 message.reject(requeue=False)
                 self.handled += 1
                 return
-            try:
-                first_time = inbox.deliver(consumer, body)
-            except Exception as exc:
-                if dependency_of(exc) == DATABASE:
-                    raise  # an outage is no failed attempt of this message: it stays unacked, delivered again
-                error = f"{type(exc).__name__}: {exc}"
-                retry_or_dead_letter(consumer, body, message, error, max_attempts=self.max_attempts, hold=True)
-                self.handled += 1
-                return
-            self._ack(message)
+            with tracing.span(
+                f"{consumer.name} process",
+                kind=SpanKind.CONSUMER,
+                parent=traceparent_of(body, message),
+                root=True,
+                attributes=_span_attributes(consumer, body),
+            ) as span:
+                self._deliver(consumer, body, message, span)
+
+    def _deliver(self, consumer: EventConsumer, body: Any, message: Message, span: Span | None) -> None:
+        try:
+            first_time = inbox.deliver(consumer, body)
+        except Exception as exc:
+            if dependency_of(exc) == DATABASE:
+                raise  # an outage is no failed attempt of this message: it stays unacked, delivered again
+            error = f"{type(exc).__name__}: {exc}"
+            tracing.fail(span, error, exc)
+            retry_or_dead_letter(consumer, body, message, error, max_attempts=self.max_attempts, hold=True)
             self.handled += 1
-            log.debug("event handled" if first_time else "duplicate event ignored")
+            return
+        self._ack(message)
+        self.handled += 1
+        if span is not None and not first_time:
+            span.set_attribute("orderflow.duplicate", True)
+        log.debug("event handled" if first_time else "duplicate event ignored")
+
+
+def traceparent_of(body: Any, message: Message) -> str | None:
+    """The trace context a message continues: its ``traceparent`` header, else its envelope's."""
+    headers = message.headers or {}
+    return headers.get(tracing.HEADER) or body.get("traceparent") or None
+
+
+def _span_attributes(consumer: EventConsumer, body: Any) -> dict[str, Any]:
+    return {
+        "messaging.system": "rabbitmq",
+        "messaging.operation.type": "process",
+        "messaging.consumer.group.name": consumer.name,
+        "messaging.message.id": str(body["event_id"]),
+        "orderflow.consumer": consumer.name,
+        "orderflow.event_type": str(body["event_type"]),
+        "orderflow.correlation_id": str(body.get("correlation_id") or ""),
+    }
+
+
+def _process_spans(consumer: EventConsumer, items: list[tuple[Any, Message]], batch: Span) -> list[Span | None]:
+    links = tracing.link_to(batch)
+    return [
+        tracing.start_span(
+            f"{consumer.name} process",
+            kind=SpanKind.CONSUMER,
+            parent=traceparent_of(body, message),
+            root=True,
+            links=links,
+            attributes=_span_attributes(consumer, body),
+        )
+        for body, message in items
+    ]

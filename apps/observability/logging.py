@@ -1,7 +1,8 @@
 """JSON log lines for everything: our structlog loggers and the stdlib ones of Django and Celery.
 
 Every line carries ``timestamp``, ``level``, ``logger`` and ``event``, plus
-whatever is bound to the current context (``correlation_id`` above all).
+whatever is bound to the current context (``correlation_id`` above all) and, with
+tracing on, the ``trace_id`` and ``span_id`` of the current span.
 """
 
 from __future__ import annotations
@@ -11,8 +12,21 @@ from typing import Any
 
 import structlog
 
+from apps.observability import tracing
+
+
+def add_trace_ids(logger: Any, method_name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """``trace_id`` and ``span_id`` of the current span, when one is recorded (tracing on)."""
+    ids = tracing.current_ids()
+    if ids is not None:
+        event_dict.setdefault("trace_id", ids[0])
+        event_dict.setdefault("span_id", ids[1])
+    return event_dict
+
+
 SHARED_PROCESSORS: list[Any] = [
     structlog.contextvars.merge_contextvars,
+    add_trace_ids,
     structlog.stdlib.add_logger_name,
     structlog.stdlib.add_log_level,
     structlog.stdlib.ExtraAdder(),

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import structlog
 from django.http import HttpRequest, HttpResponse
 
-from apps.observability import correlation, requests
+from apps.observability import correlation, requests, tracing
 
 access_log = structlog.get_logger("orderflow.access")
 
@@ -22,6 +22,7 @@ class RequestContextMiddleware:
         request.correlation_id = correlation_id  # type: ignore[attr-defined]
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(correlation_id=correlation_id, method=request.method, path=request.path)
+        tracing.set_attributes({"orderflow.correlation_id": correlation_id})  # on the request's span
         started = time.perf_counter()
         try:
             with requests.serving(request):

@@ -26,8 +26,10 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from opentelemetry.trace import Span, SpanKind
 
 from apps.messaging.publisher import BrokerUnavailable, EventPublisher, check_envelope
+from apps.observability import tracing
 from apps.outbox.models import OutboxEntry
 
 log = structlog.get_logger(__name__)
@@ -166,6 +168,22 @@ class OutboxDispatcher:
         return [Claimed(*row) for row in rows]
 
     def _publish_and_mark(self, entries: list[Claimed]) -> BatchResult:
+        # The batch's own work (its SQL) is a trace of its own; each event is published in a span of
+        # the trace its command started, linked to the batch.
+        attributes = {"messaging.batch.message_count": len(entries)}
+        with tracing.span("outbox publish batch", root=True, attributes=attributes) as batch:
+            spans = _publish_spans(entries, batch) if batch is not None else None
+            result, failures, published = self._publish_batch(entries, spans)
+        for index, span in enumerate(spans or ()):
+            if span is not None and index not in published and index not in failures:
+                span.set_attribute("orderflow.held_back", True)  # behind an earlier event of its aggregate
+            tracing.end(span, failures.get(index))
+        return result
+
+    def _publish_batch(
+        self, entries: list[Claimed], spans: list[Span | None] | None
+    ) -> tuple[BatchResult, dict[int, str], set[int]]:
+        """Publish and mark the batch: its result, the failed positions with their error, the published ones."""
         envelopes = [envelope(entry) for entry in entries]
         bodies: list[str] = []
         invalid: dict[int, str] = {}
@@ -176,7 +194,8 @@ class OutboxDispatcher:
                 bodies.append("")
                 invalid[index] = f"{type(exc).__name__}: {exc}"
         held_back = _held_back(entries, set(invalid))
-        report = self.publisher.publish(envelopes, skip=set(invalid) | held_back, bodies=bodies)
+        headers = [{tracing.HEADER: tracing.traceparent(span)} for span in spans] if spans is not None else None
+        report = self.publisher.publish(envelopes, skip=set(invalid) | held_back, bodies=bodies, headers=headers)
         failures = {**invalid, **report.failed}
 
         now = timezone.now()
@@ -208,7 +227,29 @@ class OutboxDispatcher:
             )
         if result.published:
             log.info("outbox entries published", count=result.published)
-        return result
+        return result, failures, report.published
+
+
+def _publish_spans(entries: Sequence[Claimed], batch: Span) -> list[Span | None]:
+    """One producer span per entry, a child of the context its command stored (a new trace without one)."""
+    links = tracing.link_to(batch)
+    return [
+        tracing.start_span(
+            f"{entry.event_type} publish",
+            kind=SpanKind.PRODUCER,
+            parent=entry.traceparent or None,
+            root=not entry.traceparent,
+            links=links,
+            attributes={
+                "messaging.system": "rabbitmq",
+                "messaging.operation.type": "send",
+                "messaging.message.id": str(entry.id),
+                "orderflow.event_type": entry.event_type,
+                "orderflow.correlation_id": entry.correlation_id,
+            },
+        )
+        for entry in entries
+    ]
 
 
 def _held_back(entries: Sequence[Any], failed: set[int]) -> set[int]:

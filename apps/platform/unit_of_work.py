@@ -18,7 +18,7 @@ from typing import Any, Self
 import structlog
 from django.db import transaction
 
-from apps.observability import correlation
+from apps.observability import correlation, tracing
 from apps.platform import outages
 from domain.kernel.errors import ConflictError
 from domain.kernel.events import IntegrationEvent, to_integration_event
@@ -162,7 +162,7 @@ class UnitOfWorkMiddleware:
             self._audit(message, outcome)
 
     def _run_once(self, message: Any, call_next: Callable[[Any], Result[Any, Exception]]) -> Result[Any, Exception]:
-        with self._factory() as uow:
+        with tracing.span("unit of work"), self._factory() as uow:
             token = _current.set(uow)
             try:
                 result = call_next(message)

@@ -81,9 +81,9 @@ class RecordingPublisher(EventPublisher):
         super().__init__()
         self.batches: list[list[tuple[str, int]]] = []
 
-    def publish(self, envelopes, *, skip=None, bodies=None):
+    def publish(self, envelopes, **options):
         self.batches.append([(e["aggregate_id"], e["aggregate_version"]) for e in envelopes])
-        return super().publish(envelopes, skip=skip, bodies=bodies)
+        return super().publish(envelopes, **options)
 
 
 def poison(aggregate_id, version: int) -> None:

@@ -73,10 +73,10 @@ class MeetingPublisher(EventPublisher):
         self.barrier = barrier
         self.published: list[str] = []
 
-    def publish(self, envelopes, *, skip=None, bodies=None):
+    def publish(self, envelopes, **options):
         if not self.published:
             self.barrier.wait(timeout=10)  # a dispatcher blocked on the other's locks would break this
-        report = super().publish(envelopes, skip=skip, bodies=bodies)
+        report = super().publish(envelopes, **options)
         self.published.extend(str(envelopes[i]["event_id"]) for i in sorted(report.published))
         return report
 
@@ -125,8 +125,8 @@ KILLED_AFTER_PUBLISHING = textwrap.dedent(
     from apps.outbox.dispatcher import OutboxDispatcher
 
     class PublishThenDie(EventPublisher):
-        def publish(self, envelopes, *, skip=None, bodies=None):
-            report = super().publish(envelopes, skip=skip, bodies=bodies)  # confirmed by the broker...
+        def publish(self, envelopes, **options):
+            report = super().publish(envelopes, **options)  # confirmed by the broker...
             print(len(report.published), flush=True)
             os.kill(os.getpid(), signal.SIGKILL)  # ...and killed before the rows are marked
 

@@ -406,3 +406,22 @@ def test_the_values_in_env_example_are_the_defaults(base_dir):
     written = {name: value for name, value in example_variables().items() if value}
 
     assert load({**written, **PRODUCTION}, base_dir=base_dir) == load(PRODUCTION, base_dir=base_dir)
+
+
+# --- tracing ------------------------------------------------------------------------------------------
+
+
+def test_tracing_is_off_until_an_exporter_or_an_otlp_endpoint_is_configured(base_dir):
+    assert load({"DEBUG": "true"}, base_dir=base_dir).tracing_exporters == ()
+    assert load({"DEBUG": "true", "OTEL_TRACES_EXPORTER": "none"}, base_dir=base_dir).tracing_exporters == ()
+    endpoint = {"DEBUG": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}
+    assert load(endpoint, base_dir=base_dir).tracing_exporters == ("otlp",)
+    traces_endpoint = {"DEBUG": "true", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://collector:4318/v1/traces"}
+    assert load(traces_endpoint, base_dir=base_dir).tracing_exporters == ("otlp",)
+
+
+def test_otel_traces_exporter_names_the_exporters_and_rejects_an_unknown_one(base_dir):
+    chosen = load({"DEBUG": "true", "OTEL_TRACES_EXPORTER": "Console, otlp,console"}, base_dir=base_dir)
+    assert chosen.tracing_exporters == ("console", "otlp")
+    with pytest.raises(ImproperlyConfigured, match="OTEL_TRACES_EXPORTER must name otlp, console or none; 'zipkin'"):
+        load({"DEBUG": "true", "OTEL_TRACES_EXPORTER": "zipkin"}, base_dir=base_dir)
