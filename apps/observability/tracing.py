@@ -94,7 +94,7 @@ def configure(
         provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
     install(provider)
-    log.info("tracing on", extra={"exporters": list(exporters)})
+    log.debug("tracing on", extra={"exporters": list(exporters)})
     return True
 
 
