@@ -19,7 +19,7 @@ TEST_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672//
 export UV_PYTHON_DOWNLOADS := never
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test install check lint typecheck bandit unit e2e browser contract integration schema clean audit
+.PHONY: run test install check lint typecheck bandit monitoring unit e2e browser contract integration schema clean audit
 
 run: install
 	@mkdir -p var/static
@@ -54,7 +54,7 @@ typecheck: install
 
 # Static checks: lint, types, layering, bandit, Django's system checks (plus the deployment
 # checklist with a production-like environment) and no missing migrations.
-check: lint typecheck bandit
+check: lint typecheck bandit monitoring
 	@mkdir -p var
 	DJANGO_SETTINGS_MODULE=tests.settings $(MANAGE) check --fail-level WARNING
 	DJANGO_SETTINGS_MODULE=tests.settings $(MANAGE) makemigrations --check --dry-run
@@ -63,6 +63,31 @@ check: lint typecheck bandit
 		JWT_SECRET="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(48))')" \
 		PAYMENT_PROVIDER=stripe PAYMENT_PROVIDER_API_KEY=sk_test_deploy_check PAYMENT_WEBHOOK_SECRETS=whsec_deploy_check \
 		$(MANAGE) check --deploy --fail-level WARNING
+
+# Dashboards and alerts as code (deployments/monitoring/, docs/ops/observability.md): the alerting rules checked
+# and unit-tested by promtool, the example Prometheus configuration checked (against a token file made for the
+# check), and the dashboard's contract tests. promtool is Debian's prometheus package: installed with apt-get when
+# missing (its server stopped: only the binaries are wanted), except with CI=true, where .ci/run has installed it.
+PROMTOOL ?= promtool
+MONITORING := deployments/monitoring
+
+monitoring: install
+	@command -v $(PROMTOOL) >/dev/null 2>&1 || { \
+		if [ "$${CI:-}" = true ]; then echo "monitoring: no $(PROMTOOL) (Debian's prometheus package, which .ci/run installs)" >&2; exit 1; fi; \
+		echo "monitoring: installing promtool (Debian's prometheus package) with apt-get"; \
+		{ apt-get install -y -q --no-install-recommends prometheus || \
+			{ apt-get update -q && apt-get install -y -q --no-install-recommends prometheus; }; } >/dev/null 2>&1; \
+		invoke-rc.d prometheus stop >/dev/null 2>&1; \
+		command -v $(PROMTOOL) >/dev/null 2>&1 || \
+			{ echo "monitoring: promtool could not be installed (apt-get needs root and a reachable mirror); install Debian's prometheus package, or set PROMTOOL" >&2; exit 1; }; }
+	$(PROMTOOL) check rules $(MONITORING)/prometheus/alerts.yml
+	$(PROMTOOL) test rules $(MONITORING)/prometheus/alerts.test.yml
+	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && touch "$$dir/metrics-token" && \
+		cp $(MONITORING)/prometheus/alerts.yml "$$dir/" && \
+		sed "s|credentials_file: .*|credentials_file: $$dir/metrics-token|" $(MONITORING)/prometheus/prometheus.yml > "$$dir/prometheus.yml" && \
+		echo "$(PROMTOOL) check config $(MONITORING)/prometheus/prometheus.yml (credentials_file: an empty file made for the check)" && \
+		$(PROMTOOL) check config "$$dir/prometheus.yml"
+	PROMTOOL=$(PROMTOOL) $(VENV)/bin/pytest -q tests/contract/test_monitoring_files.py
 
 # The fast suites on the embedded default (SQLite, in-process cache): unit and property tests,
 # the HTTP flow end to end, and the contract tests (OpenAPI files, deployment files).
