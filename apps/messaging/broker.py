@@ -1,4 +1,4 @@
-"""The events broker: one durable topic exchange, routing key = event type.
+"""The events broker: one durable topic exchange, routing key = event type and stream slot (``routing``).
 
 RabbitMQ in the real stack (``amqp://``), Redis as an alternative
 (``redis://``), and kombu's filesystem transport for the embedded default. The
@@ -30,6 +30,12 @@ def connection(**kwargs: object) -> Connection:
         if key in options:
             Path(str(options[key])).mkdir(parents=True, exist_ok=True)
     return Connection(settings.EVENTS_BROKER_URL, transport_options=options, **kwargs)
+
+
+def messaging_system() -> str:
+    """The broker's kind as OpenTelemetry's ``messaging.system`` names it: rabbitmq, redis, or the transport."""
+    scheme = str(settings.EVENTS_BROKER_URL).split(":", 1)[0].split("+", 1)[0]
+    return {"amqp": "rabbitmq", "amqps": "rabbitmq", "pyamqp": "rabbitmq"}.get(scheme, scheme)
 
 
 def is_amqp(conn: Connection) -> bool:

@@ -291,6 +291,9 @@ class ConsumerRunner:
                 message.reject(requeue=False)
                 self.handled += 1
                 return
+            if not tracing.enabled():
+                self._deliver(consumer, body, message, None)
+                return
             with tracing.span(
                 f"{consumer.name} process",
                 kind=SpanKind.CONSUMER,
@@ -320,13 +323,15 @@ class ConsumerRunner:
 
 def traceparent_of(body: Any, message: Message) -> str | None:
     """The trace context a message continues: its ``traceparent`` header, else its envelope's."""
-    headers = message.headers or {}
-    return headers.get(tracing.HEADER) or body.get("traceparent") or None
+    for candidate in ((message.headers or {}).get(tracing.HEADER), body.get("traceparent")):
+        if isinstance(candidate, str) and candidate:  # whatever else a sender put there is no context
+            return candidate
+    return None
 
 
 def _span_attributes(consumer: EventConsumer, body: Any) -> dict[str, Any]:
     return {
-        "messaging.system": "rabbitmq",
+        "messaging.system": broker.messaging_system(),
         "messaging.operation.type": "process",
         "messaging.consumer.group.name": consumer.name,
         "messaging.message.id": str(body["event_id"]),

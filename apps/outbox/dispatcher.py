@@ -28,6 +28,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from opentelemetry.trace import Span, SpanKind
 
+from apps.messaging import broker
 from apps.messaging.publisher import BrokerUnavailable, EventPublisher, check_envelope
 from apps.observability import tracing
 from apps.outbox.models import OutboxEntry
@@ -241,7 +242,7 @@ def _publish_spans(entries: Sequence[Claimed], batch: Span) -> list[Span | None]
             root=not entry.traceparent,
             links=links,
             attributes={
-                "messaging.system": "rabbitmq",
+                "messaging.system": broker.messaging_system(),
                 "messaging.operation.type": "send",
                 "messaging.message.id": str(entry.id),
                 "orderflow.event_type": entry.event_type,

@@ -131,3 +131,28 @@ def test_log_lines_carry_the_trace_and_span_ids_of_the_current_span(spans) -> No
     context = span.get_span_context()
     assert (inside["trace_id"], inside["span_id"]) == (f"{context.trace_id:032x}", f"{context.span_id:016x}")
     assert "trace_id" not in outside
+
+
+@dataclass
+class Delivered:
+    headers: dict | None
+
+
+HEADER_CONTEXT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+ENVELOPE_CONTEXT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+
+@pytest.mark.parametrize(
+    ("headers", "envelope", "continued"),
+    [
+        ({"traceparent": HEADER_CONTEXT}, ENVELOPE_CONTEXT, HEADER_CONTEXT),
+        (None, ENVELOPE_CONTEXT, ENVELOPE_CONTEXT),
+        ({"traceparent": b"00-bytes"}, ENVELOPE_CONTEXT, ENVELOPE_CONTEXT),
+        ({"traceparent": 7}, None, None),
+        ({}, "", None),
+    ],
+)
+def test_a_consumer_continues_the_header_else_the_envelope_and_ignores_what_is_no_context(headers, envelope, continued):
+    from apps.messaging.runner import traceparent_of
+
+    assert traceparent_of({"traceparent": envelope}, Delivered(headers)) == continued
