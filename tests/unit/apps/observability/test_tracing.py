@@ -10,12 +10,14 @@ from dataclasses import dataclass
 
 import pytest
 import structlog
+from opentelemetry import context
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON, Decision
 from opentelemetry.trace import SpanKind, StatusCode
 
+from apps.messaging.runner import traceparent_of
 from apps.observability import tracing
 from apps.observability.logging import formatter
 from domain.kernel.result import Err, Ok
@@ -107,8 +109,6 @@ def test_the_sampler_drops_parentless_client_spans_and_quiet_tasks_and_keeps_the
     assert decision("run/audit.purge_expired", SpanKind.CONSUMER) == Decision.RECORD_AND_SAMPLE
     assert decision("POST orders", SpanKind.SERVER) == Decision.RECORD_AND_SAMPLE
     with tracer.start_as_current_span("command PlaceOrder"):
-        from opentelemetry import context
-
         assert decision("SELECT", SpanKind.CLIENT, context.get_current()) == Decision.RECORD_AND_SAMPLE
 
 
@@ -153,6 +153,4 @@ ENVELOPE_CONTEXT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
     ],
 )
 def test_a_consumer_continues_the_header_else_the_envelope_and_ignores_what_is_no_context(headers, envelope, continued):
-    from apps.messaging.runner import traceparent_of
-
     assert traceparent_of({"traceparent": envelope}, Delivered(headers)) == continued
