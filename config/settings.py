@@ -64,6 +64,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "apps.observability.middleware.RequestContextMiddleware",
+    # Inside the access log's timing, around everything else; it labels each request by its URL pattern.
+    "apps.observability.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     # Above every middleware that may answer by itself (413, 429), so browsers can read those answers too.
