@@ -28,6 +28,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from apps.messaging.publisher import BrokerUnavailable, EventPublisher, check_envelope
+from apps.observability import metrics
 from apps.outbox.models import OutboxEntry
 
 log = structlog.get_logger(__name__)
@@ -132,12 +133,19 @@ class OutboxDispatcher:
         return total
 
     def dispatch_batch(self) -> BatchResult:
-        self.publisher.ensure_connected()  # fail fast, before any row is locked
-        with transaction.atomic():
-            entries = self._claim(timezone.now())
-            if not entries:
-                return BatchResult()
-            return self._publish_and_mark(entries)
+        try:
+            self.publisher.ensure_connected()  # fail fast, before any row is locked
+            with transaction.atomic():
+                entries = self._claim(timezone.now())
+                if not entries:
+                    return BatchResult()
+                result = self._publish_and_mark(entries)
+        except BrokerUnavailable:
+            metrics.OUTBOX_BROKER_UNAVAILABLE.inc()
+            raise
+        # Counted once committed: a batch rolled back is published again and counted then.
+        _count(result)
+        return result
 
     def _claim(self, now: datetime) -> list[Claimed]:
         earlier_unfinished = OutboxEntry.objects.filter(
@@ -209,6 +217,19 @@ class OutboxDispatcher:
         if result.published:
             log.info("outbox entries published", count=result.published)
         return result
+
+
+_RETRIED = metrics.OUTBOX_PUBLISH_FAILURES.labels("retry")
+_DEAD = metrics.OUTBOX_PUBLISH_FAILURES.labels("dead")
+
+
+def _count(result: BatchResult) -> None:
+    if result.published:
+        metrics.OUTBOX_PUBLISHED.inc(result.published)
+    if result.failed:
+        _RETRIED.inc(result.failed)
+    if result.dead:
+        _DEAD.inc(result.dead)
 
 
 def _held_back(entries: Sequence[Any], failed: set[int]) -> set[int]:
