@@ -49,8 +49,8 @@ def recorded() -> Collector:
     return registry
 
 
-class _Together:
-    """Several collectors exposed as one (``generate_latest`` needs only ``collect``)."""
+class _Together(Collector):
+    """Several collectors exposed as one."""
 
     def __init__(self, collectors: Iterable[Collector]) -> None:
         self.collectors = tuple(collectors)
@@ -62,7 +62,7 @@ class _Together:
 
 def exposition(*, sampled: Collector | None = None) -> bytes:
     """The text format of the recorded metrics and the sampled gauges."""
-    return generate_latest(_Together((recorded(), sampled or _sampled)))  # type: ignore[arg-type]
+    return generate_latest(_Together((recorded(), sampled or _sampled)))
 
 
 # --- A port of its own -------------------------------------------------------------------------------
