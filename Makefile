@@ -4,6 +4,8 @@
 
 PYTHON ?= python3
 PORT ?= 8000
+# The bearer token of `make run`'s /metrics (a local one; `make run METRICS_TOKEN=...` picks another).
+METRICS_TOKEN ?= orderflow-local-metrics-token
 UV_VERSION := 0.13.9
 
 TOOLS := .tools
@@ -29,8 +31,11 @@ run: install
 	@DEBUG=1 $(MANAGE) sync_roles -v 0
 	@DEBUG=1 $(MANAGE) seed_demo
 	@DEBUG=1 LOG_LEVEL=WARNING $(MANAGE) seed_db --orders 12 --customers 1 --seed 1 --if-empty
+	@rm -rf var/metrics && mkdir -p var/metrics
 	@echo "orderflow on http://127.0.0.1:$(PORT)  (API docs: /api/docs/, admin: /admin/; Ctrl-C stops all)"
-	@DEBUG=1 WEB_PORT=$(PORT) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" exec $(VENV)/bin/honcho -f deployments/local/Procfile start
+	@echo "metrics of every process: curl -H 'Authorization: Bearer $(METRICS_TOKEN)' http://127.0.0.1:$(PORT)/metrics"
+	@DEBUG=1 WEB_PORT=$(PORT) METRICS_TOKEN='$(METRICS_TOKEN)' PROMETHEUS_MULTIPROC_DIR="$(CURDIR)/var/metrics" \
+		PATH="$(CURDIR)/$(VENV)/bin:$$PATH" exec $(VENV)/bin/honcho -f deployments/local/Procfile start
 
 test: install check unit e2e browser contract integration
 

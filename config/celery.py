@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
+from celery.signals import beat_init, worker_init, worker_process_shutdown
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -32,3 +33,24 @@ def _declare_default_queue(app: Celery, control_folder: Path) -> None:
         fcntl.flock(guard, fcntl.LOCK_EX)
         with app.connection_for_write() as connection:
             app.amqp.queues[app.conf.task_default_queue].bind(connection.default_channel).declare()
+
+
+# --- Metrics (apps.observability.exposition) ------------------------------------------------------------
+# A worker and beat serve no HTTP: with METRICS_PORT set, the main process serves the metrics there. With
+# PROMETHEUS_MULTIPROC_DIR set, a prefork worker's children write theirs to that directory, which the main
+# process's server adds up, and each child's live gauges are forgotten when it exits.
+
+
+@worker_init.connect
+@beat_init.connect
+def _serve_metrics(**kwargs: object) -> None:
+    from apps.observability.exposition import serve_on_port
+
+    serve_on_port()
+
+
+@worker_process_shutdown.connect
+def _forget_child(pid: int | None = None, **kwargs: object) -> None:
+    from apps.observability.exposition import mark_process_dead
+
+    mark_process_dead(pid or os.getpid())

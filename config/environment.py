@@ -37,6 +37,8 @@ DEFAULT_PAYMENT_PROVIDER_API_BASE = "https://api.stripe.com"
 DEVELOPMENT_PAYMENT_WEBHOOK_SECRET = "whsec_orderflow_development_only"
 # What a process of the service does; each needs its own dependencies to be ready (apps.platform.readiness).
 PROCESS_ROLES = ("api", "worker", "beat", "dispatcher", "consumer")
+MIN_METRICS_TOKEN_LENGTH = 16
+METRICS_TOKEN_PATTERN = re.compile(rf"[!-~]{{{MIN_METRICS_TOKEN_LENGTH},}}")
 # django-ratelimit's rates: a count per period, the period an optional multiplier and s, m, h or d ("5/m", "100/15m").
 RATE_PATTERN = re.compile(r"[1-9][0-9]*/([1-9][0-9]*)?[smhd]")
 
@@ -176,6 +178,23 @@ def secret_list(default: Any, *, older: tuple[str, ...] = ()) -> Variable:
     return Variable(lambda env, name: [s.strip() for s in env.list(name) if s.strip()] or None, default, older=older)
 
 
+def metrics_token() -> Variable:
+    """A bearer token: printable, no spaces, long enough not to be guessed; empty counts as unset."""
+
+    def parse(env: environ.Env, name: str) -> str | None:
+        raw = _literal(env, name).strip()
+        if not raw:
+            return None
+        if not METRICS_TOKEN_PATTERN.fullmatch(raw):
+            raise ImproperlyConfigured(
+                f"{name} must be at least {MIN_METRICS_TOKEN_LENGTH} printable characters without spaces "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(32))' makes one)."
+            )
+        return raw
+
+    return Variable(parse, "")
+
+
 def path(default: Any) -> Variable:
     return Variable(lambda env, name: Path(env.str(name)), default)
 
@@ -278,6 +297,11 @@ class Environment:
     audit_retention_days: Annotated[int, whole_number(0, minimum=0)]
     # verify_audit_chain fails when an entry has waited longer than this for the sealer (beat not running).
     audit_seal_alert_seconds: Annotated[int, whole_number(300)]
+    # Metrics (docs/ops/observability-metrics.md): the bearer token of GET /metrics (empty: no endpoint, 404),
+    # the port processes without HTTP serve theirs on (0: none), how often the database gauges are sampled.
+    metrics_token: Annotated[str, metrics_token()]
+    metrics_port: Annotated[int, whole_number(0, minimum=0, maximum=65535)]
+    metrics_sample_seconds: Annotated[int, whole_number(15)]
     # Logging.
     log_level: Annotated[str, text("INFO", case=str.upper)]
     log_format: Annotated[str, choice(("json", "console"), "json")]

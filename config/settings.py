@@ -64,6 +64,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "apps.observability.middleware.RequestContextMiddleware",
+    # Inside the access log's timing, around everything else; it labels each request by its URL pattern.
+    "apps.observability.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     # Above every middleware that may answer by itself (413, 429), so browsers can read those answers too.
@@ -235,7 +237,8 @@ SIMPLE_JWT = {
 # --- Security headers, CORS, CSP -----------------------------------------------------------------------
 # Production hardening; `manage.py check --deploy` stays quiet with DEBUG off.
 SECURE_SSL_REDIRECT = env.secure_ssl_redirect
-SECURE_REDIRECT_EXEMPT = [r"^health/"]
+# Probes and Prometheus reach a pod over plain HTTP inside the cluster (the metrics need their bearer token).
+SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.secure_hsts_seconds
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
@@ -376,6 +379,14 @@ PAYMENT_WEBHOOK_SECRETS = env.payment_webhook_secrets
 #: Days audit entries are kept before beat's daily purge removes them; 0 keeps them for good.
 AUDIT_RETENTION_DAYS = env.audit_retention_days
 AUDIT_SEAL_ALERT_SECONDS = env.audit_seal_alert_seconds
+
+# --- Metrics (apps.observability, docs/ops/observability-metrics.md) ----------------------------------
+# GET /metrics answers Prometheus to "Authorization: Bearer <METRICS_TOKEN>"; no token: 404.
+METRICS_TOKEN = env.metrics_token
+# Processes without HTTP (worker, beat, dispatcher, consumers) serve their metrics on this port; 0: none.
+METRICS_PORT = env.metrics_port
+# The database and broker gauges are computed at most once per this many seconds for every process.
+METRICS_SAMPLE_SECONDS = env.metrics_sample_seconds
 
 # --- Logging -------------------------------------------------------------------------------------------
 LOG_LEVEL = env.log_level

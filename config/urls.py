@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from apps.observability.views import metrics_view
 from apps.platform import health
 from apps.platform.problems import not_found
 from apps.security.views import jwks_view
@@ -16,6 +17,8 @@ swagger_ui = csp_update({"style-src": [SWAGGER_UI_LOGO_STYLE]})(SpectacularSwagg
 urlpatterns = [
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
+    # Prometheus's scrape target, behind METRICS_TOKEN; not part of the API (no schema, no version).
+    path("metrics", metrics_view, name="metrics"),
     path(".well-known/jwks.json", jwks_view, name="jwks"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_v1", api_version="v1"), name="schema"),

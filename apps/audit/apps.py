@@ -9,7 +9,8 @@ class AuditConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in, user_login_failed
 
-        from apps.audit import recorder
+        from apps.audit import gauges, recorder
+        from apps.observability import sampling
         from apps.platform.signals import message_forbidden, request_forbidden
 
         # Session sign-ins (the admin's); the API's sign-in is the AuthenticateUser command, audited as such.
@@ -18,3 +19,5 @@ class AuditConfig(AppConfig):
         # Refusals for a missing permission: a request's 403, and a query the bus refused.
         request_forbidden.connect(recorder.record_permission_denied, dispatch_uid="audit.request_forbidden")
         message_forbidden.connect(recorder.record_forbidden_query, dispatch_uid="audit.message_forbidden")
+        # The age of the oldest entry waiting for the sealer, on /metrics.
+        sampling.register("audit", gauges.sample)

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 from apps.cache.local import MISSING, LocalCache
 from apps.cache.shared import SharedCache
+from apps.observability.metrics import CACHE_REQUESTS
 from apps.platform.caching import CachePolicy
 
 #: How long a reader waits for another thread's load of the same key before loading it itself.
@@ -88,6 +89,7 @@ class TwoLevelCache:
         local_key = self._local_key(policy, key)
         value = self.local.get(local_key)
         if value is not MISSING:
+            _counted(policy.name, "hit")
             return value
         with self._flights_lock:
             flight = self._flights.get(local_key)
@@ -96,7 +98,11 @@ class TwoLevelCache:
                 flight = self._flights[local_key] = _Flight()
         if not leader:
             flight.done.wait(FLIGHT_WAIT_SECONDS)
-            return flight.value if flight.value is not None else load()
+            if flight.value is not None:
+                _counted(policy.name, "hit")  # another thread's load served this one too
+                return flight.value
+            _counted(policy.name, "miss")
+            return load()
         try:
             flight.value = self._fetch(policy, key, local_key, load)
             return flight.value
@@ -180,7 +186,9 @@ class TwoLevelCache:
                 expires, value = entry
                 left = expires - time.time()  # the L2 entry's own remaining life, not a new TTL
                 if left > 0 and self._keep(policy, key, local_key, value, shared_floor, epoch, ttl=left):
+                    _counted(policy.name, "hit")
                     return value
+        _counted(policy.name, "miss")
         value = load()
         if value is None or not self._keep(policy, key, local_key, value, shared_floor, epoch, ttl=policy.ttl):
             return value
@@ -210,6 +218,17 @@ class TwoLevelCache:
     def _raise_floor(self, key: str, revision: int) -> None:
         if revision > self.floors.get(key, -1):
             self.floors.set(key, revision)
+
+
+_results: dict[tuple[str, str], Any] = {}
+
+
+def _counted(policy_name: str, result: str) -> None:
+    """``orderflow_cache_requests_total``: the layer is the policy (orders, access, ...), the result hit or miss."""
+    child = _results.get((policy_name, result))
+    if child is None:
+        child = _results[(policy_name, result)] = CACHE_REQUESTS.labels(policy_name, result)
+    child.inc()
 
 
 def _floor_key(key: str) -> str:

@@ -1,6 +1,7 @@
 """The composition root of the write and read sides: both buses, built from every context's ``wiring.py``.
 
-Middleware, outermost first: tracing (a span per dispatch), logging, then the unit of work (which writes each
+Middleware, outermost first: tracing (a span per dispatch) and metrics (every dispatch
+counted and timed for Prometheus), on both buses, then logging, then the unit of work (which writes each
 command's audit entry), then authorization inside it, so a refused command is
 audited too. Each binding's handler goes on its bus and its rule to the
 authorization middleware of that bus: a message cannot have one without the other.
@@ -18,6 +19,7 @@ from apps.audit import recorder as audit
 from apps.audit import wiring as audit_wiring
 from apps.billing import wiring as billing
 from apps.observability.tracing import TracingMiddleware
+from apps.observability.bus_metrics import BusMetricsMiddleware
 from apps.orders import wiring as orders
 from apps.outbox import store as outbox
 from apps.platform.bus_logging import LoggingMiddleware
@@ -56,6 +58,7 @@ def build_buses() -> Buses:
 
     commands = CommandBus()
     commands.add_middleware(TracingMiddleware("command"))
+    commands.add_middleware(BusMetricsMiddleware("command"))
     commands.add_middleware(LoggingMiddleware())
     commands.add_middleware(UnitOfWorkMiddleware(unit_of_work, audit=audit.record_command))
     commands.add_middleware(AuthorizationMiddleware(_rules(command_list)))
@@ -63,6 +66,7 @@ def build_buses() -> Buses:
 
     queries = QueryBus()
     queries.add_middleware(TracingMiddleware("query"))
+    queries.add_middleware(BusMetricsMiddleware("query"))
     queries.add_middleware(AuthorizationMiddleware(_rules(query_list)))
     queries.add_middleware(CachingMiddleware({b.message: b.cache for b in query_list if b.cache is not None}))
     _register(queries, query_list)

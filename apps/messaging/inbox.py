@@ -34,11 +34,14 @@ def deliver(consumer: EventConsumer, envelope: Envelope) -> bool:
     return True
 
 
-def deliver_batch(consumer: EventConsumer, envelopes: Sequence[Envelope]) -> dict[int, str]:
+def deliver_batch(
+    consumer: EventConsumer, envelopes: Sequence[Envelope], *, handled_now: list[int] | None = None
+) -> dict[int, str]:
     """Handle well-formed envelopes with ``consumer.handle_batch`` in one transaction.
 
     Returns the positions that must wait, with the reason; everything else was
-    handled now or before (the inbox says which). An exception rolls everything back.
+    handled now or before (the inbox says which: ``handled_now``, when given, is
+    extended with the positions handled now, once committed). An exception rolls everything back.
     """
     assert consumer.handle_batch is not None
     with transaction.atomic():
@@ -50,6 +53,8 @@ def deliver_batch(consumer: EventConsumer, envelopes: Sequence[Envelope]) -> dic
             _delete(InboxEntry, consumer.name, [envelopes[i]["event_id"] for i in waiting])
         # Handled at last (retries, requeued dead letters): nothing of these events is failing any more.
         _delete(DeliveryFailure, consumer.name, [envelopes[i]["event_id"] for i in fresh if i not in waiting])
+    if handled_now is not None:
+        handled_now.extend(i for i in fresh if i not in waiting)
     return waiting
 
 

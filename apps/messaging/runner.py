@@ -16,6 +16,7 @@ import contextlib
 import json
 import time
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -28,7 +29,7 @@ from opentelemetry.trace import Span, SpanKind
 from apps.messaging import broker, inbox, routing
 from apps.messaging.consumers import EventConsumer, malformed
 from apps.messaging.failures import declare_dead_letters, record_failure, retry_or_dead_letter
-from apps.observability import tracing
+from apps.observability import metrics, tracing
 from apps.platform.outages import DATABASE, dependency_of
 
 log = structlog.get_logger(__name__)
@@ -250,8 +251,9 @@ class ConsumerRunner:
         self, consumer: EventConsumer, items: list[tuple[Any, Message]], spans: list[Span | None]
     ) -> bool:
         """Deliver ``items`` as one batch; False when it failed and they were handled one by one instead."""
+        handled_now: list[int] = []
         try:
-            waiting = inbox.deliver_batch(consumer, [body for body, _ in items])
+            waiting = inbox.deliver_batch(consumer, [body for body, _ in items], handled_now=handled_now)
         except Exception as exc:
             if dependency_of(exc) == DATABASE:
                 raise  # an outage, not this batch's fault: nothing is acked, the broker delivers it again
@@ -260,11 +262,17 @@ class ConsumerRunner:
             for body, message in items:
                 self.handle_message(consumer, body, message)
             return False
+        now = time.time()
+        fresh = set(handled_now)
         longest_wait = 0.0
         for position, (body, message) in enumerate(items):
             self.handled += 1
             if position not in waiting:
                 self._ack(message)
+                if position in fresh:
+                    _handled(consumer, body, now)
+                else:
+                    _count(consumer, "duplicate")
                 continue
             error = f"RetryLater: {waiting[position]}"
             if spans:
@@ -272,6 +280,7 @@ class ConsumerRunner:
                 spans[position] = None
             with structlog.contextvars.bound_contextvars(consumer=consumer.name, event_id=str(body["event_id"])):
                 delay = retry_or_dead_letter(consumer, body, message, error, max_attempts=self.max_attempts, hold=False)
+            _count(consumer, "retried" if delay else "dead")
             longest_wait = max(longest_wait, delay)
         if longest_wait:
             time.sleep(longest_wait)
@@ -290,6 +299,7 @@ class ConsumerRunner:
                 log.error("malformed message dead-lettered", error=problem)
                 message.reject(requeue=False)
                 self.handled += 1
+                _count(consumer, "dead")
                 return
             if not tracing.enabled():
                 self._deliver(consumer, body, message, None)
@@ -311,13 +321,18 @@ class ConsumerRunner:
                 raise  # an outage is no failed attempt of this message: it stays unacked, delivered again
             error = f"{type(exc).__name__}: {exc}"
             tracing.fail(span, error, exc)
-            retry_or_dead_letter(consumer, body, message, error, max_attempts=self.max_attempts, hold=True)
+            delay = retry_or_dead_letter(consumer, body, message, error, max_attempts=self.max_attempts, hold=True)
             self.handled += 1
+            _count(consumer, "retried" if delay else "dead")  # dead-lettered: no backoff (0)
             return
         self._ack(message)
         self.handled += 1
-        if span is not None and not first_time:
-            span.set_attribute("orderflow.duplicate", True)
+        if first_time:
+            _handled(consumer, body, time.time())
+        else:
+            _count(consumer, "duplicate")
+            if span is not None:
+                span.set_attribute("orderflow.duplicate", True)
         log.debug("event handled" if first_time else "duplicate event ignored")
 
 
@@ -354,3 +369,44 @@ def _process_spans(consumer: EventConsumer, items: list[tuple[Any, Message]], ba
         )
         for body, message in items
     ]
+
+
+# --- Metrics ---------------------------------------------------------------------------------------
+
+_children: dict[tuple[str, str], Any] = {}
+_lags: dict[str, Any] = {}
+
+
+def _count(consumer: EventConsumer, outcome: str) -> None:
+    """One event of ``consumer`` ended as ``outcome``: handled, duplicate, retried or dead."""
+    key = (consumer.name, outcome)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = metrics.CONSUMER_EVENTS.labels(consumer.name, outcome)
+    child.inc()
+
+
+def _handled(consumer: EventConsumer, body: Any, now: float) -> None:
+    """Count a handled event, and its lag: from when it occurred (its envelope's ``occurred_at``) to ``now``."""
+    _count(consumer, "handled")
+    occurred = lag_since(body.get("occurred_at"), now)
+    if occurred is None:
+        return
+    lag = _lags.get(consumer.name)
+    if lag is None:
+        lag = _lags[consumer.name] = metrics.CONSUMER_LAG.labels(consumer.name)
+    lag.observe(occurred)
+
+
+def lag_since(occurred_at: Any, now: float) -> float | None:
+    """Seconds from ``occurred_at`` (ISO 8601 with an offset) to ``now`` (Unix time), never below 0; None when
+    it is missing or no such time (a clock ahead of ours gives 0, not a negative lag)."""
+    if not isinstance(occurred_at, str):
+        return None
+    try:
+        occurred = datetime.fromisoformat(occurred_at)
+    except ValueError:
+        return None
+    if occurred.tzinfo is None:
+        return None
+    return max(0.0, now - occurred.timestamp())

@@ -30,7 +30,7 @@ from opentelemetry.trace import Span, SpanKind
 
 from apps.messaging import broker
 from apps.messaging.publisher import BrokerUnavailable, EventPublisher, check_envelope
-from apps.observability import tracing
+from apps.observability import metrics, tracing
 from apps.outbox.models import OutboxEntry
 
 log = structlog.get_logger(__name__)
@@ -135,12 +135,19 @@ class OutboxDispatcher:
         return total
 
     def dispatch_batch(self) -> BatchResult:
-        self.publisher.ensure_connected()  # fail fast, before any row is locked
-        with transaction.atomic():
-            entries = self._claim(timezone.now())
-            if not entries:
-                return BatchResult()
-            return self._publish_and_mark(entries)
+        try:
+            self.publisher.ensure_connected()  # fail fast, before any row is locked
+            with transaction.atomic():
+                entries = self._claim(timezone.now())
+                if not entries:
+                    return BatchResult()
+                result = self._publish_and_mark(entries)
+        except BrokerUnavailable:
+            metrics.OUTBOX_BROKER_UNAVAILABLE.inc()
+            raise
+        # Counted once committed: a batch rolled back is published again and counted then.
+        _count(result)
+        return result
 
     def _claim(self, now: datetime) -> list[Claimed]:
         earlier_unfinished = OutboxEntry.objects.filter(
@@ -251,6 +258,19 @@ def _publish_spans(entries: Sequence[Claimed], batch: Span) -> list[Span | None]
         )
         for entry in entries
     ]
+
+
+_RETRIED = metrics.OUTBOX_PUBLISH_FAILURES.labels("retry")
+_DEAD = metrics.OUTBOX_PUBLISH_FAILURES.labels("dead")
+
+
+def _count(result: BatchResult) -> None:
+    if result.published:
+        metrics.OUTBOX_PUBLISHED.inc(result.published)
+    if result.failed:
+        _RETRIED.inc(result.failed)
+    if result.dead:
+        _DEAD.inc(result.dead)
 
 
 def _held_back(entries: Sequence[Any], failed: set[int]) -> set[int]:

@@ -47,6 +47,8 @@ class OutboxEntry(models.Model):
             models.Index(
                 fields=["created_at", "aggregate_id"], name="outbox_pending_idx", condition=Q(status="pending")
             ),
+            # The dead entries alone: counting them for /metrics (and listing them) stays cheap on a big outbox.
+            models.Index(fields=["created_at"], name="outbox_dead_idx", condition=Q(status="dead")),
         ]
 
     def __str__(self) -> str:

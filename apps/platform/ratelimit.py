@@ -40,6 +40,7 @@ from rest_framework.exceptions import Throttled
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.observability.metrics import RATE_LIMIT_REJECTIONS
 from apps.platform import outages
 from apps.platform.problems import ServiceUnavailable, problem, problem_json, rate_limited
 
@@ -120,6 +121,7 @@ def rate_limit(group: str, setting: str, *, key: str, fail_open: bool) -> Callab
         def wrapper(view: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
             verdict = consume(request, group=group, key=key, rate=getattr(settings, setting), fail_open=fail_open)
             if verdict is not None and verdict.limited:
+                RATE_LIMIT_REJECTIONS.labels(group).inc()
                 throttled = Throttled(detail=LIMITED_DETAIL)
                 throttled.wait = verdict.retry_after  # the problem's Retry-After; the detail stays one sentence
                 raise throttled
@@ -166,5 +168,6 @@ class AdminLoginRateLimitMiddleware:
                 body = problem(503, UNAVAILABLE_DETAIL, slug="service-unavailable", instance=request.path)
                 return problem_json(body, {"Retry-After": str(UNAVAILABLE_RETRY_AFTER)})
             if verdict is not None and verdict.limited:
+                RATE_LIMIT_REJECTIONS.labels("admin.login").inc()
                 return rate_limited(request, RateLimitExceeded(verdict.retry_after))
         return self.get_response(request)

@@ -19,6 +19,8 @@ ENV PATH=/app/.venv/bin:$PATH PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=config.s
 RUN SECRET_KEY=collectstatic-only JWT_ALGORITHM=HS256 JWT_SECRET=collectstatic-only-not-a-real-secret-000 PAYMENT_PROVIDER=simulated \
     python manage.py collectstatic --no-input -v 0
 USER orderflow
+# Every gunicorn worker writes its metrics here and /metrics adds them up (config/gunicorn.py empties it at start).
+ENV PROMETHEUS_MULTIPROC_DIR=/tmp/orderflow-metrics
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health/live')"
-CMD ["sh", "-c", "exec gunicorn config.wsgi:application --bind 0.0.0.0:${PORT} --workers ${WEB_CONCURRENCY:-2} --threads 4 --forwarded-allow-ips '*'"]
+CMD ["sh", "-c", "exec gunicorn config.wsgi:application --config config/gunicorn.py --bind 0.0.0.0:${PORT} --workers ${WEB_CONCURRENCY:-2} --threads 4 --forwarded-allow-ips '*'"]

@@ -78,3 +78,22 @@ def test_every_management_command_the_procfile_runs_exists():
         match = re.search(r"manage\.py (\S+)", command)
         if match:
             assert match.group(1) in get_commands(), f"the {role} role runs {match.group(1)}, which is no command"
+
+
+def test_the_api_image_runs_gunicorn_with_the_hooks_that_keep_multiprocess_metrics_right():
+    dockerfile = ROOT / "deployments" / "docker" / "api.Dockerfile"
+    (command,) = [args for op, args in instructions(dockerfile) if op == "CMD"]
+    config = re.search(r"--config (\S+)", command).group(1)
+    hooks = importlib.import_module(config.removesuffix(".py").replace("/", "."))
+    assert callable(hooks.on_starting)
+    assert callable(hooks.child_exit)
+    environment = [args for op, args in instructions(dockerfile) if op == "ENV"]
+    assert any(args.startswith("PROMETHEUS_MULTIPROC_DIR=") for args in environment)
+
+
+def test_make_run_gives_every_process_one_metrics_directory_emptied_first():
+    makefile = (ROOT / "Makefile").read_text()
+    run = makefile[makefile.index("\nrun:") : makefile.index("\ntest:")]
+    assert "rm -rf var/metrics && mkdir -p var/metrics" in run
+    assert 'PROMETHEUS_MULTIPROC_DIR="$(CURDIR)/var/metrics"' in run
+    assert run.index("rm -rf var/metrics") < run.index("honcho")

@@ -19,6 +19,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from prometheus_client import REGISTRY
 
 from apps.billing import tasks, webhooks
 from apps.billing.models import InvoiceReadModel, WebhookEvent
@@ -472,3 +473,23 @@ def test_the_periodic_task_processes_received_events(invoice_id):
 
     assert stored(body).status == "processed"
     assert invoice(invoice_id).status == "paid"
+
+
+def test_each_webhook_is_counted_by_its_outcome(api, invoice_id):
+    def counted(outcome: str) -> float:
+        return REGISTRY.get_sample_value("orderflow_payment_webhooks_total", {"outcome": outcome}) or 0.0
+
+    outcomes = ("processed", "duplicate", "ignored", "malformed", "bad_signature", "unsupported_media_type")
+    before = {outcome: counted(outcome) for outcome in outcomes}
+    body = succeeded(invoice_id)
+    unknown = event("customer.created", {"id": "cus_1"})
+    not_an_event = b'{"type": "payment_intent.succeeded"}'
+
+    assert post(api, body, signed(body)).json()["status"] == "processed"
+    assert post(api, body, signed(body)).json()["status"] == "processed"  # the same event id again
+    assert post(api, unknown, signed(unknown)).json()["status"] == "ignored"
+    assert post(api, not_an_event, signed(not_an_event)).status_code == 400
+    assert post(api, body, signed(body, "whsec_someone_else")).status_code == 400
+    assert post(api, body, signed(body), content_type="text/plain").status_code == 415
+
+    assert {outcome: counted(outcome) - before[outcome] for outcome in outcomes} == dict.fromkeys(outcomes, 1)

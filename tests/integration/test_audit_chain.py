@@ -13,6 +13,7 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
+from prometheus_client import REGISTRY
 
 from apps.audit import chain, recorder, sealer
 from apps.audit.models import AppendOnlyError, AuditAnchor, AuditEntry
@@ -101,6 +102,7 @@ def test_the_orm_refuses_to_change_or_remove_an_entry():
 def test_verify_audit_chain_finds_a_row_edited_behind_the_orms_back():
     entries = write(4)
     assert verify() == f"audit chain intact: {AuditEntry.objects.count()} entries"
+    assert REGISTRY.get_sample_value("orderflow_audit_chain_intact") == 1
     tampered = entries[2]
     with connection.cursor() as cursor:  # as the table's owner, who can switch the trigger off
         cursor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER audit_entry_append_only")
@@ -111,6 +113,7 @@ def test_verify_audit_chain_finds_a_row_edited_behind_the_orms_back():
         CommandError, match=rf"audit chain broken at entry {tampered.id}: stored hash .* does not match"
     ):
         verify()
+    assert REGISTRY.get_sample_value("orderflow_audit_chain_intact") == 0
 
 
 #: For every column of an entry but its hash, an edit made behind the ORM's back (named here, not read

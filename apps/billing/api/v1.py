@@ -32,6 +32,7 @@ from apps.billing.api.common import (
     refund,
     refund_schema,
 )
+from apps.observability.metrics import PAYMENT_WEBHOOKS
 from apps.platform.openapi import CONDITIONAL_PARAMETERS, NOT_MODIFIED, problems
 from apps.platform.pagination import POSITIVE_INTEGER, PagePagination
 from apps.platform.problems import problem, problem_response
@@ -132,6 +133,10 @@ class WebhookEventInput(serializers.Serializer):
     data = serializers.DictField(required=False, help_text="The event's object (handled types read data.object).")
 
 
+#: The metric's outcome for each status ``webhooks.process`` leaves a row in.
+WEBHOOK_OUTCOMES = {"processed": "processed", "ignored": "ignored", "failed": "failed", "received": "waiting"}
+
+
 class PaymentWebhookApi(APIView):
     """The payment provider's events, in Stripe's format and signature scheme.
 
@@ -189,28 +194,43 @@ class PaymentWebhookApi(APIView):
         # The media type without its parameters: Stripe sends "application/json; charset=utf-8".
         media_type = (request.content_type or "").split(";", 1)[0].strip().lower()
         if media_type != "application/json":
+            PAYMENT_WEBHOOKS.labels("unsupported_media_type").inc()
             raise exceptions.UnsupportedMediaType(request.content_type or "none")
         payload = request.body
         try:
             webhooks.verify(payload, request.headers.get(webhooks.SIGNATURE_HEADER), settings.PAYMENT_WEBHOOK_SECRETS)
+        except webhooks.WebhookRejected as exc:
+            return self._rejected(request, exc, outcome="bad_signature")
+        try:
             event = webhooks.parse(payload)
         except webhooks.WebhookRejected as exc:
-            log.warning("payment webhook rejected", reason=str(exc))
-            return problem_response(
-                problem(400, f"The webhook was rejected: {exc}.", slug="webhook-rejected", instance=request.path)
-            )
+            return self._rejected(request, exc, outcome="malformed")
         received = webhooks.store(event, payload)
         status = received.event.status
         if status == received.event.Status.RECEIVED:
+            outcome = "waiting"  # the row stays received: a refund before its capture, or a crash (below)
             try:
                 status = webhooks.process(received.event.pk)
+                outcome = WEBHOOK_OUTCOMES.get(status, outcome)
             except Exception as exc:
+                outcome = "crashed"
                 # Stored and committed: the periodic task processes it again, so the provider need not retry.
                 log.error(
                     "payment webhook processing crashed; it stays received",
                     provider_event_id=event["id"],
                     error=repr(exc),
                 )
-        elif not received.first:
-            log.info("payment webhook repeated; nothing done again", provider_event_id=event["id"], status=status)
+        else:
+            outcome = "duplicate"
+            if not received.first:
+                log.info("payment webhook repeated; nothing done again", provider_event_id=event["id"], status=status)
+        PAYMENT_WEBHOOKS.labels(outcome).inc()
         return Response({"received": True, "status": status})
+
+    @staticmethod
+    def _rejected(request: Request, exc: webhooks.WebhookRejected, *, outcome: str) -> Response:
+        PAYMENT_WEBHOOKS.labels(outcome).inc()
+        log.warning("payment webhook rejected", reason=str(exc))
+        return problem_response(
+            problem(400, f"The webhook was rejected: {exc}.", slug="webhook-rejected", instance=request.path)
+        )

@@ -425,3 +425,33 @@ def test_otel_traces_exporter_names_the_exporters_and_rejects_an_unknown_one(bas
     assert chosen.tracing_exporters == ("console", "otlp")
     with pytest.raises(ImproperlyConfigured, match="OTEL_TRACES_EXPORTER must name otlp, console or none; 'zipkin'"):
         load({"DEBUG": "true", "OTEL_TRACES_EXPORTER": "zipkin"}, base_dir=base_dir)
+
+
+# --- metrics ---------------------------------------------------------------------------------------------
+
+
+def test_metrics_are_off_by_default_no_token_no_port_and_sampled_every_15_seconds():
+    env = load(PRODUCTION)
+
+    assert (env.metrics_token, env.metrics_port, env.metrics_sample_seconds) == ("", 0, 15)
+
+
+def test_the_metrics_token_is_taken_as_written_and_blank_means_none():
+    assert load({**PRODUCTION, "METRICS_TOKEN": "a-long-enough-token-$42"}).metrics_token == "a-long-enough-token-$42"
+    assert load({**PRODUCTION, "METRICS_TOKEN": "   "}).metrics_token == ""
+
+
+@pytest.mark.parametrize("token", ["short", "has a space in the middle", "tab\tseparated-token-value"])
+def test_a_guessable_or_unsendable_metrics_token_stops_the_start(token):
+    with pytest.raises(ImproperlyConfigured, match="METRICS_TOKEN must be at least 16 printable characters"):
+        load({**PRODUCTION, "METRICS_TOKEN": token})
+
+
+@pytest.mark.parametrize(
+    ("value", "message"), [("65536", "at most 65535"), ("-1", "at least 0"), ("x", "whole number")]
+)
+def test_a_metrics_port_that_is_no_port_stops_the_start(value, message):
+    with pytest.raises(
+        ImproperlyConfigured, match=f"METRICS_PORT must be .*{message}|METRICS_PORT must be a {message}"
+    ):
+        load({**PRODUCTION, "METRICS_PORT": value})

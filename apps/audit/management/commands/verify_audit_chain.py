@@ -1,7 +1,12 @@
-"""Walk the audit chain from its start (genesis, or the last purge's anchor) and report the first broken link."""
+"""Walk the audit chain from its start (genesis, or the last purge's anchor) and report the first broken link.
+
+Each walk that finishes sets ``orderflow_audit_chain_intact`` (1, or 0 for a broken link) and
+``orderflow_audit_chain_verified_timestamp_seconds``; a lagging sealer fails the command but not the chain.
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +18,7 @@ from django.utils import timezone
 
 from apps.audit import chain, sealer
 from apps.audit.models import AuditEntry
+from apps.observability.metrics import AUDIT_CHAIN_INTACT, AUDIT_CHAIN_VERIFIED
 from apps.platform.commands import OrderflowCommand, progress_bar
 
 BATCH = 2000
@@ -45,15 +51,18 @@ class Command(OrderflowCommand):
         with progress_bar(self.stdout, total=total, description="verifying", unit="entries", quiet=quiet) as bar:
             broken = chain.first_broken_link(_entries(bar, end), anchor_hash=anchor_hash, first_seq=first_seq)
         if broken is not None:
+            _record(intact=False)
             raise CommandError(str(broken))
         # A check constraint keeps these out; only someone who dropped it can have written one.
         neither = Q(seq__isnull=True, hash__isnull=False) | Q(seq__isnull=False, hash__isnull=True)
         stray = AuditEntry.objects.filter(neither).values_list("id", flat=True).first()
         if stray is not None:
+            _record(intact=False)
             raise CommandError(
                 f"audit chain broken at entry {stray}: it has a position without a hash or a hash without a "
                 "position, so it is neither in the chain nor waiting for the sealer"
             )
+        _record(intact=True)
         waiting = sealer.unsealed()
         if not waiting["count"]:
             self.stdout.write(f"audit chain intact: {total} entries")
@@ -67,6 +76,11 @@ class Command(OrderflowCommand):
             )
         newer = "1 newer entry awaits" if waiting["count"] == 1 else f"{waiting['count']} newer entries await"
         self.stdout.write(f"audit chain intact: {total} entries; {newer} the sealer (the oldest for {age:.1f} s)")
+
+
+def _record(*, intact: bool) -> None:
+    AUDIT_CHAIN_INTACT.set(1 if intact else 0)
+    AUDIT_CHAIN_VERIFIED.set(time.time())
 
 
 def _entries(bar: Any, end: int) -> Iterator[dict[str, Any]]:

@@ -13,6 +13,7 @@ from kombu.exceptions import OperationalError
 from apps.messaging import broker
 from apps.messaging.registry import consumer_named, consumers
 from apps.messaging.runner import ConsumerRunner
+from apps.observability import exposition
 from apps.platform.commands import OrderflowCommand, one_line, stop_on_signals
 
 
@@ -60,6 +61,10 @@ class Command(OrderflowCommand):
         layout = (
             "" if runner.shards == 1 else f", shard(s) {', '.join(map(str, runner.only_shards))} of {runner.shards}"
         )
+        try:
+            exposition.serve_on_port()  # METRICS_PORT, when set: this process serves no HTTP otherwise
+        except exposition.MetricsPortUnavailable as exc:
+            raise CommandError(str(exc)) from None
         self.stdout.write(f"consuming for {', '.join(c.name for c in chosen)}{layout} (Ctrl-C stops)")
         with stop_on_signals() as stop:
             while not stop.is_set():

@@ -14,6 +14,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, close_old
 from django.utils import timezone
 
 from apps.messaging.publisher import BrokerUnavailable
+from apps.observability import exposition
 from apps.outbox.dispatcher import BatchResult, OutboxDispatcher
 from apps.platform.commands import OrderflowCommand, one_line, stop_on_signals
 
@@ -142,6 +143,10 @@ class Command(OrderflowCommand):
     def _loop(
         self, dispatcher: OutboxDispatcher, stop: threading.Event, interval: float, max_batches: int | None
     ) -> None:
+        try:
+            exposition.serve_on_port()  # METRICS_PORT, when set: a dispatcher serves no HTTP otherwise
+        except exposition.MetricsPortUnavailable as exc:
+            raise CommandError(str(exc)) from None
         if self.verbosity >= 1:
             self.stdout.write(
                 f"draining the outbox every {interval:g} s when idle, {dispatcher.batch_size} per batch; "
