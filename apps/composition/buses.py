@@ -18,8 +18,8 @@ from functools import partial
 from apps.audit import recorder as audit
 from apps.audit import wiring as audit_wiring
 from apps.billing import wiring as billing
-from apps.observability.tracing import TracingMiddleware
 from apps.observability.bus_metrics import BusMetricsMiddleware
+from apps.observability.tracing import TracingMiddleware
 from apps.orders import wiring as orders
 from apps.outbox import store as outbox
 from apps.platform.bus_logging import LoggingMiddleware
