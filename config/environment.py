@@ -297,7 +297,7 @@ class Environment:
     audit_retention_days: Annotated[int, whole_number(0, minimum=0)]
     # verify_audit_chain fails when an entry has waited longer than this for the sealer (beat not running).
     audit_seal_alert_seconds: Annotated[int, whole_number(300)]
-    # Metrics (docs/ops/observability-metrics.md): the bearer token of GET /metrics (empty: no endpoint, 404),
+    # Metrics (docs/ops/observability.md): the bearer token of GET /metrics (empty: no endpoint, 404),
     # the port processes without HTTP serve theirs on (0: none), how often the database gauges are sampled.
     metrics_token: Annotated[str, metrics_token()]
     metrics_port: Annotated[int, whole_number(0, minimum=0, maximum=65535)]

@@ -380,7 +380,7 @@ PAYMENT_WEBHOOK_SECRETS = env.payment_webhook_secrets
 AUDIT_RETENTION_DAYS = env.audit_retention_days
 AUDIT_SEAL_ALERT_SECONDS = env.audit_seal_alert_seconds
 
-# --- Metrics (apps.observability, docs/ops/observability-metrics.md) ----------------------------------
+# --- Metrics (apps.observability, docs/ops/observability.md) ----------------------------------
 # GET /metrics answers Prometheus to "Authorization: Bearer <METRICS_TOKEN>"; no token: 404.
 METRICS_TOKEN = env.metrics_token
 # Processes without HTTP (worker, beat, dispatcher, consumers) serve their metrics on this port; 0: none.

@@ -1,7 +1,7 @@
 """Every Prometheus metric orderflow exposes, in one place: name, labels, help.
 
 The names and labels are a contract with the dashboards and alert rules
-(``deployments/monitoring/``) and with ``docs/ops/observability-metrics.md``:
+(``deployments/monitoring/``) and with ``docs/ops/observability.md``:
 change one only together with them.
 
 Counters and histograms are recorded where things happen, in whatever process

@@ -1,7 +1,8 @@
 """Static checks of the dashboard and the alerting rules (deployments/monitoring/) against orderflow's metrics.
 
-``METRICS`` is the contract between the service's /metrics and everything that reads it: a name the dashboard or an
-alert uses must be here, with its type, or the panel stays empty and the alert never fires. promtool checks the rules'
+``METRICS`` is the contract between the service's /metrics and everything that reads it: every metric the service
+defines (``apps.observability.metrics``), with its type. A name the dashboard or an alert uses must be one of them, or
+the panel stays empty and the alert never fires; and every one of them must be on the dashboard. promtool checks the rules'
 syntax and runs their unit tests (``make monitoring``); these tests check what promtool does not: the dashboard's
 expressions, the names, and that every alert has its runbook section and its test cases.
 """
@@ -26,27 +27,27 @@ ALERT_TESTS = MONITORING / "prometheus" / "alerts.test.yml"
 SCRAPE_CONFIG = MONITORING / "prometheus" / "prometheus.yml"
 OBSERVABILITY_DOC = ROOT / "docs" / "ops" / "observability.md"
 
-METRICS = {
-    "orderflow_http_requests_total": "counter",
-    "orderflow_http_request_duration_seconds": "histogram",
-    "orderflow_bus_dispatch_total": "counter",
-    "orderflow_bus_dispatch_duration_seconds": "histogram",
-    "orderflow_outbox_pending": "gauge",
-    "orderflow_outbox_oldest_pending_age_seconds": "gauge",
-    "orderflow_outbox_dead": "gauge",
-    "orderflow_outbox_published_total": "counter",
-    "orderflow_outbox_publish_failures_total": "counter",
-    "orderflow_outbox_broker_unavailable_total": "counter",
-    "orderflow_consumer_events_total": "counter",
-    "orderflow_consumer_lag_seconds": "histogram",
-    "orderflow_dead_letters": "gauge",
-    "orderflow_rate_limit_rejections_total": "counter",
-    "orderflow_payment_webhooks_total": "counter",
-    "orderflow_cache_requests_total": "counter",
-    "orderflow_audit_chain_intact": "gauge",
-    "orderflow_audit_chain_verified_timestamp_seconds": "gauge",
-    "orderflow_audit_unsealed_oldest_age_seconds": "gauge",
-}
+def exported_metrics() -> dict[str, str]:
+    """Every metric the service exports, by the name PromQL reads, with its type: the contract.
+
+    Taken from the definitions themselves (``apps.observability.metrics``), so the dashboard and the
+    alerts cannot read a name the service does not export.
+    """
+    from prometheus_client.metrics import MetricWrapperBase
+
+    from apps.observability import metrics
+
+    found: dict[str, str] = {}
+    for value in vars(metrics).values():
+        if isinstance(value, MetricWrapperBase):
+            for family in value.describe():
+                found[f"{family.name}_total" if family.type == "counter" else family.name] = family.type
+        elif isinstance(value, metrics.SampledGauge):
+            found[value.name] = "gauge"
+    return found
+
+
+METRICS = exported_metrics()
 # Series Prometheus writes itself for every scrape target.
 SCRAPE_SERIES = {"up"}
 HISTOGRAM_SERIES = ("_bucket", "_sum", "_count")
@@ -143,6 +144,7 @@ def test_the_dashboard_has_a_row_for_each_part_of_the_service():
         "Consumers and dead letters",
         "Rate limits, payment webhooks, cache",
         "Audit trail",
+        "Metrics sampler",
     ]
 
 
