@@ -178,6 +178,7 @@ class ConsumerRunner:
             log.error("malformed message dead-lettered", error=problem)
             message.reject(requeue=False)
             self.handled += 1
+            _count(consumer, "dead")
 
     def _flush(self) -> None:
         """Handle the gathered messages: in batches where the consumer can, one by one otherwise."""
