@@ -72,6 +72,8 @@ def build_environment(run_dir: Path, database_url: str, redis_url: str, log_leve
             "LOG_LEVEL": log_level,
             "LOG_FORMAT": "json",
             "PYTHONUNBUFFERED": "1",
+            # As the API image: every worker's metrics in files that /metrics adds up (config/gunicorn.py).
+            "PROMETHEUS_MULTIPROC_DIR": str(run_dir / "metrics"),
         }
     )
     return env

@@ -37,6 +37,8 @@ class Server:
             "0",
             gunicorn,
             "config.wsgi:application",
+            "--config",
+            "config/gunicorn.py",
             "--bind",
             f"127.0.0.1:{self.port}",
             "--workers",

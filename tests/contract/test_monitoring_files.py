@@ -2,9 +2,9 @@
 
 ``METRICS`` is the contract between the service's /metrics and everything that reads it: every metric the service
 defines (``apps.observability.metrics``), with its type. A name the dashboard or an alert uses must be one of them, or
-the panel stays empty and the alert never fires; and every one of them must be on the dashboard. promtool checks the rules'
-syntax and runs their unit tests (``make monitoring``); these tests check what promtool does not: the dashboard's
-expressions, the names, and that every alert has its runbook section and its test cases.
+the panel stays empty and the alert never fires; and every one of them must be on the dashboard. promtool checks the
+rules' syntax and runs their unit tests (``make monitoring``); these tests check what promtool does not: the
+dashboard's expressions, the names, and that every alert has its runbook section and its test cases.
 """
 
 import json
@@ -26,6 +26,7 @@ ALERTS = MONITORING / "prometheus" / "alerts.yml"
 ALERT_TESTS = MONITORING / "prometheus" / "alerts.test.yml"
 SCRAPE_CONFIG = MONITORING / "prometheus" / "prometheus.yml"
 OBSERVABILITY_DOC = ROOT / "docs" / "ops" / "observability.md"
+
 
 def exported_metrics() -> dict[str, str]:
     """Every metric the service exports, by the name PromQL reads, with its type: the contract.

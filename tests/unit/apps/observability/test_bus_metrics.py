@@ -77,11 +77,13 @@ def test_the_query_bus_counts_under_its_own_name():
     assert dispatched("command", "CountParcels", "ok") == 0
 
 
-def test_both_buses_of_the_composition_root_count_outermost():
+def test_both_buses_of_the_composition_root_count_every_dispatch_inside_its_span_and_outside_the_rest():
     from apps.composition.buses import build_buses
+    from apps.observability.tracing import TracingMiddleware
 
     buses = build_buses()
     for bus, name in ((buses.commands, "command"), (buses.queries, "query")):
-        first = bus._middleware[0]
-        assert isinstance(first, BusMetricsMiddleware)
-        assert first.bus == name
+        tracing, counting = bus._middleware[:2]
+        assert isinstance(tracing, TracingMiddleware)
+        assert isinstance(counting, BusMetricsMiddleware)
+        assert counting.bus == name
