@@ -17,7 +17,7 @@ from prometheus_client import REGISTRY
 
 from apps.audit import chain, recorder, sealer
 from apps.audit.models import AppendOnlyError, AuditAnchor, AuditEntry
-from apps.audit.tasks import purge_expired_audit_entries, seal_audit_entries
+from apps.audit.tasks import purge_expired_audit_entries, seal_audit_entries, verify_audit_chain
 from apps.platform.buses import command_bus
 from domain.kernel.result import Ok
 from domain.users.commands import RegisterUser
@@ -194,6 +194,30 @@ def test_beats_daily_purge_keeps_the_retention_period_and_everything_when_it_is_
     assert AuditAnchor.objects.latest().last_seq == old[-1].seq
     assert AuditEntry.objects.filter(id=recent[0].id).exists()
     assert verify() == f"audit chain intact: {AuditEntry.objects.count()} entries"
+
+
+@pytest.mark.django_db
+def test_beats_daily_verification_sets_the_chain_gauges_and_reports_a_broken_chain(caplog):
+    task = PeriodicTask.objects.get(name="audit: verify the chain")
+    entries = write(3)
+    seal_audit_entries()
+    before = timezone.now().timestamp()
+
+    assert verify_audit_chain() is True
+    assert REGISTRY.get_sample_value("orderflow_audit_chain_intact") == 1
+    assert REGISTRY.get_sample_value("orderflow_audit_chain_verified_timestamp_seconds") >= before
+    with connection.cursor() as cursor:  # as the table's owner, who can switch the trigger off
+        cursor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER audit_entry_append_only")
+        cursor.execute(f"UPDATE {TABLE} SET action = 'users.nothing' WHERE id = %s", [entries[1].id])
+        cursor.execute(f"ALTER TABLE {TABLE} ENABLE TRIGGER audit_entry_append_only")
+
+    assert verify_audit_chain() is False
+    assert REGISTRY.get_sample_value("orderflow_audit_chain_intact") == 0
+    (failed,) = [
+        r.msg for r in caplog.records if isinstance(r.msg, dict) and r.msg.get("event", "").startswith("audit")
+    ]
+    assert failed["reason"].startswith(f"audit chain broken at entry {entries[1].id}")
+    assert (task.task, task.interval.every, task.interval.period) == ("audit.verify", 1, "days")
 
 
 @pytest.mark.django_db
