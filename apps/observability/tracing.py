@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 TRACER_NAME = "orderflow"
 DEFAULT_SERVICE_NAME = "orderflow"
 HEADER = "traceparent"
+#: Probes and scrapes, every few seconds each: a trace apiece would bury the ones that matter
+#: (OTEL_PYTHON_DJANGO_EXCLUDED_URLS or OTEL_PYTHON_EXCLUDED_URLS replace this list).
+UNTRACED_URLS = "/health/,/metrics$"
 
 _tracer: trace.Tracer = trace.NoOpTracerProvider().get_tracer(TRACER_NAME)
 _enabled = False
@@ -109,10 +112,8 @@ def install(provider: trace.TracerProvider) -> None:
 
     _tracer = provider.get_tracer(TRACER_NAME)
     _enabled = True
-    # /health/* answers probes every few seconds: a trace each would bury the ones that matter
-    # (unless OTEL_PYTHON_DJANGO_EXCLUDED_URLS or OTEL_PYTHON_EXCLUDED_URLS says otherwise).
     chosen = os.environ.get("OTEL_PYTHON_DJANGO_EXCLUDED_URLS") or os.environ.get("OTEL_PYTHON_EXCLUDED_URLS")
-    DjangoInstrumentor().instrument(tracer_provider=provider, excluded_urls=None if chosen else "/health/")
+    DjangoInstrumentor().instrument(tracer_provider=provider, excluded_urls=None if chosen else UNTRACED_URLS)
     PsycopgInstrumentor().instrument(tracer_provider=provider, skip_dep_check=True)
     RedisInstrumentor().instrument(tracer_provider=provider)
     CeleryInstrumentor().instrument(tracer_provider=provider)

@@ -164,3 +164,14 @@ def test_without_an_exporter_nothing_is_recorded_and_the_outbox_stores_no_contex
     assert response.status_code == 201
     entry = OutboxEntry.objects.get(aggregate_id=response.json()["id"])
     assert entry.traceparent == ""
+
+
+def test_probes_and_scrapes_start_no_trace(api, spans, settings) -> None:
+    settings.METRICS_TOKEN = "a-metrics-token-for-the-test"
+
+    assert api.get("/health/live").status_code == 200
+    assert api.get("/metrics", HTTP_AUTHORIZATION="Bearer a-metrics-token-for-the-test").status_code == 200
+    assert api.get("/api/v2/orders").status_code == 401  # a real request, for contrast
+
+    (traced,) = [span for span in spans.get_finished_spans() if span.kind == SpanKind.SERVER]
+    assert traced.name.startswith("GET ^api/")
