@@ -114,7 +114,7 @@ def install(provider: trace.TracerProvider) -> None:
     _enabled = True
     chosen = os.environ.get("OTEL_PYTHON_DJANGO_EXCLUDED_URLS") or os.environ.get("OTEL_PYTHON_EXCLUDED_URLS")
     DjangoInstrumentor().instrument(tracer_provider=provider, excluded_urls=None if chosen else UNTRACED_URLS)
-    PsycopgInstrumentor().instrument(tracer_provider=provider, skip_dep_check=True)
+    PsycopgInstrumentor().instrument(tracer_provider=provider)
     RedisInstrumentor().instrument(tracer_provider=provider)
     CeleryInstrumentor().instrument(tracer_provider=provider)
     RequestsInstrumentor().instrument(tracer_provider=provider)
