@@ -51,6 +51,7 @@ UNTRACED_URLS = "/health/,/metrics$"
 _tracer: trace.Tracer = trace.NoOpTracerProvider().get_tracer(TRACER_NAME)
 _enabled = False
 _configured = False
+_installed: list[Any] = []
 
 
 def enabled() -> bool:
@@ -102,66 +103,51 @@ def configure(
 
 
 def install(provider: trace.TracerProvider) -> None:
-    """Record this process's spans with ``provider``, and instrument the libraries with it."""
-    global _tracer, _enabled
-    from opentelemetry.instrumentation.celery import CeleryInstrumentor
-    from opentelemetry.instrumentation.django import DjangoInstrumentor
-    from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
-    from opentelemetry.instrumentation.redis import RedisInstrumentor
-    from opentelemetry.instrumentation.requests import RequestsInstrumentor
+    """Record this process's spans with ``provider``, and instrument the libraries with it.
 
+    ``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS`` (the standard variable: ``django``, ``psycopg``, ``redis``,
+    ``celery``, ``requests``, comma-separated) leaves those out: their spans cost the most where a request
+    makes many calls, and most of that cost is paid whether the trace is sampled or not.
+    """
+    global _tracer, _enabled
     _tracer = provider.get_tracer(TRACER_NAME)
     _enabled = True
-    chosen = os.environ.get("OTEL_PYTHON_DJANGO_EXCLUDED_URLS") or os.environ.get("OTEL_PYTHON_EXCLUDED_URLS")
-    DjangoInstrumentor().instrument(tracer_provider=provider, excluded_urls=None if chosen else UNTRACED_URLS)
-    PsycopgInstrumentor().instrument(tracer_provider=provider)
-    RedisInstrumentor().instrument(tracer_provider=provider)
-    CeleryInstrumentor().instrument(tracer_provider=provider)
-    RequestsInstrumentor().instrument(tracer_provider=provider)
+    disabled = {name.strip() for name in os.environ.get("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", "").split(",")}
+    for name, instrumentor in _instrumentors().items():
+        if name in disabled:
+            continue
+        options: dict[str, Any] = {"tracer_provider": provider}
+        if name == "django":
+            chosen = os.environ.get("OTEL_PYTHON_DJANGO_EXCLUDED_URLS") or os.environ.get("OTEL_PYTHON_EXCLUDED_URLS")
+            options["excluded_urls"] = None if chosen else UNTRACED_URLS
+        instrumentor.instrument(**options)
+        _installed.append(instrumentor)
 
 
 def uninstall() -> None:
     """Stop recording and undo the instrumentations (tests that installed a provider of their own)."""
     global _tracer, _enabled
+    while _installed:
+        _installed.pop().uninstrument()
+    _tracer = trace.NoOpTracerProvider().get_tracer(TRACER_NAME)
+    _enabled = False
+
+
+def _instrumentors() -> dict[str, Any]:
+    """The instrumentations orderflow uses, by the names ``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS`` takes."""
     from opentelemetry.instrumentation.celery import CeleryInstrumentor
     from opentelemetry.instrumentation.django import DjangoInstrumentor
     from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
     from opentelemetry.instrumentation.redis import RedisInstrumentor
     from opentelemetry.instrumentation.requests import RequestsInstrumentor
 
-    for instrumentor in (
-        DjangoInstrumentor(),
-        PsycopgInstrumentor(),
-        RedisInstrumentor(),
-        CeleryInstrumentor(),
-        RequestsInstrumentor(),
-    ):
-        instrumentor.uninstrument()
-    _tracer = trace.NoOpTracerProvider().get_tracer(TRACER_NAME)
-    _enabled = False
-
-
-@contextmanager
-def span(
-    name: str,
-    *,
-    kind: SpanKind = SpanKind.INTERNAL,
-    attributes: Mapping[str, Any] | None = None,
-    parent: str | None = None,
-    links: Sequence[Link] = (),
-    root: bool = False,
-) -> Iterator[Span | None]:
-    """A span around the block, current inside it. With tracing off, nothing is made.
-
-    ``parent`` continues that ``traceparent`` instead of the current span; ``root`` starts a new
-    trace. An exception leaving the block marks the span as an error.
-    """
-    if not _enabled:
-        yield None
-        return
-    context = _context(parent, root)
-    with _tracer.start_as_current_span(name, context=context, kind=kind, attributes=attributes, links=links) as s:
-        yield s
+    return {
+        "django": DjangoInstrumentor(),
+        "psycopg": PsycopgInstrumentor(),
+        "redis": RedisInstrumentor(),
+        "celery": CeleryInstrumentor(),
+        "requests": RequestsInstrumentor(),
+    }
 
 
 def start_span(
@@ -173,13 +159,26 @@ def start_span(
     links: Sequence[Link] = (),
     root: bool = False,
 ) -> Span | None:
-    """A span that is not made current: the caller ends it (one per event of a batch). None with tracing off.
+    """A span, not made current: the caller ends it (one per event of a batch). None with tracing off.
 
-    ``parent`` continues that ``traceparent``; ``root`` starts a new trace even inside another span.
+    ``parent`` continues that ``traceparent`` instead of the current span; ``root`` starts a new trace
+    even inside another span.
     """
     if not _enabled:
         return None
     return _tracer.start_span(name, context=_context(parent, root), kind=kind, attributes=attributes, links=links)
+
+
+@contextmanager
+def span(name: str, **options: Any) -> Iterator[Span | None]:
+    """``start_span(name, **options)`` around the block, current inside it and ended after it. An exception
+    leaving the block is recorded on the span and marks it as an error. With tracing off, nothing is made."""
+    started = start_span(name, **options)
+    if started is None:
+        yield None
+        return
+    with trace.use_span(started, end_on_exit=True):
+        yield started
 
 
 def _context(parent: str | None, root: bool) -> otel_context.Context | None:

@@ -18,6 +18,7 @@ from prometheus_client import REGISTRY
 from apps.messaging import broker, routing
 from apps.messaging.consumers import EventConsumer
 from apps.messaging.runner import ConsumerRunner
+from tests.support.events import envelope_of, publish
 
 pytestmark = pytest.mark.django_db
 
@@ -40,25 +41,11 @@ class Topic:
         return consumer
 
     def envelope(self, *, age: float = 1.0, **payload: Any) -> dict[str, Any]:
-        return {
-            "event_id": str(uuid.uuid4()),
-            "event_type": f"m{self.token}.happened",
-            "event_version": 1,
-            "aggregate_type": "test.thing",
-            "aggregate_id": str(uuid.uuid4()),
-            "aggregate_version": 1,
-            "occurred_at": (datetime.now(UTC) - timedelta(seconds=age)).isoformat(),
-            "correlation_id": None,
-            "causation_id": None,
-            "traceparent": None,
-            "payload": payload,
-        }
+        occurred_at = datetime.now(UTC) - timedelta(seconds=age)
+        return envelope_of(f"m{self.token}.happened", occurred_at=occurred_at, **payload)
 
     def publish(self, *envelopes: Mapping[str, Any]) -> None:
-        with broker.connection() as conn:
-            producer = Producer(conn.default_channel, exchange=broker.events_exchange())
-            for item in envelopes:
-                producer.publish(dict(item), routing_key=routing.routing_key(item), serializer="json", retry=False)
+        publish(*envelopes)
 
     def run(self, consumer: EventConsumer) -> int:
         runner = ConsumerRunner([consumer], max_attempts=2)

@@ -14,7 +14,6 @@ import json
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
 from io import StringIO
 from typing import Any
 
@@ -37,7 +36,7 @@ from apps.users import projections
 from apps.users.models import UserReadModel
 from tests.integration.threads import in_thread
 from tests.support.accounts import register
-from tests.support.events import deliver_events
+from tests.support.events import deliver_events, envelope_of, publish
 
 USERS_READ = projection("users_read")
 
@@ -60,32 +59,10 @@ class Topic:
         return consumer
 
     def envelope(self, **payload: Any) -> dict[str, Any]:
-        return {
-            "event_id": str(uuid.uuid4()),
-            "event_type": self.event_type,
-            "event_version": 1,
-            "aggregate_type": "test.thing",
-            "aggregate_id": str(uuid.uuid4()),
-            "aggregate_version": 1,
-            "occurred_at": datetime.now(UTC).isoformat(),
-            "correlation_id": None,
-            "causation_id": None,
-            "traceparent": None,
-            "payload": payload,
-        }
+        return envelope_of(self.event_type, **payload)
 
     def publish(self, *envelopes: Mapping[str, Any]) -> None:
-        """Through the events exchange, routed by event type and slot, as the dispatcher publishes."""
-        with broker.connection() as conn:
-            producer = Producer(conn.default_channel, exchange=broker.events_exchange())
-            for item in envelopes:
-                producer.publish(
-                    dict(item),
-                    routing_key=routing.routing_key(item),
-                    serializer="json",
-                    delivery_mode=broker.DELIVERY_PERSISTENT,
-                    retry=False,
-                )
+        publish(*envelopes)
 
     def send_raw(self, consumer: EventConsumer, body: Any, **options: Any) -> None:
         """Straight into ``consumer``'s queue (the default exchange), any body and content type."""

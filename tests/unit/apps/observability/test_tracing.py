@@ -5,15 +5,12 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 import structlog
 from opentelemetry import context
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON, Decision
 from opentelemetry.trace import SpanKind, StatusCode
 
@@ -26,18 +23,6 @@ from domain.kernel.result import Err, Ok
 @dataclass(frozen=True)
 class PlaceSomething:
     pass
-
-
-@pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    tracing.install(provider)
-    try:
-        yield exporter
-    finally:
-        tracing.uninstall()
 
 
 def test_with_tracing_off_nothing_is_made_and_no_context_is_given_out() -> None:
@@ -154,3 +139,19 @@ ENVELOPE_CONTEXT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 )
 def test_a_consumer_continues_the_header_else_the_envelope_and_ignores_what_is_no_context(headers, envelope, continued):
     assert traceparent_of({"traceparent": envelope}, Delivered(headers)) == continued
+
+
+def test_the_instrumentations_otel_python_disabled_instrumentations_names_are_left_out(monkeypatch) -> None:
+    from opentelemetry.instrumentation.django import DjangoInstrumentor
+    from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
+    from opentelemetry.instrumentation.redis import RedisInstrumentor
+
+    monkeypatch.setenv("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", "psycopg, redis")
+    tracing.install(TracerProvider())
+    try:
+        assert DjangoInstrumentor().is_instrumented_by_opentelemetry
+        assert not PsycopgInstrumentor().is_instrumented_by_opentelemetry
+        assert not RedisInstrumentor().is_instrumented_by_opentelemetry
+    finally:
+        tracing.uninstall()
+    assert not DjangoInstrumentor().is_instrumented_by_opentelemetry
