@@ -21,9 +21,11 @@ words. Nothing taken from a request (a path, an id, a header) becomes a label.
 from __future__ import annotations
 
 import os
+import threading
+import time
 from dataclasses import dataclass
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram
 
 if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     # Values are files there from the first metric on: a process started before anyone made the directory
@@ -101,8 +103,8 @@ RATE_LIMIT_REJECTIONS = Counter(
 )
 PAYMENT_WEBHOOKS = Counter(
     "orderflow_payment_webhooks",
-    "Payment webhook requests by outcome: processed, ignored, failed, waiting, crashed, duplicate, "
-    "bad_signature, malformed, unsupported_media_type.",
+    "Payment webhook requests by outcome: processed, ignored, failed, waiting, crashed, duplicate (an event "
+    "already settled), bad_signature, malformed, unsupported_media_type.",
     ["outcome"],
 )
 CACHE_REQUESTS = Counter(
@@ -116,16 +118,38 @@ CACHE_REQUESTS = Counter(
 
 # "mostrecent": with PROMETHEUS_MULTIPROC_DIR the value of the latest verification wins, whichever process ran
 # it, and it outlives that process (verify_audit_chain is a short command): the api's /metrics still shows it.
+# Both are registered by the first verification only (record_audit_verification): a process that never verified
+# has no verdict to give, and exporting prometheus-client's initial 0 would read as a broken chain.
 AUDIT_CHAIN_INTACT = Gauge(
     "orderflow_audit_chain_intact",
     "1 when the last verify_audit_chain found every sealed link intact, 0 when it found a broken one.",
     multiprocess_mode="mostrecent",
+    registry=None,
 )
 AUDIT_CHAIN_VERIFIED = Gauge(
     "orderflow_audit_chain_verified_timestamp_seconds",
     "Unix time at which verify_audit_chain last finished walking the chain.",
     multiprocess_mode="mostrecent",
+    registry=None,
 )
+_verdict_lock = threading.Lock()
+_verdict_exported = False
+
+
+def record_audit_verification(*, intact: bool) -> None:
+    """Set the audit chain's verdict and its time; the two gauges appear in this process's output from now on.
+
+    (With a multiprocess directory their values are files, read whatever the registry: written, they appear.)
+    """
+    global _verdict_exported
+    with _verdict_lock:
+        if not _verdict_exported:
+            for gauge in (AUDIT_CHAIN_INTACT, AUDIT_CHAIN_VERIFIED):
+                REGISTRY.register(gauge)
+            _verdict_exported = True
+        AUDIT_CHAIN_INTACT.set(1 if intact else 0)
+        AUDIT_CHAIN_VERIFIED.set(time.time())
+
 
 # --- The sampler -------------------------------------------------------------------------------------
 

@@ -33,9 +33,9 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.propagate import extract, inject
 from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
 from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from domain.kernel.result import Err, Result
 
@@ -47,6 +47,10 @@ HEADER = "traceparent"
 #: Probes and scrapes, every few seconds each: a trace apiece would bury the ones that matter
 #: (OTEL_PYTHON_DJANGO_EXCLUDED_URLS or OTEL_PYTHON_EXCLUDED_URLS replace this list).
 UNTRACED_URLS = "/health/,/metrics$"
+
+#: The outbox column, the message header and the envelope field hold W3C trace context, whatever
+#: OTEL_PROPAGATORS says incoming HTTP requests carry.
+_W3C = TraceContextTextMapPropagator()
 
 _tracer: trace.Tracer = trace.NoOpTracerProvider().get_tracer(TRACER_NAME)
 _enabled = False
@@ -182,8 +186,8 @@ def span(name: str, **options: Any) -> Iterator[Span | None]:
 
 
 def _context(parent: str | None, root: bool) -> otel_context.Context | None:
-    if parent:
-        return extract({HEADER: parent})
+    if parent:  # a malformed one gives an empty context: a new trace, never the current span's
+        return _W3C.extract({HEADER: parent}, context=otel_context.Context())
     return otel_context.Context() if root else None
 
 
@@ -214,10 +218,7 @@ def traceparent(span_: Span | None = None) -> str:
     if not _enabled:
         return ""
     carrier: dict[str, str] = {}
-    if span_ is None:
-        inject(carrier)
-    else:
-        inject(carrier, context=trace.set_span_in_context(span_))
+    _W3C.inject(carrier, context=None if span_ is None else trace.set_span_in_context(span_))
     return carrier.get(HEADER, "")
 
 

@@ -181,7 +181,12 @@ class OutboxDispatcher:
         attributes = {"messaging.batch.message_count": len(entries)}
         with tracing.span("outbox publish batch", root=True, attributes=attributes) as batch:
             spans = _publish_spans(entries, batch) if batch is not None else None
-            result, failures, published = self._publish_batch(entries, spans)
+            try:
+                result, failures, published = self._publish_batch(entries, spans)
+            except BaseException as exc:  # the broker or the database failed midway: nothing is marked
+                for span in spans or ():
+                    tracing.end(span, f"{type(exc).__name__}: {exc}")
+                raise
         for index, span in enumerate(spans or ()):
             if span is not None and index not in published and index not in failures:
                 span.set_attribute("orderflow.held_back", True)  # behind an earlier event of its aggregate

@@ -12,7 +12,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 
 from apps.messaging import registry
+from apps.messaging.publisher import BrokerUnavailable, EventPublisher
 from apps.observability import tracing
+from apps.outbox.dispatcher import OutboxDispatcher
 from apps.outbox.models import OutboxEntry
 from tests.support.events import deliver_events
 from tests.support.http import account
@@ -159,3 +161,24 @@ def test_probes_and_scrapes_start_no_trace(api, spans, settings) -> None:
 
     (traced,) = [span for span in spans.get_finished_spans() if span.kind == SpanKind.SERVER]
     assert traced.name.startswith("GET ^api/")
+
+
+class BrokerLostMidway(EventPublisher):
+    def publish(self, envelopes, **options):
+        raise BrokerUnavailable("ConnectionResetError: the broker went away")
+
+
+def test_a_batch_the_broker_drops_midway_ends_each_publish_span_as_failed(api, spans) -> None:
+    customer = account(api, "ada@example.com")
+    deliver_events()  # the account's own events
+    response = api.post("/api/v2/orders", ORDER, format="json", **customer["auth"])
+    assert response.status_code == 201
+    spans.clear()
+
+    with pytest.raises(BrokerUnavailable):
+        OutboxDispatcher(BrokerLostMidway()).dispatch_batch()
+
+    (publish,) = named(list(spans.get_finished_spans()), "orders.order_placed publish")
+    assert not publish.status.is_ok
+    assert "the broker went away" in publish.status.description
+    assert OutboxEntry.objects.get(aggregate_id=response.json()["id"]).status == OutboxEntry.Status.PENDING

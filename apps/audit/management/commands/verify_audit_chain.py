@@ -6,7 +6,6 @@ Each walk that finishes sets ``orderflow_audit_chain_intact`` (1, or 0 for a bro
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +17,7 @@ from django.utils import timezone
 
 from apps.audit import chain, sealer
 from apps.audit.models import AuditEntry
-from apps.observability.metrics import AUDIT_CHAIN_INTACT, AUDIT_CHAIN_VERIFIED
+from apps.observability.metrics import record_audit_verification
 from apps.platform.commands import OrderflowCommand, progress_bar
 
 BATCH = 2000
@@ -79,8 +78,7 @@ class Command(OrderflowCommand):
 
 
 def _record(*, intact: bool) -> None:
-    AUDIT_CHAIN_INTACT.set(1 if intact else 0)
-    AUDIT_CHAIN_VERIFIED.set(time.time())
+    record_audit_verification(intact=intact)
 
 
 def _entries(bar: Any, end: int) -> Iterator[dict[str, Any]]:

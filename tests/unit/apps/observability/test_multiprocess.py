@@ -105,3 +105,22 @@ def test_a_process_started_before_the_directory_exists_creates_it(tmp_path):
     run_process(directory, "metrics.OUTBOX_PUBLISHED.inc()")
 
     assert any(directory.glob("counter_*.db"))
+
+
+def test_a_process_that_never_verified_the_audit_chain_exports_no_verdict_and_one_that_did_does():
+    """prometheus-client shows a gauge nobody set as 0, which would read as a broken chain."""
+    script = textwrap.dedent(
+        """
+        from prometheus_client import REGISTRY, generate_latest
+        from apps.observability import metrics
+        before = generate_latest(REGISTRY).decode()
+        metrics.record_audit_verification(intact=True)
+        after = generate_latest(REGISTRY).decode()
+        print("intact" in before, "orderflow_audit_chain_intact 1.0" in after)
+        """
+    )
+    env = {key: value for key, value in os.environ.items() if key != "PROMETHEUS_MULTIPROC_DIR"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.split() == ["False", "True"]
