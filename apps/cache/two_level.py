@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 from apps.cache.local import MISSING, LocalCache
 from apps.cache.shared import SharedCache
-from apps.observability.metrics import CACHE_REQUESTS
+from apps.observability.metrics import CACHE_REQUESTS, child
 from apps.platform.caching import CachePolicy
 
 #: How long a reader waits for another thread's load of the same key before loading it itself.
@@ -220,15 +220,9 @@ class TwoLevelCache:
             self.floors.set(key, revision)
 
 
-_results: dict[tuple[str, str], Any] = {}
-
-
 def _counted(policy_name: str, result: str) -> None:
     """``orderflow_cache_requests_total``: the layer is the policy (orders, access, ...), the result hit or miss."""
-    child = _results.get((policy_name, result))
-    if child is None:
-        child = _results[(policy_name, result)] = CACHE_REQUESTS.labels(policy_name, result)
-    child.inc()
+    child(CACHE_REQUESTS, policy_name, result).inc()
 
 
 def _floor_key(key: str) -> str:

@@ -374,17 +374,10 @@ def _process_spans(consumer: EventConsumer, items: list[tuple[Any, Message]], ba
 
 # --- Metrics ---------------------------------------------------------------------------------------
 
-_children: dict[tuple[str, str], Any] = {}
-_lags: dict[str, Any] = {}
-
 
 def _count(consumer: EventConsumer, outcome: str) -> None:
     """One event of ``consumer`` ended as ``outcome``: handled, duplicate, retried or dead."""
-    key = (consumer.name, outcome)
-    child = _children.get(key)
-    if child is None:
-        child = _children[key] = metrics.CONSUMER_EVENTS.labels(consumer.name, outcome)
-    child.inc()
+    metrics.child(metrics.CONSUMER_EVENTS, consumer.name, outcome).inc()
 
 
 def _handled(consumer: EventConsumer, body: Any, now: float) -> None:
@@ -393,10 +386,7 @@ def _handled(consumer: EventConsumer, body: Any, now: float) -> None:
     occurred = lag_since(body.get("occurred_at"), now)
     if occurred is None:
         return
-    lag = _lags.get(consumer.name)
-    if lag is None:
-        lag = _lags[consumer.name] = metrics.CONSUMER_LAG.labels(consumer.name)
-    lag.observe(occurred)
+    metrics.child(metrics.CONSUMER_LAG, consumer.name).observe(occurred)
 
 
 def lag_since(occurred_at: Any, now: float) -> float | None:

@@ -20,17 +20,27 @@ words. Nothing taken from a request (a path, an id, a header) becomes a label.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram
+from prometheus_client.metrics import MetricWrapperBase
 
 if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     # Values are files there from the first metric on: a process started before anyone made the directory
     # (a one-off command in the api image, say) must not fail for that.
     os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
+
+@functools.cache  # one entry per label set: bounded, as every label value is (above)
+def child(metric: MetricWrapperBase, *labels: str) -> Any:
+    """``metric.labels(*labels)``, made once: prometheus-client looks a child up under a lock at every call."""
+    return metric.labels(*labels)
+
 
 # --- HTTP --------------------------------------------------------------------------------------------
 
