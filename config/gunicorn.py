@@ -1,4 +1,8 @@
-"""gunicorn's hooks for the api image (``gunicorn --config config/gunicorn.py``); the command line sets the rest.
+"""gunicorn's configuration for the api image (``gunicorn config.wsgi:application --config config/gunicorn.py``).
+
+The image's command is only that line: the listening port, the number of workers and threads come from
+the environment (``PORT``, ``WEB_CONCURRENCY``, ``GUNICORN_THREADS``, ``GUNICORN_TIMEOUT``,
+``FORWARDED_ALLOW_IPS``), and flags on a command line still win over them.
 
 With ``PROMETHEUS_MULTIPROC_DIR`` set (the image sets it), every worker writes its metrics to files
 in that directory and ``/metrics`` adds them up, whichever worker answers the scrape. The master
@@ -17,6 +21,17 @@ from pathlib import Path
 from typing import Any
 
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"  # nosec B104: the container's port, published by the orchestrator
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+# The proxies whose X-Forwarded-* headers gunicorn believes: in a cluster, the ingress controller's pods,
+# whose addresses are not known in advance (NetworkPolicy lets only them reach the api).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
+# A worker's heartbeat file in memory, not on the (read-only) image filesystem.
+worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR", "/dev/shm" if Path("/dev/shm").is_dir() else None)
+control_socket_disable = True  # its default is under $HOME, read-only in the image; nothing here uses it
 
 
 def on_starting(server: Any) -> None:

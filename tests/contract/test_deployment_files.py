@@ -1,6 +1,7 @@
 """Static checks of the deployment files (no Docker engine runs here): they must match the repository."""
 
 import importlib
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -8,7 +9,8 @@ from pathlib import Path
 from apps.security import actors
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCKERFILES = sorted((ROOT / "deployments" / "docker").glob("*.Dockerfile"))
+DOCKERFILE = ROOT / "deployments" / "docker" / "Dockerfile"
+DOCKERFILES = sorted((ROOT / "deployments" / "docker").glob("*Dockerfile"))
 
 
 def instructions(dockerfile: Path) -> list[tuple[str, str]]:
@@ -17,8 +19,14 @@ def instructions(dockerfile: Path) -> list[tuple[str, str]]:
     return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1] if " " in line else "") for line in lines]
 
 
-def test_there_is_a_dockerfile_for_the_api():
-    assert ROOT / "deployments" / "docker" / "api.Dockerfile" in DOCKERFILES
+def exec_form(dockerfile: Path, op: str) -> list[str]:
+    (args,) = [args for found, args in instructions(dockerfile) if found == op]
+    assert args.startswith("["), f"{op} is in shell form"
+    return json.loads(args)
+
+
+def test_one_image_serves_every_role():
+    assert DOCKERFILES == [DOCKERFILE]
 
 
 def test_every_file_a_dockerfile_copies_from_the_context_exists():
@@ -46,8 +54,9 @@ def test_the_wsgi_application_the_api_image_serves_exists(monkeypatch):
     # Importing the WSGI module marks this process as a web server (outside a request: nobody acts); the
     # tests that run after this one are no web server, so the mark goes when this test ends.
     monkeypatch.setattr(actors, "_web_process", actors._web_process)
-    (command,) = [args for op, args in instructions(ROOT / "deployments" / "docker" / "api.Dockerfile") if op == "CMD"]
-    module, attribute = re.search(r"gunicorn (\S+):(\S+)", command).groups()
+    command = exec_form(DOCKERFILE, "CMD")
+    assert command[0] == "gunicorn"
+    module, attribute = command[1].split(":")
     assert callable(getattr(importlib.import_module(module), attribute))
 
 
@@ -58,7 +67,7 @@ def procfile_roles() -> dict[str, str]:
 
 def test_the_local_stack_runs_every_role_including_a_dispatcher_of_its_own():
     roles = procfile_roles()
-    assert set(roles) == {"web", "worker", "beat", "dispatcher", "events"}
+    assert set(roles) == {"api", "worker", "beat", "dispatcher", "consumer"}
     assert "drain_outbox --loop" in roles["dispatcher"]
 
 
@@ -81,14 +90,14 @@ def test_every_management_command_the_procfile_runs_exists():
 
 
 def test_the_api_image_runs_gunicorn_with_the_hooks_that_keep_multiprocess_metrics_right():
-    dockerfile = ROOT / "deployments" / "docker" / "api.Dockerfile"
-    (command,) = [args for op, args in instructions(dockerfile) if op == "CMD"]
-    config = re.search(r"--config (\S+)", command).group(1)
+    dockerfile = DOCKERFILE
+    command = exec_form(dockerfile, "CMD")
+    config = command[command.index("--config") + 1]
     hooks = importlib.import_module(config.removesuffix(".py").replace("/", "."))
     assert callable(hooks.on_starting)
     assert callable(hooks.child_exit)
     environment = [args for op, args in instructions(dockerfile) if op == "ENV"]
-    assert any(args.startswith("PROMETHEUS_MULTIPROC_DIR=") for args in environment)
+    assert any(re.search(r"(^|\s)PROMETHEUS_MULTIPROC_DIR=/tmp/", args) for args in environment)
 
 
 def test_make_run_gives_every_process_one_metrics_directory_emptied_first():
@@ -97,3 +106,19 @@ def test_make_run_gives_every_process_one_metrics_directory_emptied_first():
     assert "rm -rf var/metrics && mkdir -p var/metrics" in run
     assert 'PROMETHEUS_MULTIPROC_DIR="$(CURDIR)/var/metrics"' in run
     assert run.index("rm -rf var/metrics") < run.index("honcho")
+
+
+def test_the_image_health_check_is_the_role_aware_module_in_exec_form():
+    healthcheck = [args for op, args in instructions(DOCKERFILE) if op == "HEALTHCHECK"]
+    (args,) = healthcheck
+    command = json.loads(args[args.index("CMD") + len("CMD") :].strip())
+    assert command[:2] == ["python", "-m"]
+    assert callable(importlib.import_module(command[2]).main)
+
+
+def test_the_image_runs_as_a_numeric_non_root_user():
+    (user,) = [args for op, args in instructions(DOCKERFILE) if op == "USER"]
+    uid, _, gid = user.partition(":")
+    assert uid.isdigit(), f"USER {user}: not a numeric uid"
+    assert int(uid) > 0, "the image runs as root"
+    assert not gid or gid.isdigit(), f"USER {user}: not a numeric gid"
