@@ -21,7 +21,7 @@ TEST_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672//
 export UV_PYTHON_DOWNLOADS := never
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test install check lint typecheck bandit monitoring unit e2e browser contract integration schema clean audit
+.PHONY: run test install check lint typecheck bandit monitoring deployments images compose unit e2e browser contract integration schema clean audit
 
 run: install
 	@mkdir -p var/static
@@ -59,7 +59,7 @@ typecheck: install
 
 # Static checks: lint, types, layering, bandit, Django's system checks (plus the deployment
 # checklist with a production-like environment) and no missing migrations.
-check: lint typecheck bandit monitoring
+check: lint typecheck bandit monitoring deployments
 	@mkdir -p var
 	DJANGO_SETTINGS_MODULE=tests.settings $(MANAGE) check --fail-level WARNING
 	DJANGO_SETTINGS_MODULE=tests.settings $(MANAGE) makemigrations --check --dry-run
@@ -93,6 +93,26 @@ monitoring: install
 		echo "$(PROMTOOL) check config $(MONITORING)/prometheus/prometheus.yml (credentials_file: an empty file made for the check)" && \
 		$(PROMTOOL) check config "$$dir/prometheus.yml"
 	PROMTOOL=$(PROMTOOL) $(VENV)/bin/pytest -q tests/contract/test_monitoring_files.py
+
+# The deployment files, checked without a Docker engine or a cluster (docs/ops/deployment.md): the image's
+# Dockerfile linted by hadolint at its default threshold; both compose files validated against the
+# compose specification (check-jsonschema's vendored schema) and the dev stack's Prometheus configuration
+# by promtool; the Kubernetes overlays rendered and validated; the pipelines validated; then the
+# contract tests that hold every file to the code (commands, probes, roles, environment).
+COMPOSE_FILES := deployments/docker/docker-compose.local.yml deployments/docker/docker-compose.dev.yml
+
+deployments: images compose
+	$(VENV)/bin/pytest -q tests/contract/test_deployment_files.py tests/contract/test_compose_files.py
+
+images: install
+	$(VENV)/bin/hadolint deployments/docker/Dockerfile
+
+compose: install monitoring
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec $(COMPOSE_FILES)
+	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && \
+		cp deployments/docker/dev/prometheus.yml $(MONITORING)/prometheus/alerts.yml "$$dir/" && \
+		echo "$(PROMTOOL) check config deployments/docker/dev/prometheus.yml (beside alerts.yml, as compose mounts them)" && \
+		$(PROMTOOL) check config "$$dir/prometheus.yml"
 
 # The fast suites on the embedded default (SQLite, in-process cache): unit and property tests,
 # the HTTP flow end to end, and the contract tests (OpenAPI files, deployment files).

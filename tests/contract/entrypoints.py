@@ -1,0 +1,94 @@
+"""What a container may run, checked against the code: the deployment files' commands must start something real.
+
+``problems(argv)`` answers, for one exec-form command line of the image, what in it does not exist: a
+management command, its options (parsed by the command's own parser), a consumer name, a Celery
+subcommand or option, gunicorn's application and configuration file, a ``python -m`` module. An empty
+list means it would start. The compose files, the Kubernetes manifests and the Procfile are all held
+to it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from pathlib import Path
+
+from django.core.management import get_commands, load_command_class
+from django.core.management.base import CommandError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def problems(argv: list[str]) -> list[str]:
+    if not argv:
+        return ["an empty command (the image's CMD would run: say so explicitly)"]
+    program, *args = argv
+    if program in {"python", "python3"}:
+        if args[:1] == ["manage.py"]:
+            return _management_command(args[1:])
+        if args[:1] == ["-m"] and len(args) > 1:
+            return [] if importlib.util.find_spec(args[1]) else [f"python -m {args[1]}: no such module"]
+        return [f"python {' '.join(args)}: neither manage.py nor -m"]
+    if program == "celery":
+        return _celery(args)
+    if program == "gunicorn":
+        return _gunicorn(args)
+    return [f"{program}: not a program the image runs (python, celery, gunicorn)"]
+
+
+def _management_command(args: list[str]) -> list[str]:
+    if not args:
+        return ["manage.py without a command"]
+    name, *options = args
+    commands = get_commands()
+    if name not in commands:
+        return [f"manage.py {name}: no such management command"]
+    parser = load_command_class(commands[name], name).create_parser("manage.py", name)
+    try:
+        parsed = parser.parse_args(options)
+    except CommandError as exc:
+        return [f"manage.py {name}: {exc}"]
+    if name == "consume_events" and parsed.names:
+        from apps.messaging.registry import consumers
+
+        known = {consumer.name for consumer in consumers()}
+        return [f"consume_events --consumer {n}: no such consumer" for n in parsed.names if n not in known]
+    return []
+
+
+def _celery(args: list[str]) -> list[str]:
+    from celery.bin.celery import celery
+
+    if args[:2] != ["-A", "config"]:
+        return [f"celery {' '.join(args)}: not the project's app (-A config)"]
+    if not hasattr(importlib.import_module("config"), "celery_app"):
+        return ["celery -A config: config exposes no celery_app"]
+    if len(args) < 3 or args[2] not in celery.commands:
+        return [f"celery: no such subcommand {args[2:3]}"]
+    subcommand = celery.commands[args[2]]
+    known = {opt for param in subcommand.params for opt in param.opts}
+    flags = [arg.split("=", 1)[0] for arg in args[3:] if arg.startswith("-")]
+    return [f"celery {args[2]}: no option {flag}" for flag in flags if flag not in known]
+
+
+def _gunicorn(args: list[str]) -> list[str]:
+    if not args or ":" not in args[0]:
+        return ["gunicorn without module:application"]
+    from apps.security import actors
+
+    module, attribute = args[0].split(":", 1)
+    found = []
+    # Importing the WSGI module marks this process as a web server (outside a request: nobody acts); the
+    # tests that run after are no web server, so the mark is put back.
+    mark = actors._web_process
+    try:
+        application = getattr(importlib.import_module(module), attribute, None)
+    finally:
+        actors._web_process = mark
+    if not callable(application):
+        found.append(f"gunicorn {args[0]}: no such WSGI application")
+    if "--config" in args:
+        config = args[args.index("--config") + 1]
+        if not (ROOT / config).is_file():
+            found.append(f"gunicorn --config {config}: no such file")
+    return found
