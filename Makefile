@@ -21,7 +21,7 @@ TEST_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672//
 export UV_PYTHON_DOWNLOADS := never
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test install check lint typecheck bandit monitoring deployments images compose unit e2e browser contract integration schema clean audit
+.PHONY: run test install check lint typecheck bandit monitoring deployments images compose k8s k8s-rules unit e2e browser contract integration schema clean audit
 
 run: install
 	@mkdir -p var/static
@@ -101,7 +101,7 @@ monitoring: install
 # contract tests that hold every file to the code (commands, probes, roles, environment).
 COMPOSE_FILES := deployments/docker/docker-compose.local.yml deployments/docker/docker-compose.dev.yml
 
-deployments: images compose
+deployments: images compose k8s
 	$(VENV)/bin/pytest -q tests/contract/test_deployment_files.py tests/contract/test_compose_files.py
 
 images: install
@@ -113,6 +113,40 @@ compose: install monitoring
 		cp deployments/docker/dev/prometheus.yml $(MONITORING)/prometheus/alerts.yml "$$dir/" && \
 		echo "$(PROMTOOL) check config deployments/docker/dev/prometheus.yml (beside alerts.yml, as compose mounts them)" && \
 		$(PROMTOOL) check config "$$dir/prometheus.yml"
+
+# Kubernetes manifests (deployments/k8s/, its README.md): each overlay rendered by kubectl kustomize (Debian's kubectl
+# package: v1.32, kustomize v5.5) and validated by kubernetes-validate --strict against Kubernetes 1.32, the minor the
+# manifests target (kubectl's own); then checkov over the rendered overlays and the Dockerfile, where a finding fails
+# the build unless the manifests skip it with a reason (base/patches/pod-defaults.yaml); then the manifests' contract
+# tests (commands, probe paths, consumers, the monitoring resources' schemas, the alerts). checkov lives in
+# .tools/checkov (the lock's deploy group, which conflicts with the dev group) and never downloads anything.
+K8S := deployments/k8s
+K8S_OVERLAYS := dev prod
+K8S_VERSION := 1.32
+CHECKOV_ENV := $(TOOLS)/checkov
+
+$(CHECKOV_ENV)/.installed: pyproject.toml uv.lock | $(UV)
+	UV_PROJECT_ENVIRONMENT=$(CHECKOV_ENV) $(UV) sync --frozen --no-default-groups --only-group deploy --python $(PYTHON)
+	@touch $@
+
+k8s: install $(CHECKOV_ENV)/.installed
+	@command -v kubectl >/dev/null 2>&1 || { \
+		echo "k8s: no kubectl to render the overlays with (Debian's kubectl package, v1.32)" >&2; exit 1; }
+	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && \
+	for overlay in $(K8S_OVERLAYS); do \
+		echo "kubectl kustomize $(K8S)/overlays/$$overlay | kubernetes-validate --strict -k $(K8S_VERSION)" && \
+		kubectl kustomize $(K8S)/overlays/$$overlay > "$$dir/$$overlay.yaml" && \
+		$(VENV)/bin/kubernetes-validate --strict --quiet -k $(K8S_VERSION) "$$dir/$$overlay.yaml" || exit 1; \
+	done && \
+	echo "(ServiceMonitor, PrometheusRule: not Kubernetes kinds; tests/contract/test_k8s_manifests.py validates them against $(K8S)/schemas)" && \
+	echo "checkov: the rendered overlays ($(K8S_OVERLAYS)) and deployments/docker/Dockerfile" && \
+	$(CHECKOV_ENV)/bin/checkov --skip-download --compact --quiet --framework kubernetes -d "$$dir" && \
+	$(CHECKOV_ENV)/bin/checkov --skip-download --compact --quiet --framework dockerfile -f deployments/docker/Dockerfile
+	$(VENV)/bin/pytest -q tests/contract/test_k8s_manifests.py
+
+# The PrometheusRule of deployments/k8s/components/monitoring, written again from deployments/monitoring/prometheus/alerts.yml.
+k8s-rules: install
+	$(PY) scripts/k8s_prometheus_rule.py
 
 # The fast suites on the embedded default (SQLite, in-process cache): unit and property tests,
 # the HTTP flow end to end, and the contract tests (OpenAPI files, deployment files).

@@ -1,0 +1,586 @@
+"""The Kubernetes manifests (deployments/k8s) against the code they run.
+
+Every overlay is rendered with ``kubectl kustomize``, as the deploy pipeline renders it, and each check reads
+the rendered objects: a command must name a management command (with options its parser accepts), the Celery
+application and one of its subcommands, or gunicorn's WSGI callable and configuration file; a probe must ask
+for a path the URL conf serves, on a port the container declares; every consumer must have exactly one
+Deployment; the security context must hold. Each check is a function returning the problems it finds, and
+each is also shown to find the problem it is there for. Without kubectl the rendering tests are skipped, except
+under CI, where they fail.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import importlib
+import json
+import shutil
+import subprocess  # nosec B404: runs kubectl, no shell
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from apps.security import actors
+from tests.support.ci import skip_unless_ci
+
+ROOT = Path(__file__).resolve().parents[2]
+K8S = ROOT / "deployments" / "k8s"
+OVERLAYS = sorted(path.name for path in (K8S / "overlays").iterdir() if (path / "kustomization.yaml").is_file())
+ALERTS = ROOT / "deployments" / "monitoring" / "prometheus" / "alerts.yml"
+SCHEMAS = {
+    "ServiceMonitor": K8S / "schemas" / "servicemonitor.schema.json",
+    "PrometheusRule": K8S / "schemas" / "prometheusrule.schema.json",
+}
+COMPONENT = "app.kubernetes.io/component"
+# The roles of CONTRACT: each workload's component label is one of them; the release is a Job, not a role.
+COMPONENTS = {"api", "worker", "beat", "dispatcher", "consumer", "release"}
+# What each role runs (deployments/local/Procfile and docs/ops/health-and-outages.md name the same).
+ENTRY_POINTS = {
+    "api": ["gunicorn", "config.wsgi:application"],
+    "worker": ["celery", "-A", "config", "worker"],
+    "beat": ["celery", "-A", "config", "beat"],
+    "dispatcher": ["python", "manage.py", "drain_outbox", "--loop"],
+    "consumer": ["python", "manage.py", "consume_events"],
+    "release": ["python", "manage.py", "release"],
+}
+CELERY_SUBCOMMANDS = {"worker", "beat"}  # the long-running ones; the others are one-off tools
+
+
+@pytest.fixture(autouse=True)
+def _not_a_web_server(monkeypatch):
+    # Importing the WSGI module (gunicorn's entry point) marks this process as a web server; the tests that run
+    # after these are none, so the mark goes when each test ends.
+    monkeypatch.setattr(actors, "_web_process", actors._web_process)
+
+
+# --- Rendering ---------------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _rendered(overlay: str) -> tuple[dict[str, Any], ...]:
+    completed = subprocess.run(  # nosec B603: a fixed argv
+        [shutil.which("kubectl") or "kubectl", "kustomize", str(K8S / "overlays" / overlay)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, f"kubectl kustomize overlays/{overlay} failed:\n{completed.stderr}"
+    return tuple(doc for doc in yaml.safe_load_all(completed.stdout) if doc)
+
+
+@pytest.fixture(params=OVERLAYS)
+def manifests(request) -> list[dict[str, Any]]:
+    if shutil.which("kubectl") is None:
+        skip_unless_ci("no kubectl to render the overlays with (Debian's kubectl package, v1.32)")
+    return copy.deepcopy(list(_rendered(request.param)))
+
+
+def test_there_are_a_dev_and_a_prod_overlay():
+    assert OVERLAYS == ["dev", "prod"]
+
+
+def pod_spec(workload: dict[str, Any]) -> dict[str, Any]:
+    spec = workload["spec"]
+    if workload["kind"] == "CronJob":
+        spec = spec["jobTemplate"]["spec"]
+    return spec["template"]["spec"]
+
+
+def workloads(manifests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [doc for doc in manifests if doc["kind"] in {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"}]
+
+
+def containers(workload: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    spec = pod_spec(workload)
+    yield from spec.get("initContainers", [])
+    yield from spec["containers"]
+
+
+def argv(container: dict[str, Any]) -> list[str]:
+    return [*container.get("command", []), *container.get("args", [])]
+
+
+def env(container: dict[str, Any]) -> dict[str, str | None]:
+    return {item["name"]: item.get("value") for item in container.get("env", [])}
+
+
+def named(manifests: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
+    (found,) = [doc for doc in manifests if doc["kind"] == kind and doc["metadata"]["name"] == name]
+    return found
+
+
+# --- Commands ----------------------------------------------------------------------------------------------
+
+
+def command_problems(command: list[str]) -> list[str]:
+    """What is wrong with a container's command: an entry point, command or option the code does not have."""
+    if command[:2] == ["python", "manage.py"] and len(command) > 2:
+        return management_command_problems(command[2], command[3:])
+    if command[:1] == ["celery"]:
+        return celery_problems(command[1:])
+    if command[:1] == ["gunicorn"]:
+        return gunicorn_problems(command[1:])
+    return [f"{command}: not `python manage.py ...`, `celery -A ...` or `gunicorn ...`"]
+
+
+def management_command_problems(name: str, arguments: list[str]) -> list[str]:
+    from django.core.management import get_commands, load_command_class
+    from django.core.management.base import CommandError
+
+    commands = get_commands()
+    if name not in commands:
+        return [f"manage.py {name}: no such management command"]
+    parser = load_command_class(commands[name], name).create_parser("manage.py", name)
+    try:
+        options = parser.parse_args(arguments)
+    except CommandError as exc:  # the parser raises instead of exiting when not called from the command line
+        return [f"manage.py {name} {' '.join(arguments)}: {exc}"]
+    if name == "consume_events":
+        from apps.messaging.registry import consumers
+
+        known = {consumer.name for consumer in consumers()}
+        return [
+            f"consume_events --consumer {each}: no such consumer" for each in options.names or [] if each not in known
+        ]
+    return []
+
+
+def celery_problems(arguments: list[str]) -> list[str]:
+    from celery import Celery
+    from celery.app.utils import find_app
+    from celery.bin.celery import celery as celery_cli
+
+    if arguments[:1] != ["-A"] or len(arguments) < 3:
+        return [f"celery {' '.join(arguments)}: not `celery -A <app> <subcommand> ...`"]
+    app_name, subcommand, options = arguments[1], arguments[2], arguments[3:]
+    problems = []
+    try:
+        app = find_app(app_name)
+    except (ImportError, AttributeError) as exc:
+        problems.append(f"celery -A {app_name}: no Celery application there ({exc})")
+    else:
+        if not isinstance(app, Celery):
+            problems.append(f"celery -A {app_name}: {app!r} is not a Celery application")
+    if subcommand not in CELERY_SUBCOMMANDS or subcommand not in celery_cli.commands:
+        return [*problems, f"celery {subcommand}: not one of Celery's long-running subcommands {CELERY_SUBCOMMANDS}"]
+    known = {flag for param in celery_cli.commands[subcommand].params for flag in param.opts}
+    problems += [
+        f"celery {subcommand} {option}: no such option" for option in options if option.split("=")[0] not in known
+    ]
+    return problems
+
+
+def gunicorn_problems(arguments: list[str]) -> list[str]:
+    if not arguments or ":" not in arguments[0]:
+        return [f"gunicorn {' '.join(arguments)}: no module:callable"]
+    module, attribute = arguments[0].split(":")
+    problems = []
+    try:
+        application = getattr(importlib.import_module(module), attribute, None)
+    except ImportError as exc:
+        application = None
+        problems.append(f"gunicorn {arguments[0]}: {exc}")
+    if not problems and not callable(application):
+        problems.append(f"gunicorn {arguments[0]}: not a callable")
+    if "--config" not in arguments:
+        problems.append("gunicorn: no --config (config/gunicorn.py reads PORT, WEB_CONCURRENCY, ... from the env)")
+    else:
+        config = arguments[arguments.index("--config") + 1]
+        if not (ROOT / config).is_file():  # the image's WORKDIR is the repository's root
+            problems.append(f"gunicorn --config {config}: no such file")
+    return problems
+
+
+def test_every_container_command_names_code_that_exists(manifests):
+    for workload in workloads(manifests):
+        for container in containers(workload):
+            assert command_problems(argv(container)) == [], workload["metadata"]["name"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["python", "manage.py", "no_such_command"],
+        ["python", "manage.py", "drain_outbox", "--no-such-option"],
+        ["python", "manage.py", "consume_events", "--consumer", "no-such-consumer"],
+        ["celery", "-A", "no_such_module", "worker"],
+        ["celery", "-A", "config", "wroker"],
+        ["celery", "-A", "config", "purge"],
+        ["celery", "-A", "config", "worker", "--no-such-option"],
+        ["gunicorn", "config.wsgi:no_such_callable", "--config", "config/gunicorn.py"],
+        ["gunicorn", "no_such_module:application", "--config", "config/gunicorn.py"],
+        ["gunicorn", "config.wsgi:application", "--config", "config/no_such_file.py"],
+        ["uwsgi", "--module", "config.wsgi"],
+    ],
+)
+def test_a_command_the_code_does_not_have_is_found(command):
+    assert command_problems(command) != []
+
+
+def role_problems(workload: dict[str, Any]) -> list[str]:
+    """The component label is a role, on the workload and its pods alike; PROCESS_ROLE and the command match it."""
+    from config.environment import PROCESS_ROLES
+
+    name = workload["metadata"]["name"]
+    component = workload["metadata"].get("labels", {}).get(COMPONENT)
+    template = workload["spec"]["jobTemplate"]["spec"] if workload["kind"] == "CronJob" else workload["spec"]
+    if component not in COMPONENTS:
+        return [f"{name}: component label {component!r} is not one of {sorted(COMPONENTS)}"]
+    problems = []
+    if template["template"]["metadata"].get("labels", {}).get(COMPONENT) != component:
+        problems.append(f"{name}: its pods are not labelled {COMPONENT}={component}")
+    for container in pod_spec(workload)["containers"]:
+        role = env(container).get("PROCESS_ROLE")
+        if component in PROCESS_ROLES and role != component:
+            problems.append(f"{name}: PROCESS_ROLE={role}, but the component is {component}")
+        if component not in PROCESS_ROLES and role is not None:
+            problems.append(f"{name}: PROCESS_ROLE={role} on a {component}, which is no role the settings accept")
+        if argv(container)[: len(ENTRY_POINTS[component])] != ENTRY_POINTS[component]:
+            problems.append(f"{name}: a {component} runs {argv(container)}, not {ENTRY_POINTS[component]} ...")
+    return problems
+
+
+def test_every_workload_runs_the_role_its_label_names(manifests):
+    for workload in workloads(manifests):
+        assert role_problems(workload) == []
+    assert {workload["metadata"]["labels"][COMPONENT] for workload in workloads(manifests)} == COMPONENTS
+
+
+def test_a_workload_whose_role_and_command_disagree_is_found(manifests):
+    worker = named(manifests, "Deployment", "orderflow-worker")
+    wrong_role = copy.deepcopy(worker)
+    (container,) = pod_spec(wrong_role)["containers"]
+    container["env"] = [{"name": "PROCESS_ROLE", "value": "api"}]
+    assert role_problems(wrong_role) != []
+    wrong_command = copy.deepcopy(worker)
+    (container,) = pod_spec(wrong_command)["containers"]
+    container["command"] = ["celery", "-A", "config", "beat"]
+    assert role_problems(wrong_command) != []
+
+
+# --- Consumers and singletons ------------------------------------------------------------------------------
+
+
+def consumer_problems(manifests: list[dict[str, Any]]) -> list[str]:
+    """Every registered consumer runs in exactly one Deployment, of one pod that is replaced, never doubled."""
+    from apps.messaging.registry import consumers
+
+    runs: dict[str, list[str]] = {consumer.name: [] for consumer in consumers()}
+    problems = []
+    for workload in workloads(manifests):
+        for container in containers(workload):
+            command = argv(container)
+            if command[:3] != ["python", "manage.py", "consume_events"]:
+                continue
+            name = workload["metadata"]["name"]
+            chosen = [command[i + 1] for i, arg in enumerate(command) if arg == "--consumer"] or list(runs)
+            for consumer in chosen:
+                runs.setdefault(consumer, []).append(name)
+            if workload["kind"] != "Deployment":
+                problems.append(f"{name}: consumers run as Deployments")
+            elif (
+                workload["spec"].get("replicas") != 1 or workload["spec"].get("strategy", {}).get("type") != "Recreate"
+            ):
+                problems.append(f"{name}: one runner per queue needs replicas 1 and strategy Recreate")
+    problems += [
+        f"consumer {name}: run by {found or 'no Deployment'}" for name, found in runs.items() if len(found) != 1
+    ]
+    return problems
+
+
+def test_every_consumer_has_exactly_one_deployment(manifests):
+    assert consumer_problems(manifests) == []
+
+
+def test_a_consumer_without_a_deployment_or_with_two_is_found(manifests):
+    missing = [doc for doc in manifests if doc["metadata"]["name"] != "orderflow-consumer-users-read"]
+    assert consumer_problems(missing) == ["consumer users-read: run by no Deployment"]
+    doubled = [*manifests, named(manifests, "Deployment", "orderflow-consumer-orders-read")]
+    assert len(consumer_problems(doubled)) == 1
+    scaled = copy.deepcopy(manifests)
+    named(scaled, "Deployment", "orderflow-consumer-orders-read")["spec"]["replicas"] = 2
+    assert consumer_problems(scaled) != []
+
+
+def test_beat_is_exactly_one_pod_replaced_never_doubled(manifests):
+    beats = [doc for doc in workloads(manifests) if doc["metadata"]["labels"][COMPONENT] == "beat"]
+    assert len(beats) == 1
+    (beat,) = beats
+    assert beat["kind"] == "Deployment"
+    assert beat["spec"]["replicas"] == 1
+    assert beat["spec"]["strategy"] == {"type": "Recreate"}
+    singletons = {
+        doc["metadata"]["name"]
+        for doc in workloads(manifests)
+        if doc["spec"].get("strategy", {}).get("type") == "Recreate"
+    }
+    autoscaled = {
+        doc["spec"]["scaleTargetRef"]["name"] for doc in manifests if doc["kind"] == "HorizontalPodAutoscaler"
+    }
+    assert not singletons & autoscaled, "an HPA would run more than one beat or consumer runner"
+
+
+def test_the_autoscaled_deployments_leave_their_replica_count_to_the_hpa(manifests):
+    for hpa in (doc for doc in manifests if doc["kind"] == "HorizontalPodAutoscaler"):
+        target = named(manifests, hpa["spec"]["scaleTargetRef"]["kind"], hpa["spec"]["scaleTargetRef"]["name"])
+        assert "replicas" not in target["spec"], f"applying {target['metadata']['name']} would reset its HPA's count"
+        assert 1 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
+
+
+# --- Probes ------------------------------------------------------------------------------------------------
+
+
+def probe_problems(container: dict[str, Any]) -> list[str]:
+    """Each probe asks for something the process serves: an HTTP path of the URL conf on the Django port, the
+    metrics server's /metrics on METRICS_PORT, or a management command."""
+    from django.urls import Resolver404, resolve
+
+    from apps.platform.problems import not_found
+
+    ports = {port.get("name"): port["containerPort"] for port in container.get("ports", [])}
+    variables = env(container)
+    django_port = int(variables.get("PORT") or 8000) if "http" in ports else None
+    metrics_port = int(variables["METRICS_PORT"]) if variables.get("METRICS_PORT") else None
+    problems = []
+    for kind in ("startupProbe", "livenessProbe", "readinessProbe"):
+        probe = container.get(kind)
+        if probe is None:
+            continue
+        if "exec" in probe:
+            problems += [f"{kind}: {problem}" for problem in command_problems(probe["exec"]["command"])]
+            continue
+        handler = probe.get("httpGet") or probe.get("tcpSocket")
+        if handler is None:
+            problems.append(f"{kind}: neither httpGet, tcpSocket nor exec")
+            continue
+        port = ports.get(handler["port"]) if isinstance(handler["port"], str) else handler["port"]
+        if port is None or port not in ports.values():
+            problems.append(f"{kind}: port {handler['port']!r} is not a port of the container")
+            continue
+        if "httpGet" not in probe:
+            continue
+        path = handler.get("path", "/")
+        if port == django_port:
+            try:
+                match = resolve(path.split("?")[0])
+            except Resolver404:
+                problems.append(f"{kind}: {path} is not served by the URL conf")
+            else:
+                if match.func is not_found:
+                    problems.append(f"{kind}: {path} is only the catch-all not-found view")
+        elif port == metrics_port:
+            if path != "/metrics":
+                problems.append(f"{kind}: the metrics server on METRICS_PORT serves /metrics, not {path}")
+        else:
+            problems.append(f"{kind}: nothing serves HTTP on port {port} (neither PORT nor METRICS_PORT)")
+    return problems
+
+
+def test_every_probe_asks_for_something_the_process_serves(manifests):
+    for workload in workloads(manifests):
+        for container in containers(workload):
+            assert probe_problems(container) == [], workload["metadata"]["name"]
+
+
+def test_every_long_running_container_has_its_probes(manifests):
+    for workload in (doc for doc in workloads(manifests) if doc["kind"] == "Deployment"):
+        (container,) = pod_spec(workload)["containers"]
+        assert {"startupProbe", "livenessProbe", "readinessProbe"} <= set(container), workload["metadata"]["name"]
+        api = workload["metadata"]["labels"][COMPONENT] == "api"
+        if api:
+            assert container["livenessProbe"]["httpGet"]["path"] == "/health/live"
+            assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"
+        else:
+            # Readiness checks the role's dependencies; liveness must not, or an outage restarts every pod.
+            assert container["readinessProbe"]["exec"]["command"] == ["python", "manage.py", "check_readiness"]
+            assert "exec" not in container["livenessProbe"]
+            assert container["readinessProbe"]["timeoutSeconds"] >= 10
+
+
+def test_a_probe_the_process_does_not_serve_is_found(manifests):
+    api = named(manifests, "Deployment", "orderflow-api")
+    consumer = named(manifests, "Deployment", "orderflow-consumer-users-read")
+    breakages = [
+        (api, "readinessProbe", {"httpGet": {"path": "/health/nope", "port": "http"}}),
+        (api, "readinessProbe", {"httpGet": {"path": "/api/v1/no-such-thing", "port": "http"}}),
+        (api, "livenessProbe", {"httpGet": {"path": "/health/live", "port": "metrics"}}),
+        (api, "livenessProbe", {"httpGet": {"path": "/health/live", "port": 8080}}),
+        (consumer, "livenessProbe", {"httpGet": {"path": "/health/live", "port": "metrics"}}),
+        (consumer, "readinessProbe", {"exec": {"command": ["python", "manage.py", "no_such_command"]}}),
+    ]
+    for workload, kind, probe in breakages:
+        (container,) = copy.deepcopy(pod_spec(workload)["containers"])
+        container[kind] = probe
+        assert probe_problems(container) != [], probe
+
+
+# --- Security ----------------------------------------------------------------------------------------------
+
+
+def security_problems(workload: dict[str, Any]) -> list[str]:
+    """The pod runs as the image's user, read-only, without privileges, token or writable root; /tmp is an emptyDir."""
+    spec = pod_spec(workload)
+    name = workload["metadata"]["name"]
+    pod = spec.get("securityContext", {})
+    problems = []
+    if pod.get("runAsNonRoot") is not True or pod.get("runAsUser") != 10001:
+        problems.append(f"{name}: not runAsNonRoot as user 10001")
+    if pod.get("seccompProfile", {}).get("type") != "RuntimeDefault":
+        problems.append(f"{name}: no RuntimeDefault seccomp profile")
+    if spec.get("automountServiceAccountToken") is not False:
+        problems.append(f"{name}: the service account's token is mounted")
+    if spec.get("serviceAccountName") in {None, "default"}:
+        problems.append(f"{name}: runs as the namespace's default service account")
+    empty_dirs = {volume["name"] for volume in spec.get("volumes", []) if "emptyDir" in volume}
+    for container in containers(workload):
+        context = container.get("securityContext", {})
+        if context.get("allowPrivilegeEscalation") is not False:
+            problems.append(f"{name}: allowPrivilegeEscalation is not false")
+        if context.get("readOnlyRootFilesystem") is not True:
+            problems.append(f"{name}: the root filesystem is writable")
+        if context.get("privileged"):
+            problems.append(f"{name}: privileged")
+        if context.get("capabilities", {}).get("drop") != ["ALL"] or context.get("capabilities", {}).get("add"):
+            problems.append(f"{name}: capabilities are not all dropped")
+        if not any(m["mountPath"] == "/tmp" and m["name"] in empty_dirs for m in container.get("volumeMounts", [])):
+            problems.append(f"{name}: no emptyDir at /tmp (PROMETHEUS_MULTIPROC_DIR lives there)")
+        resources = container.get("resources", {})
+        for bound in ("requests", "limits"):
+            if not {"cpu", "memory"} <= set(resources.get(bound, {})):
+                problems.append(f"{name}: no cpu and memory {bound}")
+    return problems
+
+
+def test_every_pod_runs_locked_down(manifests):
+    for workload in workloads(manifests):
+        assert security_problems(workload) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("securityContext", "runAsUser"), 0),
+        (("securityContext", "runAsNonRoot"), False),
+        (("automountServiceAccountToken",), True),
+        (("containers", 0, "securityContext", "readOnlyRootFilesystem"), False),
+        (("containers", 0, "securityContext", "allowPrivilegeEscalation"), True),
+        (("containers", 0, "securityContext", "capabilities"), {"drop": ["ALL"], "add": ["NET_ADMIN"]}),
+        (("containers", 0, "volumeMounts"), []),
+        (("containers", 0, "resources"), {"requests": {"cpu": "100m", "memory": "128Mi"}}),
+    ],
+)
+def test_a_pod_that_is_not_locked_down_is_found(manifests, path, value):
+    workload = copy.deepcopy(named(manifests, "Deployment", "orderflow-api"))
+    target = pod_spec(workload)
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    assert security_problems(workload) != []
+
+
+def test_no_secret_value_is_committed_and_every_container_reads_the_secrets_by_reference(manifests):
+    assert not [doc for doc in manifests if doc["kind"] == "Secret" and (doc.get("data") or doc.get("stringData"))]
+    for workload in workloads(manifests):
+        for container in containers(workload):
+            assert {"secretRef": {"name": "orderflow-secrets"}} in container["envFrom"]
+            assert not [item for item in container.get("env", []) if "SECRET" in item["name"] and "value" in item]
+
+
+# --- Services, monitoring, alerts --------------------------------------------------------------------------
+
+
+def test_the_services_ingress_and_autoscalers_point_at_what_exists(manifests):
+    services = {doc["metadata"]["name"]: doc for doc in manifests if doc["kind"] == "Service"}
+    for ingress in (doc for doc in manifests if doc["kind"] == "Ingress"):
+        for rule in ingress["spec"]["rules"]:
+            for path in rule["http"]["paths"]:
+                backend = path["backend"]["service"]
+                assert backend["port"]["name"] in {port["name"] for port in services[backend["name"]]["spec"]["ports"]}
+            assert not [p for p in rule["http"]["paths"] if p["path"].startswith(("/metrics", "/health"))]
+    pods = [pod_spec(doc) | {"labels": doc["spec"]["template"]["metadata"]["labels"]} for doc in workloads(manifests)]
+    for service in services.values():
+        selector = service["spec"]["selector"]
+        for port in service["spec"]["ports"]:
+            serving = [
+                pod
+                for pod in pods
+                if selector.items() <= pod["labels"].items()
+                and any(p.get("name") == port["targetPort"] for c in pod["containers"] for p in c.get("ports", []))
+            ]
+            assert serving, f"no pod serves {service['metadata']['name']}'s port {port['name']}"
+
+
+def monitoring_schema_errors(document: dict[str, Any]) -> list[str]:
+    schema = json.loads(SCHEMAS[document["kind"]].read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    return [f"{'.'.join(map(str, error.absolute_path))}: {error.message}" for error in validator.iter_errors(document)]
+
+
+def test_the_monitoring_resources_match_the_operators_schemas(manifests):
+    monitoring = [doc for doc in manifests if doc["kind"] in SCHEMAS]
+    assert sorted(doc["kind"] for doc in monitoring) == sorted(SCHEMAS)
+    for document in monitoring:
+        assert monitoring_schema_errors(document) == []
+
+
+def test_a_misspelt_or_malformed_monitoring_field_is_found(manifests):
+    monitor = copy.deepcopy(named(manifests, "ServiceMonitor", "orderflow"))
+    monitor["spec"]["endpoints"][0]["intervall"] = "15s"
+    assert monitoring_schema_errors(monitor) != []
+    rule = copy.deepcopy(named(manifests, "PrometheusRule", "orderflow"))
+    rule["spec"]["groups"][0]["rules"][0]["for"] = "two minutes"
+    assert monitoring_schema_errors(rule) != []
+
+
+def test_every_scrape_target_is_the_job_the_alerts_read(manifests):
+    # alerts.yml and the dashboard read job="orderflow"; the ServiceMonitor names the job after the Services' label.
+    monitor = named(manifests, "ServiceMonitor", "orderflow")
+    selector = monitor["spec"]["selector"]["matchLabels"]
+    selected = [
+        doc for doc in manifests if doc["kind"] == "Service" and selector.items() <= doc["metadata"]["labels"].items()
+    ]
+    assert {doc["metadata"]["labels"][monitor["spec"]["jobLabel"]] for doc in selected} == {"orderflow"}
+    ports = {port["name"] for doc in selected for port in doc["spec"]["ports"]}
+    endpoints = {endpoint["port"]: endpoint for endpoint in monitor["spec"]["endpoints"]}
+    assert set(endpoints) == ports == {"http", "metrics"}
+    assert endpoints["http"]["authorization"]["credentials"] == {"name": "orderflow-secrets", "key": "METRICS_TOKEN"}
+
+
+def alerts_drift(rule: dict[str, Any], alerts: dict[str, Any]) -> list[str]:
+    """The alerts that the PrometheusRule and alerts.yml do not hold alike, by name."""
+
+    def by_name(groups: dict[str, Any]) -> dict[str, Any]:
+        rules = [rule for group in groups.get("groups", []) for rule in group.get("rules", [])]
+        return {rule.get("alert") or rule.get("record"): rule for rule in rules}
+
+    ours, theirs = by_name(rule["spec"]), by_name(alerts)
+    drift = sorted(name for name in ours.keys() | theirs.keys() if ours.get(name) != theirs.get(name))
+    if not drift and rule["spec"] != alerts:
+        drift = ["the groups' layout"]
+    return drift
+
+
+def test_the_prometheus_rule_holds_exactly_the_alerts_of_alerts_yml(manifests):
+    alerts = yaml.safe_load(ALERTS.read_text())
+    assert alerts_drift(named(manifests, "PrometheusRule", "orderflow"), alerts) == [], "run `make k8s-rules`"
+
+
+def test_the_generated_rule_file_is_up_to_date():
+    from scripts import k8s_prometheus_rule
+
+    assert k8s_prometheus_rule.main(["--check"]) == 0, "run `make k8s-rules`"
+
+
+def test_an_alert_changed_on_one_side_only_is_found():
+    alerts = yaml.safe_load(ALERTS.read_text())
+    rule = {"spec": copy.deepcopy(alerts)}
+    rule["spec"]["groups"][0]["rules"][0]["for"] = "30m"
+    assert alerts_drift(rule, alerts) == [alerts["groups"][0]["rules"][0]["alert"]]
+    rule = {"spec": copy.deepcopy(alerts)}
+    dropped = rule["spec"]["groups"][0]["rules"].pop()
+    assert alerts_drift(rule, alerts) == [dropped["alert"]]
