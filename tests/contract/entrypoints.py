@@ -56,26 +56,41 @@ def _management_command(args: list[str]) -> list[str]:
     return []
 
 
+# The long-running subcommands a role may be; the others (purge, inspect, ...) are one-off tools.
+CELERY_SUBCOMMANDS = {"worker", "beat"}
+
+
 def _celery(args: list[str]) -> list[str]:
+    from celery import Celery
+    from celery.app.utils import find_app
     from celery.bin.celery import celery
 
-    if args[:2] != ["-A", "config"]:
-        return [f"celery {' '.join(args)}: not the project's app (-A config)"]
-    if not hasattr(importlib.import_module("config"), "celery_app"):
-        return ["celery -A config: config exposes no celery_app"]
-    if len(args) < 3 or args[2] not in celery.commands:
-        return [f"celery: no such subcommand {args[2:3]}"]
-    subcommand = celery.commands[args[2]]
-    known = {opt for param in subcommand.params for opt in param.opts}
-    flags = [arg.split("=", 1)[0] for arg in args[3:] if arg.startswith("-")]
-    return [f"celery {args[2]}: no option {flag}" for flag in flags if flag not in known]
+    if args[:1] != ["-A"] or len(args) < 3:
+        return [f"celery {' '.join(args)}: not `celery -A <app> <subcommand> ...`"]
+    app_name, subcommand, options = args[1], args[2], args[3:]
+    found = []
+    try:
+        app = find_app(app_name)
+    except (ImportError, AttributeError) as exc:
+        found.append(f"celery -A {app_name}: not the project's app ({exc})")
+    else:
+        if not isinstance(app, Celery):
+            found.append(f"celery -A {app_name}: not the project's app ({app!r} is no Celery application)")
+    if subcommand not in CELERY_SUBCOMMANDS:
+        return [
+            *found,
+            f"celery: no such subcommand {subcommand} among the long-running ones {sorted(CELERY_SUBCOMMANDS)}",
+        ]
+    known = {flag for param in celery.commands[subcommand].params for flag in param.opts}
+    flags = [arg.split("=", 1)[0] for arg in options if arg.startswith("-")]
+    return [*found, *(f"celery {subcommand}: no option {flag}" for flag in flags if flag not in known)]
 
 
 def _gunicorn(args: list[str]) -> list[str]:
-    if not args or ":" not in args[0]:
-        return ["gunicorn without module:application"]
     from apps.security import actors
 
+    if not args or ":" not in args[0]:
+        return [f"gunicorn {' '.join(args)}: no module:application"]
     module, attribute = args[0].split(":", 1)
     found = []
     # Importing the WSGI module marks this process as a web server (outside a request: nobody acts); the
@@ -83,12 +98,17 @@ def _gunicorn(args: list[str]) -> list[str]:
     mark = actors._web_process
     try:
         application = getattr(importlib.import_module(module), attribute, None)
+    except ImportError as exc:
+        application = None
+        found.append(f"gunicorn {args[0]}: no such WSGI application ({exc})")
     finally:
         actors._web_process = mark
-    if not callable(application):
+    if not found and not callable(application):
         found.append(f"gunicorn {args[0]}: no such WSGI application")
-    if "--config" in args:
+    if "--config" not in args:
+        found.append("gunicorn: no --config (config/gunicorn.py reads PORT, WEB_CONCURRENCY, ... from the environment)")
+    else:
         config = args[args.index("--config") + 1]
-        if not (ROOT / config).is_file():
+        if not (ROOT / config).is_file():  # the image's WORKDIR is the repository's root
             found.append(f"gunicorn --config {config}: no such file")
     return found

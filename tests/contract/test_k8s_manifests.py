@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import importlib
 import json
 import shutil
 import subprocess  # nosec B404: runs kubectl, no shell
@@ -25,8 +24,9 @@ import jsonschema
 import pytest
 import yaml
 
-from apps.security import actors
 from tests.support.ci import skip_unless_ci
+
+from .entrypoints import problems as command_problems
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deployments" / "k8s"
@@ -48,14 +48,6 @@ ENTRY_POINTS = {
     "consumer": ["python", "manage.py", "consume_events"],
     "release": ["python", "manage.py", "release"],
 }
-CELERY_SUBCOMMANDS = {"worker", "beat"}  # the long-running ones; the others are one-off tools
-
-
-@pytest.fixture(autouse=True)
-def _not_a_web_server(monkeypatch):
-    # Importing the WSGI module (gunicorn's entry point) marks this process as a web server; the tests that run
-    # after these are none, so the mark goes when each test ends.
-    monkeypatch.setattr(actors, "_web_process", actors._web_process)
 
 
 # --- Rendering ---------------------------------------------------------------------------------------------
@@ -117,109 +109,10 @@ def named(manifests: list[dict[str, Any]], kind: str, name: str) -> dict[str, An
 # --- Commands ----------------------------------------------------------------------------------------------
 
 
-def command_problems(command: list[str]) -> list[str]:
-    """What is wrong with a container's command: an entry point, command or option the code does not have."""
-    if command[:2] == ["python", "manage.py"] and len(command) > 2:
-        return management_command_problems(command[2], command[3:])
-    if command[:1] == ["celery"]:
-        return celery_problems(command[1:])
-    if command[:1] == ["gunicorn"]:
-        return gunicorn_problems(command[1:])
-    return [f"{command}: not `python manage.py ...`, `celery -A ...` or `gunicorn ...`"]
-
-
-def management_command_problems(name: str, arguments: list[str]) -> list[str]:
-    from django.core.management import get_commands, load_command_class
-    from django.core.management.base import CommandError
-
-    commands = get_commands()
-    if name not in commands:
-        return [f"manage.py {name}: no such management command"]
-    parser = load_command_class(commands[name], name).create_parser("manage.py", name)
-    try:
-        options = parser.parse_args(arguments)
-    except CommandError as exc:  # the parser raises instead of exiting when not called from the command line
-        return [f"manage.py {name} {' '.join(arguments)}: {exc}"]
-    if name == "consume_events":
-        from apps.messaging.registry import consumers
-
-        known = {consumer.name for consumer in consumers()}
-        return [
-            f"consume_events --consumer {each}: no such consumer" for each in options.names or [] if each not in known
-        ]
-    return []
-
-
-def celery_problems(arguments: list[str]) -> list[str]:
-    from celery import Celery
-    from celery.app.utils import find_app
-    from celery.bin.celery import celery as celery_cli
-
-    if arguments[:1] != ["-A"] or len(arguments) < 3:
-        return [f"celery {' '.join(arguments)}: not `celery -A <app> <subcommand> ...`"]
-    app_name, subcommand, options = arguments[1], arguments[2], arguments[3:]
-    problems = []
-    try:
-        app = find_app(app_name)
-    except (ImportError, AttributeError) as exc:
-        problems.append(f"celery -A {app_name}: no Celery application there ({exc})")
-    else:
-        if not isinstance(app, Celery):
-            problems.append(f"celery -A {app_name}: {app!r} is not a Celery application")
-    if subcommand not in CELERY_SUBCOMMANDS or subcommand not in celery_cli.commands:
-        return [*problems, f"celery {subcommand}: not one of Celery's long-running subcommands {CELERY_SUBCOMMANDS}"]
-    known = {flag for param in celery_cli.commands[subcommand].params for flag in param.opts}
-    problems += [
-        f"celery {subcommand} {option}: no such option" for option in options if option.split("=")[0] not in known
-    ]
-    return problems
-
-
-def gunicorn_problems(arguments: list[str]) -> list[str]:
-    if not arguments or ":" not in arguments[0]:
-        return [f"gunicorn {' '.join(arguments)}: no module:callable"]
-    module, attribute = arguments[0].split(":")
-    problems = []
-    try:
-        application = getattr(importlib.import_module(module), attribute, None)
-    except ImportError as exc:
-        application = None
-        problems.append(f"gunicorn {arguments[0]}: {exc}")
-    if not problems and not callable(application):
-        problems.append(f"gunicorn {arguments[0]}: not a callable")
-    if "--config" not in arguments:
-        problems.append("gunicorn: no --config (config/gunicorn.py reads PORT, WEB_CONCURRENCY, ... from the env)")
-    else:
-        config = arguments[arguments.index("--config") + 1]
-        if not (ROOT / config).is_file():  # the image's WORKDIR is the repository's root
-            problems.append(f"gunicorn --config {config}: no such file")
-    return problems
-
-
 def test_every_container_command_names_code_that_exists(manifests):
     for workload in workloads(manifests):
         for container in containers(workload):
             assert command_problems(argv(container)) == [], workload["metadata"]["name"]
-
-
-@pytest.mark.parametrize(
-    "command",
-    [
-        ["python", "manage.py", "no_such_command"],
-        ["python", "manage.py", "drain_outbox", "--no-such-option"],
-        ["python", "manage.py", "consume_events", "--consumer", "no-such-consumer"],
-        ["celery", "-A", "no_such_module", "worker"],
-        ["celery", "-A", "config", "wroker"],
-        ["celery", "-A", "config", "purge"],
-        ["celery", "-A", "config", "worker", "--no-such-option"],
-        ["gunicorn", "config.wsgi:no_such_callable", "--config", "config/gunicorn.py"],
-        ["gunicorn", "no_such_module:application", "--config", "config/gunicorn.py"],
-        ["gunicorn", "config.wsgi:application", "--config", "config/no_such_file.py"],
-        ["uwsgi", "--module", "config.wsgi"],
-    ],
-)
-def test_a_command_the_code_does_not_have_is_found(command):
-    assert command_problems(command) != []
 
 
 def role_problems(workload: dict[str, Any]) -> list[str]:
