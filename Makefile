@@ -26,9 +26,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 run: install
 	@mkdir -p var/static
 	@DEBUG=1 $(MANAGE) generate_jwt_keys --if-missing
-	@DEBUG=1 $(MANAGE) migrate --no-input -v 0
-	@DEBUG=1 $(MANAGE) declare_event_topology
-	@DEBUG=1 $(MANAGE) sync_roles -v 0
+	@DEBUG=1 $(MANAGE) release -v 0
 	@DEBUG=1 $(MANAGE) seed_demo
 	@DEBUG=1 LOG_LEVEL=WARNING $(MANAGE) seed_db --orders 12 --customers 1 --seed 1 --if-empty
 	@rm -rf var/metrics && mkdir -p var/metrics

@@ -22,15 +22,17 @@ from typing import Any
 
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
-bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"  # nosec B104: the container's port, published by the orchestrator
+# Every interface of the container: the orchestrator publishes the port.
+bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # The proxies whose X-Forwarded-* headers gunicorn believes: in a cluster, the ingress controller's pods,
 # whose addresses are not known in advance (NetworkPolicy lets only them reach the api).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
-# A worker's heartbeat file in memory, not on the (read-only) image filesystem.
-worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR", "/dev/shm" if Path("/dev/shm").is_dir() else None)
+# Each worker's heartbeat file (made with mkstemp, nothing secret in it) in memory: never on the read-only
+# image filesystem, and never stalled by a slow disk behind /tmp.
+worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None  # nosec B108
 control_socket_disable = True  # its default is under $HOME, read-only in the image; nothing here uses it
 
 

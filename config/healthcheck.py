@@ -9,7 +9,7 @@ Exit status 0 is healthy, 1 unhealthy (Docker's convention).
 from __future__ import annotations
 
 import os
-import subprocess  # nosec B404: runs manage.py with this interpreter, no shell, no user input
+import subprocess
 import sys
 import urllib.request
 from pathlib import Path
@@ -22,13 +22,13 @@ def main() -> int:
     if role == "api":
         url = f"http://127.0.0.1:{os.environ.get('PORT', '8000')}/health/live"
         try:
-            with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:  # nosec B310: a fixed http URL
+            with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:  # nosec B310
                 return 0 if response.status == 200 else 1
         except OSError as exc:
             print(f"healthcheck: {url}: {exc}", file=sys.stderr)
             return 1
     manage = Path(__file__).resolve().parent.parent / "manage.py"
-    completed = subprocess.run([sys.executable, str(manage), "check_readiness"], check=False)  # nosec B603
+    completed = subprocess.run([sys.executable, str(manage), "check_readiness"], check=False)
     return completed.returncode
 
 

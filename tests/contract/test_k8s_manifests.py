@@ -24,6 +24,7 @@ import jsonschema
 import pytest
 import yaml
 
+from config.environment import PROCESS_ROLES
 from tests.support.ci import skip_unless_ci
 
 from .entrypoints import problems as command_problems
@@ -37,8 +38,8 @@ SCHEMAS = {
     "PrometheusRule": K8S / "schemas" / "prometheusrule.schema.json",
 }
 COMPONENT = "app.kubernetes.io/component"
-# The roles of CONTRACT: each workload's component label is one of them; the release is a Job, not a role.
-COMPONENTS = {"api", "worker", "beat", "dispatcher", "consumer", "release"}
+# The roles (PROCESS_ROLE) and the release Job: each workload's component label is one of them.
+COMPONENTS = {*PROCESS_ROLES, "release"}
 # What each role runs (deployments/local/Procfile and docs/ops/health-and-outages.md name the same).
 ENTRY_POINTS = {
     "api": ["gunicorn", "config.wsgi:application"],
