@@ -4,8 +4,10 @@
 #   <image>    the pushed image, by digest (registry/name@sha256:...) or by tag (registry/name:tag)
 # kubectl talks to the cluster $KUBECONFIG names. In order:
 #   1. the overlay's `orderflow` image set to <image> (kustomize edit set image, in this checkout only) and rendered;
-#   2. everything but the workloads applied (namespace, ConfigMaps, Secrets references, Services, policies...), so
-#      that the release Job finds the configuration it is rendered with;
+#   2. everything but the workloads and the Namespace applied (ConfigMaps, Services, policies, autoscalers...), so
+#      that the release Job finds the configuration it is rendered with. The Namespace is cluster-scoped: a cluster
+#      administrator applies the overlay's namespace.yaml once, at the first deploy (docs/ops/deployment.md), and
+#      the pipeline's account needs rights in that namespace only;
 #   3. the release Job (app.kubernetes.io/component=release: manage.py release, i.e. migrate, the event topology,
 #      the roles) applied alone and waited for; if it fails or times out the deploy stops here, before any
 #      Deployment changes: the running version keeps serving on a schema it knows;
@@ -37,14 +39,16 @@ trap 'rm -rf "$work"' EXIT
 kustomize build "$overlay" >"$work/rendered.yaml"
 
 # kustomize writes every object in one canonical layout (top-level keys unindented, metadata's two spaces in),
-# which this split reads: each document goes to release.yaml (a Job labelled component=release), workloads.yaml
-# (Deployments, StatefulSets, DaemonSets, Jobs, CronJobs) or config.yaml (the rest); objects.txt lists each as
+# which this split reads: each document goes to namespace.yaml (not applied here), release.yaml (a Job labelled
+# component=release), workloads.yaml (Deployments, StatefulSets, DaemonSets, Jobs, CronJobs) or config.yaml (the
+# rest); objects.txt lists each as
 # "<kind> <namespace> <name> <component>".
 awk -v dir="$work" '
   function flush() {
     if (doc == "") return
     file = "config.yaml"
-    if (kind == "Job" && component == "release") file = "release.yaml"
+    if (kind == "Namespace") file = "namespace.yaml"
+    else if (kind == "Job" && component == "release") file = "release.yaml"
     else if (kind ~ /^(Deployment|StatefulSet|DaemonSet|Job|CronJob)$/) file = "workloads.yaml"
     printf "---\n%s", doc >> (dir "/" file)
     printf "%s %s %s %s\n", kind, (namespace == "" ? "-" : namespace), name, (component == "" ? "-" : component) >> (dir "/objects.txt")
@@ -64,7 +68,7 @@ awk -v dir="$work" '
   }
   END { flush() }
 ' "$work/rendered.yaml"
-touch "$work/config.yaml" "$work/workloads.yaml" "$work/release.yaml" "$work/objects.txt"
+touch "$work/namespace.yaml" "$work/config.yaml" "$work/workloads.yaml" "$work/release.yaml" "$work/objects.txt"
 
 mapfile -t release_jobs < <(awk '$1 == "Job" && $4 == "release" { print $2, $3 }' "$work/objects.txt")
 if ((${#release_jobs[@]} != 1)); then
@@ -84,7 +88,8 @@ kubectl delete -f "$work/release.yaml" --ignore-not-found --cascade=foreground -
 kubectl apply -f "$work/release.yaml"
 deadline=$((SECONDS + release_timeout))
 while :; do
-  state=$(kubectl get job "$job_name" -n "$job_namespace" -o jsonpath='{.status.conditions[?(@.status=="True")].type}')
+  # A failed read (the API server briefly away) is asked again, not taken for the Job's failure.
+  state=$(kubectl get job "$job_name" -n "$job_namespace" -o jsonpath='{.status.conditions[?(@.status=="True")].type}') || state=""
   case " $state " in
     *" Complete "*) echo "deploy: release Job complete"; break ;;
     *" Failed "*) outcome="failed" ;;

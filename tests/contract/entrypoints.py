@@ -1,22 +1,78 @@
-"""What a container may run, checked against the code: the deployment files' commands must start something real.
+"""What the deployment files run, checked against the code: the Procfile, the compose files and the manifests.
 
 ``problems(argv)`` answers, for one exec-form command line of the image, what in it does not exist: a
 management command, its options (parsed by the command's own parser), a consumer name, a Celery
 subcommand or option, gunicorn's application and configuration file, a ``python -m`` module. An empty
-list means it would start. The compose files, the Kubernetes manifests and the Procfile are all held
-to it.
+list means it would start. ``role_command_problems`` says whether it is the command of the role that
+runs it. ``procfile`` reads the local Procfile, ``kustomize`` renders a kustomization with kubectl.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import re
+import shlex
+import shutil
+import subprocess
 from pathlib import Path
 
+import pytest
 from django.core.management import get_commands, load_command_class
 from django.core.management.base import CommandError
 
+from tests.support.ci import skip_unless_ci
+
 ROOT = Path(__file__).resolve().parents[2]
+PROCFILE = ROOT / "deployments" / "local" / "Procfile"
+WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"})
+
+# What each role runs (PROCESS_ROLE, and the release one-shot): the command line starts so.
+ROLE_COMMANDS = {
+    "api": ["gunicorn", "config.wsgi:application"],
+    "worker": ["celery", "-A", "config", "worker"],
+    "beat": ["celery", "-A", "config", "beat"],
+    "dispatcher": ["python", "manage.py", "drain_outbox", "--loop"],
+    "consumer": ["python", "manage.py", "consume_events"],
+    "release": ["python", "manage.py", "release"],
+}
+# The api of `make run` and of the compose dev override: Django's development server, which reloads.
+DEVELOPMENT_SERVER = ["python", "manage.py", "runserver"]
+
+
+def role_command_problems(role: str, argv: list[str], *, development: bool = False) -> list[str]:
+    """Empty when ``argv`` is the command of ``role``; with ``development``, the api may be runserver."""
+    if role not in ROLE_COMMANDS:
+        return [f"{role}: no such role (one of {sorted(ROLE_COMMANDS)})"]
+    expected = [ROLE_COMMANDS[role]] + ([DEVELOPMENT_SERVER] if development and role == "api" else [])
+    if any(argv[: len(prefix)] == prefix for prefix in expected):
+        return []
+    return [f"a {role} runs {argv}, not {' or '.join(str(prefix) for prefix in expected)} ..."]
+
+
+def procfile(text: str) -> dict[str, tuple[str | None, list[str]]]:
+    """Each process of a Procfile: its name, its ``PROCESS_ROLE`` (None when it sets none) and its command."""
+    processes = {}
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        name, command = line.split(":", 1)
+        words = shlex.split(command)
+        assignments = [word for word in words if re.fullmatch(r"[A-Z_]+=\S*", word)]
+        roles = [word.split("=", 1)[1] for word in assignments if word.startswith("PROCESS_ROLE=")]
+        processes[name] = (roles[0] if roles else None, words[len(assignments) :])
+    return processes
+
+
+def kustomize(directory: Path) -> str:
+    """``kubectl kustomize DIRECTORY``; skipped without kubectl (a failure with CI=true)."""
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        skip_unless_ci("no kubectl to render the manifests with (Debian's kubectl package, v1.32)")
+    result = subprocess.run([kubectl, "kustomize", str(directory)], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        pytest.fail(f"kubectl kustomize {directory} failed:\n{result.stderr}", pytrace=False)
+    return result.stdout
 
 
 def problems(argv: list[str]) -> list[str]:

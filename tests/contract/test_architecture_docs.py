@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import importlib.util
 import re
-import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.support.ci import skip_unless_ci
+from .entrypoints import WORKLOAD_KINDS, kustomize, procfile
 
 ROOT = Path(__file__).resolve().parents[2]
 ARCHITECTURE = ROOT / "docs" / "architecture"
@@ -30,7 +28,6 @@ PROCFILE = ROOT / "deployments" / "local" / "Procfile"
 K8S_BASE = ROOT / "deployments" / "k8s" / "base"
 
 COMPONENT_LABEL = "app.kubernetes.io/component"
-WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"})
 MODULE_PATH = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 MERMAID_BLOCK = re.compile(r"^```mermaid\n(.*?)^```", re.M | re.S)
 MACRO_START = re.compile(r"\s*(\w+)\(")
@@ -112,8 +109,8 @@ def components(markdown: str) -> list[Element]:
 # --- What runs -----------------------------------------------------------------------------------------------
 
 
-def procfile_roles(procfile: str) -> set[str]:
-    return set(re.findall(r"\bPROCESS_ROLE=(\S+)", procfile))
+def procfile_roles(text: str) -> set[str]:
+    return {role for role, _command in procfile(text).values() if role}
 
 
 def manifest_roles(rendered: str) -> set[str]:
@@ -127,17 +124,6 @@ def manifest_roles(rendered: str) -> set[str]:
         role = (metadata.get("labels") or {}).get(COMPONENT_LABEL)
         roles.add(role or f"{document['kind']}/{metadata.get('name')} without {COMPONENT_LABEL}")
     return roles
-
-
-def kustomize(directory: Path) -> str:
-    """``kubectl kustomize DIRECTORY``; skipped without kubectl (a failure with CI=true)."""
-    kubectl = shutil.which("kubectl")
-    if kubectl is None:
-        skip_unless_ci("kubectl is not installed (Debian's kubectl package): the manifests cannot be rendered")
-    result = subprocess.run([kubectl, "kustomize", str(directory)], capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        pytest.fail(f"kubectl kustomize {directory} failed:\n{result.stderr}", pytrace=False)
-    return result.stdout
 
 
 # --- The checks ----------------------------------------------------------------------------------------------
@@ -185,12 +171,6 @@ def test_the_container_diagram_names_exactly_the_roles_the_procfile_and_the_mani
         )
     running = procfile_roles(PROCFILE.read_text()) | manifest_roles(kustomize(K8S_BASE))
     assert container_mismatches(containers(CONTAINER_DOC.read_text()), running) == []
-
-
-def test_every_role_of_the_local_stack_is_a_container_on_the_diagram():
-    roles = procfile_roles(PROCFILE.read_text())
-    assert roles, "no PROCESS_ROLE in the Procfile"
-    assert roles - containers(CONTAINER_DOC.read_text()) == set()
 
 
 def test_every_component_names_modules_that_exist():

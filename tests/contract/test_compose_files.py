@@ -8,7 +8,7 @@ import yaml
 
 from config.environment import PROCESS_ROLES, load
 
-from .entrypoints import problems
+from .entrypoints import problems, role_command_problems
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKER = ROOT / "deployments" / "docker"
@@ -48,10 +48,11 @@ def test_the_local_stack_runs_every_role_once_plus_the_release_and_the_services(
         assert stack[name]["environment"]["PROCESS_ROLE"] == name, f"{name} tells readiness another role"
 
 
-@pytest.mark.parametrize("stack", [services(LOCAL), merged()], ids=["local", "local+dev"])
-def test_every_command_compose_runs_exists(stack):
+@pytest.mark.parametrize(("stack", "development"), [(services(LOCAL), False), (merged(), True)], ids=["local", "dev"])
+def test_every_command_compose_runs_exists_and_is_its_role_s(stack, development):
     for name, service in roles(stack).items():
         assert problems(service["command"]) == [], name
+        assert role_command_problems(name, service["command"], development=development) == [], name
 
 
 def test_every_role_waits_for_the_release_to_complete_and_every_service_has_a_health_check():

@@ -3,11 +3,12 @@
 import importlib
 import json
 import re
-import shlex
 import tomllib
 from pathlib import Path
 
-from .entrypoints import problems
+from config.environment import PROCESS_ROLES
+
+from .entrypoints import PROCFILE, problems, procfile, role_command_problems
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "deployments" / "docker" / "Dockerfile"
@@ -57,30 +58,21 @@ def test_the_image_default_command_starts_the_api():
     assert problems(command) == []
 
 
-def procfile_roles() -> dict[str, str]:
-    lines = (ROOT / "deployments" / "local" / "Procfile").read_text().splitlines()
-    return dict(line.split(":", 1) for line in lines if line.strip() and not line.startswith("#"))
+def local_processes() -> dict[str, tuple[str | None, list[str]]]:
+    return procfile(PROCFILE.read_text())
 
 
-def test_the_local_stack_runs_every_role_including_a_dispatcher_of_its_own():
-    roles = procfile_roles()
-    assert set(roles) == {"api", "worker", "beat", "dispatcher", "consumer"}
-    assert "drain_outbox --loop" in roles["dispatcher"]
+def test_the_local_stack_runs_every_role_each_under_its_name():
+    processes = local_processes()
+    assert set(processes) == set(PROCESS_ROLES)
+    for name, (role, _command) in processes.items():
+        assert role == name, f"the {name} process tells readiness it is {role}"
 
 
-def test_every_process_of_the_local_stack_names_its_role_for_readiness():
-    from apps.platform.readiness import ROLES
-
-    for role, command in procfile_roles().items():
-        match = re.match(r"\s*PROCESS_ROLE=(\S+) ", command)
-        assert match, f"the {role} process does not set PROCESS_ROLE"
-        assert match.group(1) in ROLES
-
-
-def test_every_command_the_procfile_runs_exists():
-    for role, line in procfile_roles().items():
-        _assignment, *command = shlex.split(line)
-        assert problems(command) == [], role
+def test_every_command_the_procfile_runs_exists_and_is_its_role_s():
+    for name, (role, command) in local_processes().items():
+        assert problems(command) == [], name
+        assert role_command_problems(role, command, development=True) == [], name
 
 
 def test_the_api_image_runs_gunicorn_with_the_hooks_that_keep_multiprocess_metrics_right():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from .entrypoints import problems
+from .entrypoints import problems, procfile, role_command_problems
 
 
 @pytest.mark.parametrize(
@@ -45,3 +45,26 @@ def test_what_would_not_start_is_named(argv, complaint):
     found = problems(argv)
     assert len(found) == 1
     assert complaint in found[0]
+
+
+def test_a_role_running_another_role_s_command_is_named():
+    assert role_command_problems("worker", ["celery", "-A", "config", "worker", "--concurrency=4"]) == []
+    assert role_command_problems("worker", ["celery", "-A", "config", "beat"]) != []
+    assert role_command_problems("api", ["python", "manage.py", "runserver", "0.0.0.0:8000"]) != []
+    assert role_command_problems("api", ["python", "manage.py", "runserver"], development=True) == []
+    assert role_command_problems("beat", ["python", "manage.py", "runserver"], development=True) != []
+    assert role_command_problems("scheduler", ["celery", "-A", "config", "beat"]) != []
+
+
+def test_a_procfile_gives_each_process_its_role_and_command():
+    text = (
+        "# the embedded stack\n"
+        "api: PROCESS_ROLE=api python manage.py runserver 127.0.0.1:${WEB_PORT:-8000}\n"
+        "beat: PROCESS_ROLE=beat celery -A config beat\n"
+        "tool: python manage.py check\n"
+    )
+    assert procfile(text) == {
+        "api": ("api", ["python", "manage.py", "runserver", "127.0.0.1:${WEB_PORT:-8000}"]),
+        "beat": ("beat", ["celery", "-A", "config", "beat"]),
+        "tool": (None, ["python", "manage.py", "check"]),
+    }

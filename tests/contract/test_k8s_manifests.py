@@ -14,8 +14,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
-import shutil
-import subprocess  # nosec B404: runs kubectl, no shell
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,9 +23,10 @@ import jsonschema
 import pytest
 import yaml
 
-from config.environment import PROCESS_ROLES
-from tests.support.ci import skip_unless_ci
+from apps.security.keys import generate_private_key_pem
+from config.environment import PROCESS_ROLES, load
 
+from .entrypoints import WORKLOAD_KINDS, kustomize, role_command_problems
 from .entrypoints import problems as command_problems
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,36 +40,16 @@ SCHEMAS = {
 COMPONENT = "app.kubernetes.io/component"
 # The roles (PROCESS_ROLE) and the release Job: each workload's component label is one of them.
 COMPONENTS = {*PROCESS_ROLES, "release"}
-# What each role runs (deployments/local/Procfile and docs/ops/health-and-outages.md name the same).
-ENTRY_POINTS = {
-    "api": ["gunicorn", "config.wsgi:application"],
-    "worker": ["celery", "-A", "config", "worker"],
-    "beat": ["celery", "-A", "config", "beat"],
-    "dispatcher": ["python", "manage.py", "drain_outbox", "--loop"],
-    "consumer": ["python", "manage.py", "consume_events"],
-    "release": ["python", "manage.py", "release"],
-}
-
-
 # --- Rendering ---------------------------------------------------------------------------------------------
 
 
 @functools.cache
 def _rendered(overlay: str) -> tuple[dict[str, Any], ...]:
-    completed = subprocess.run(  # nosec B603: a fixed argv
-        [shutil.which("kubectl") or "kubectl", "kustomize", str(K8S / "overlays" / overlay)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert completed.returncode == 0, f"kubectl kustomize overlays/{overlay} failed:\n{completed.stderr}"
-    return tuple(doc for doc in yaml.safe_load_all(completed.stdout) if doc)
+    return tuple(doc for doc in yaml.safe_load_all(kustomize(K8S / "overlays" / overlay)) if doc)
 
 
 @pytest.fixture(params=OVERLAYS)
 def manifests(request) -> list[dict[str, Any]]:
-    if shutil.which("kubectl") is None:
-        skip_unless_ci("no kubectl to render the overlays with (Debian's kubectl package, v1.32)")
     return copy.deepcopy(list(_rendered(request.param)))
 
 
@@ -85,7 +65,7 @@ def pod_spec(workload: dict[str, Any]) -> dict[str, Any]:
 
 
 def workloads(manifests: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [doc for doc in manifests if doc["kind"] in {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"}]
+    return [doc for doc in manifests if doc["kind"] in WORKLOAD_KINDS]
 
 
 def containers(workload: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -118,8 +98,6 @@ def test_every_container_command_names_code_that_exists(manifests):
 
 def role_problems(workload: dict[str, Any]) -> list[str]:
     """The component label is a role, on the workload and its pods alike; PROCESS_ROLE and the command match it."""
-    from config.environment import PROCESS_ROLES
-
     name = workload["metadata"]["name"]
     component = workload["metadata"].get("labels", {}).get(COMPONENT)
     template = workload["spec"]["jobTemplate"]["spec"] if workload["kind"] == "CronJob" else workload["spec"]
@@ -134,8 +112,7 @@ def role_problems(workload: dict[str, Any]) -> list[str]:
             problems.append(f"{name}: PROCESS_ROLE={role}, but the component is {component}")
         if component not in PROCESS_ROLES and role is not None:
             problems.append(f"{name}: PROCESS_ROLE={role} on a {component}, which is no role the settings accept")
-        if argv(container)[: len(ENTRY_POINTS[component])] != ENTRY_POINTS[component]:
-            problems.append(f"{name}: a {component} runs {argv(container)}, not {ENTRY_POINTS[component]} ...")
+        problems += [f"{name}: {problem}" for problem in role_command_problems(component, argv(container))]
     return problems
 
 
@@ -291,7 +268,7 @@ def test_every_long_running_container_has_its_probes(manifests):
             assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"
         else:
             # Readiness checks the role's dependencies; liveness must not, or an outage restarts every pod.
-            assert container["readinessProbe"]["exec"]["command"] == ["python", "manage.py", "check_readiness"]
+            assert container["readinessProbe"]["exec"]["command"] == ["python", "-m", "config.healthcheck"]
             assert "exec" not in container["livenessProbe"]
             assert container["readinessProbe"]["timeoutSeconds"] >= 10
 
@@ -377,18 +354,113 @@ def test_a_pod_that_is_not_locked_down_is_found(manifests, path, value):
     assert security_problems(workload) != []
 
 
-def test_no_secret_value_is_committed_and_every_container_reads_the_secrets_by_reference(manifests):
-    assert not [doc for doc in manifests if doc["kind"] == "Secret" and (doc.get("data") or doc.get("stringData"))]
+# The keys of the Secret orderflow-secrets (deployments/k8s/README.md lists them): never a literal value in a
+# ConfigMap or a container's env.
+SECRET_KEYS = {
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "EVENTS_BROKER_URL",
+    "JWT_PRIVATE_KEY",
+    "PAYMENT_PROVIDER_API_KEY",
+    "PAYMENT_WEBHOOK_SECRETS",
+    "METRICS_TOKEN",
+}
+
+
+def secret_problems(manifests: list[dict[str, Any]]) -> list[str]:
+    problems = [
+        f"Secret {doc['metadata']['name']} holds values"
+        for doc in manifests
+        if doc["kind"] == "Secret" and (doc.get("data") or doc.get("stringData"))
+    ]
+    for config_map in (doc for doc in manifests if doc["kind"] == "ConfigMap"):
+        written = SECRET_KEYS & set(config_map.get("data", {}))
+        problems += [f"ConfigMap {config_map['metadata']['name']}: {key}" for key in written]
     for workload in workloads(manifests):
         for container in containers(workload):
-            assert {"secretRef": {"name": "orderflow-secrets"}} in container["envFrom"]
-            assert not [item for item in container.get("env", []) if "SECRET" in item["name"] and "value" in item]
+            if {"secretRef": {"name": "orderflow-secrets"}} not in container.get("envFrom", []):
+                problems.append(f"{workload['metadata']['name']}: does not read orderflow-secrets")
+            literal = {item["name"] for item in container.get("env", []) if "value" in item}
+            problems += [f"{workload['metadata']['name']}: {key} written in its env" for key in SECRET_KEYS & literal]
+    return problems
+
+
+def test_no_secret_value_is_committed_and_every_container_reads_the_secrets_by_reference(manifests):
+    assert secret_problems(manifests) == []
+
+
+def test_a_secret_written_into_the_manifests_is_found(manifests):
+    settings = next(doc for doc in manifests if doc["kind"] == "ConfigMap" and "PUBLIC_HOSTS" in doc["data"])
+    settings["data"]["DATABASE_URL"] = "postgres://orderflow:hunter2@db:5432/orderflow"
+    api = named(manifests, "Deployment", "orderflow-api")
+    pod_spec(api)["containers"][0]["env"].append({"name": "JWT_PRIVATE_KEY", "value": "-----BEGIN PRIVATE KEY-----"})
+    assert len(secret_problems(manifests)) == 2
+
+
+def test_the_readme_lists_the_keys_of_the_secret():
+    readme = (K8S / "README.md").read_text()
+    start, end = (
+        readme.index("Secret **`orderflow-secrets`**"),
+        readme.index("Optional: **`orderflow-release-secrets`**"),
+    )
+    table = readme[start:end]
+    assert set(re.findall(r"^\| `([A-Z_]+)` \|", table, re.M)) == SECRET_KEYS
+
+
+def configuration(
+    manifests: list[dict[str, Any]], container: dict[str, Any], secrets: dict[str, str]
+) -> dict[str, str]:
+    """The environment the container starts with: its ConfigMaps and the Secret (envFrom), then its own env,
+    where ``$(NAME)`` reads a variable defined before it (as the kubelet expands it); values from the
+    downward API are an address."""
+    config_maps = {doc["metadata"]["name"]: doc.get("data", {}) for doc in manifests if doc["kind"] == "ConfigMap"}
+    environment: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        if "configMapRef" in source:
+            environment.update(config_maps[source["configMapRef"]["name"]])
+        elif source["secretRef"]["name"] == "orderflow-secrets":
+            environment.update(secrets)
+    for item in container.get("env", []):
+        if "value" in item:
+            expand = lambda m: environment.get(m.group(1), m.group(0))  # noqa: E731
+            environment[item["name"]] = re.sub(r"\$\((\w+)\)", expand, item["value"])
+        elif "fieldRef" in item.get("valueFrom", {}):
+            environment[item["name"]] = "10.1.2.3"
+    return environment
+
+
+def test_every_container_starts_with_a_configuration_the_settings_accept(manifests, tmp_path):
+    # Placeholders of the right shape for the Secret: what matters is the rest, the ConfigMap and each
+    # container's env, read by the settings' own loader (a typo such as PAYMENT_PROVIDER=stripee stops a pod).
+    secrets = {
+        "SECRET_KEY": "k8s-contract-test-" + "s" * 50,
+        "DATABASE_URL": "postgres://orderflow:password@db:5432/orderflow",
+        "REDIS_URL": "redis://redis:6379/0",
+        "CELERY_BROKER_URL": "amqp://orderflow:password@rabbitmq:5672/orderflow",
+        "EVENTS_BROKER_URL": "amqp://orderflow:password@rabbitmq:5672/orderflow",
+        "JWT_PRIVATE_KEY": generate_private_key_pem().decode(),
+        "PAYMENT_PROVIDER_API_KEY": "sk_test_contract",
+        "PAYMENT_WEBHOOK_SECRETS": "whsec_contract",
+        "METRICS_TOKEN": "m" * 32,
+    }
+    assert set(secrets) == SECRET_KEYS
+    for workload in workloads(manifests):
+        role = workload["metadata"]["labels"][COMPONENT]
+        for container in containers(workload):
+            environment = configuration(manifests, container, secrets)
+            loaded = load(environment, base_dir=tmp_path)
+            assert not loaded.debug, workload["metadata"]["name"]
+            assert loaded.process_role == (role if role in PROCESS_ROLES else "api"), workload["metadata"]["name"]
+            if role == "api":
+                assert "10.1.2.3" in loaded.allowed_hosts  # the probes' Host: the pod's own address
 
 
 # --- Services, monitoring, alerts --------------------------------------------------------------------------
 
 
-def test_the_services_ingress_and_autoscalers_point_at_what_exists(manifests):
+def test_the_services_and_the_ingress_point_at_what_exists(manifests):
     services = {doc["metadata"]["name"]: doc for doc in manifests if doc["kind"] == "Service"}
     for ingress in (doc for doc in manifests if doc["kind"] == "Ingress"):
         for rule in ingress["spec"]["rules"]:

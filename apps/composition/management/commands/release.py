@@ -1,9 +1,11 @@
 """The release step: what must run once per release, before the new code serves or consumes anything.
 
 In order: the database migrations, the event topology (exchange, queues, bindings, dead letters) and
-the roles' groups. Each step is safe to run again, so a release Job that is retried, or run twice by
-two pipelines, changes nothing the second time. Kubernetes runs it as the ``orderflow-release`` Job,
-compose as the ``release`` one-shot service the others wait for (docs/ops/deployment.md).
+the roles' groups. Each step is safe to run again, so a release Job that is retried, or run again
+after another, changes nothing the second time; two at once are not safe (Django's ``migrate`` takes no
+lock), and deployments to one environment are serialized. Kubernetes runs it as the
+``orderflow-release`` Job, compose as the ``release`` one-shot service the others wait for
+(docs/ops/deployment.md).
 """
 
 from __future__ import annotations
