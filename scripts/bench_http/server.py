@@ -45,6 +45,9 @@ class Server:
             "1",
             "--worker-class",
             "sync",
+            # config/gunicorn.py's GUNICORN_THREADS default (4) would turn the sync worker into gthread.
+            "--threads",
+            "1",
             "--forwarded-allow-ips",
             "*",
             # Not the default ~/.gunicorn/gunicorn.ctl, which any other gunicorn of the same user shares.
