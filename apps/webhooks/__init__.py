@@ -1,0 +1,1 @@
+"""Outbound webhooks: partners subscribe URLs to orderflow's integration events."""
