@@ -50,6 +50,7 @@ MAX_REASON = 500
 MAX_ROTATION_OVERLAP = timedelta(days=7)
 
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_NUMERIC_LABEL = re.compile(r"[0-9]+|0x[0-9a-f]*")
 
 
 def _aware(value: datetime, field_name: str) -> datetime:
@@ -59,7 +60,13 @@ def _aware(value: datetime, field_name: str) -> datetime:
 
 
 def _valid_host(host: str, netloc: str) -> bool:
-    """A DNS name of letter-digit-hyphen labels (a final dot allowed), an IPv4 address, or a bracketed IPv6 one."""
+    """A DNS name of letter-digit-hyphen labels (a final dot allowed), an IPv4 address, or a bracketed IPv6 one.
+
+    A zone index (``%eth0``) is refused, and so is a name whose last label is a number: resolvers
+    read ``0x7f.1`` or ``2130706433`` as an IPv4 address.
+    """
+    if "%" in host:
+        return False
     if netloc.startswith("["):
         try:
             ipaddress.IPv6Address(host)
@@ -74,6 +81,8 @@ def _valid_host(host: str, netloc: str) -> bool:
             return False
         return True
     labels = name.split(".")
+    if _NUMERIC_LABEL.fullmatch(labels[-1]):
+        return False
     return len(name) <= 253 and all(_LABEL.fullmatch(label) for label in labels)
 
 
