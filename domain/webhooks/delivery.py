@@ -18,7 +18,7 @@ and gets a fresh round of the schedule; its attempts so far still count in
 ``Delivery`` is an entity of its own rather than a part of the Endpoint
 aggregate: an endpoint has an unbounded number of them, each changes on its own
 (one worker per attempt), and none of its changes is a fact another context
-needs, so it records no domain events. Its adapter writes it with a guard on
+needs, so it records no domain events. Its adapter is to write it with a guard on
 ``attempts`` (the number can only grow), which serves as its concurrency check.
 """
 
