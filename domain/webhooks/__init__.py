@@ -1,0 +1,1 @@
+"""The webhooks context: partners' endpoints subscribed to integration events, and the deliveries to them."""
