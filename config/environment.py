@@ -15,6 +15,7 @@ Django-style name exists too (``DJANGO_DEBUG``, ``DJANGO_SECRET_KEY``), that one
 from __future__ import annotations
 
 import copy
+import ipaddress
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -39,6 +40,8 @@ DEVELOPMENT_PAYMENT_WEBHOOK_SECRET = "whsec_orderflow_development_only"
 PROCESS_ROLES = ("api", "worker", "beat", "dispatcher", "consumer")
 MIN_METRICS_TOKEN_LENGTH = 16
 METRICS_TOKEN_PATTERN = re.compile(rf"[!-~]{{{MIN_METRICS_TOKEN_LENGTH},}}")
+# A host name in WEBHOOKS_ALLOWED_NETWORKS: dot-separated labels of letters, digits, "-" and "_".
+HOST_NAME_PATTERN = re.compile(r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*")
 # django-ratelimit's rates: a count per period, the period an optional multiplier and s, m, h or d ("5/m", "100/15m").
 RATE_PATTERN = re.compile(r"[1-9][0-9]*/([1-9][0-9]*)?[smhd]")
 
@@ -195,6 +198,29 @@ def metrics_token() -> Variable:
     return Variable(parse, "")
 
 
+def networks_and_hosts() -> Variable:
+    """Comma-separated networks (CIDRs, or single addresses) and host names, each checked; default none."""
+
+    def parse(env: environ.Env, name: str) -> list[str]:
+        entries = []
+        for entry in (raw.strip() for raw in env.list(name)):
+            if not entry:
+                continue
+            try:
+                entries.append(str(ipaddress.ip_network(entry)))
+                continue
+            except ValueError as exc:
+                if "/" in entry or ":" in entry or re.fullmatch(r"[0-9.]+", entry):
+                    raise ImproperlyConfigured(f"{name}: {entry!r} is not a network ({exc}).") from None
+            host = entry.lower().removesuffix(".")
+            if not HOST_NAME_PATTERN.fullmatch(host):
+                raise ImproperlyConfigured(f"{name}: {entry!r} is neither a network (10.0.0.0/8) nor a host name.")
+            entries.append(host)
+        return entries
+
+    return Variable(parse, [])
+
+
 def path(default: Any) -> Variable:
     return Variable(lambda env, name: Path(env.str(name)), default)
 
@@ -293,6 +319,13 @@ class Environment:
         list[str],
         secret_list(ByDebug(on=[DEVELOPMENT_PAYMENT_WEBHOOK_SECRET], off=[]), older=("PAYMENT_WEBHOOK_SECRET",)),
     ]
+    # Outbound webhooks (apps.webhooks): networks and host names exempt from the private-address ban,
+    # the timeouts of each delivery, the largest payload sent and the part of a response kept.
+    webhooks_allowed_networks: Annotated[list[str], networks_and_hosts()]
+    webhooks_connect_timeout_seconds: Annotated[int, whole_number(3, maximum=30)]
+    webhooks_read_timeout_seconds: Annotated[int, whole_number(10, maximum=60)]
+    webhooks_max_payload_bytes: Annotated[int, whole_number(256 * 1024, minimum=1024, maximum=16 * 1024 * 1024)]
+    webhooks_response_body_bytes: Annotated[int, whole_number(2048, minimum=0, maximum=64 * 1024)]
     # Audit.
     audit_retention_days: Annotated[int, whole_number(0, minimum=0)]
     # verify_audit_chain fails when an entry has waited longer than this for the sealer (beat not running).

@@ -375,6 +375,17 @@ PAYMENT_PROVIDER_MAX_RETRIES = env.payment_provider_max_retries
 # Secrets that may sign inbound payment webhooks; more than one while a secret is being rotated.
 PAYMENT_WEBHOOK_SECRETS = env.payment_webhook_secrets
 
+# --- Outbound webhooks (apps.webhooks) ----------------------------------------------------------------
+# Networks (CIDRs) and host names a webhook may reach although they are private, loopback or link-local:
+# on-premise receivers and the tests. Empty: only globally reachable addresses.
+WEBHOOKS_ALLOWED_NETWORKS = env.webhooks_allowed_networks
+WEBHOOKS_CONNECT_TIMEOUT_SECONDS = env.webhooks_connect_timeout_seconds
+# Bounds the whole wait for the answer, headers and body, not each read.
+WEBHOOKS_READ_TIMEOUT_SECONDS = env.webhooks_read_timeout_seconds
+# A larger payload is not sent at all; only this much of a response is read and kept.
+WEBHOOKS_MAX_PAYLOAD_BYTES = env.webhooks_max_payload_bytes
+WEBHOOKS_RESPONSE_BODY_BYTES = env.webhooks_response_body_bytes
+
 # --- Audit ---------------------------------------------------------------------------------------------
 #: Days audit entries are kept before beat's daily purge removes them; 0 keeps them for good.
 AUDIT_RETENTION_DAYS = env.audit_retention_days

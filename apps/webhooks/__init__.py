@@ -1,1 +1,1 @@
-"""Outbound webhooks: partners subscribe URLs to orderflow's integration events."""
+"""Outbound webhooks: partners subscribe URLs to orderflow's integration events (ADR-0014)."""
