@@ -6,13 +6,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from config.environment import DEVELOPMENT_PAYMENT_WEBHOOK_SECRET, load
-
-PRODUCTION = {
-    "SECRET_KEY": "s3cr3t-" * 8,
-    "JWT_ALGORITHM": "HS256",
-    "JWT_SECRET": "j" * 32,
-    "PAYMENT_PROVIDER": "simulated",
-}
+from tests.support.environments import PRODUCTION
 
 
 @pytest.fixture

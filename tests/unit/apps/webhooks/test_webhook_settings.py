@@ -7,13 +7,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from apps.webhooks.destinations import AllowList
 from config.environment import load
-
-PRODUCTION = {
-    "SECRET_KEY": "s3cr3t-" * 8,
-    "JWT_ALGORITHM": "HS256",
-    "JWT_SECRET": "j" * 32,
-    "PAYMENT_PROVIDER": "simulated",
-}
+from tests.support.environments import PRODUCTION
 
 
 @pytest.fixture
