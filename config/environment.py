@@ -15,7 +15,6 @@ Django-style name exists too (``DJANGO_DEBUG``, ``DJANGO_SECRET_KEY``), that one
 from __future__ import annotations
 
 import copy
-import ipaddress
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -41,7 +40,6 @@ PROCESS_ROLES = ("api", "worker", "beat", "dispatcher", "consumer")
 MIN_METRICS_TOKEN_LENGTH = 16
 METRICS_TOKEN_PATTERN = re.compile(rf"[!-~]{{{MIN_METRICS_TOKEN_LENGTH},}}")
 # A host name in WEBHOOKS_ALLOWED_NETWORKS: dot-separated labels of letters, digits, "-" and "_".
-HOST_NAME_PATTERN = re.compile(r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*")
 # django-ratelimit's rates: a count per period, the period an optional multiplier and s, m, h or d ("5/m", "100/15m").
 RATE_PATTERN = re.compile(r"[1-9][0-9]*/([1-9][0-9]*)?[smhd]")
 
@@ -199,24 +197,19 @@ def metrics_token() -> Variable:
 
 
 def networks_and_hosts() -> Variable:
-    """Comma-separated networks (CIDRs, or single addresses) and host names, each checked; default none."""
+    """Comma-separated networks (CIDRs, or single addresses) and host names, each checked; default none.
+
+    The outbound webhooks' allow-list reads them (``apps.webhooks.destinations.AllowList``, which also
+    checks them here, so that a wrong entry stops the start rather than the first delivery)."""
 
     def parse(env: environ.Env, name: str) -> list[str]:
-        entries = []
-        for entry in (raw.strip() for raw in env.list(name)):
-            if not entry:
-                continue
-            try:
-                entries.append(str(ipaddress.ip_network(entry)))
-                continue
-            except ValueError as exc:
-                if "/" in entry or ":" in entry or re.fullmatch(r"[0-9.]+", entry):
-                    raise ImproperlyConfigured(f"{name}: {entry!r} is not a network ({exc}).") from None
-            host = entry.lower().removesuffix(".")
-            if not HOST_NAME_PATTERN.fullmatch(host):
-                raise ImproperlyConfigured(f"{name}: {entry!r} is neither a network (10.0.0.0/8) nor a host name.")
-            entries.append(host)
-        return entries
+        from apps.webhooks.destinations import AllowList  # standard library only: no Django needed yet
+
+        try:
+            allowed = AllowList.parse(env.list(name))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {exc}") from None
+        return [*(str(network) for network in allowed.networks), *sorted(allowed.hosts)]
 
     return Variable(parse, [])
 

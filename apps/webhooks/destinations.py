@@ -133,7 +133,7 @@ class AllowList:
                 continue
             except ValueError as exc:
                 if "/" in entry or ":" in entry or re.fullmatch(r"[0-9.]+", entry):
-                    raise ValueError(f"{entry!r} is not a network: {exc}.") from None
+                    raise ValueError(f"{entry!r} is not a network ({exc}).") from None
             name = entry.lower().removesuffix(".")
             if not HOST_NAME.fullmatch(name):
                 raise ValueError(f"{entry!r} is neither a network (10.0.0.0/8) nor a host name.")

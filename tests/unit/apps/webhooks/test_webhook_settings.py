@@ -29,7 +29,8 @@ def test_the_allow_list_takes_networks_addresses_and_host_names_normalised(base_
         base_dir=base_dir,
     )
 
-    assert env.webhooks_allowed_networks == ["10.20.0.0/16", "127.0.0.1/32", "fd00::/8", "hooks.example", "erp_01.lan"]
+    # The networks in the order given, then the host names sorted.
+    assert env.webhooks_allowed_networks == ["10.20.0.0/16", "127.0.0.1/32", "fd00::/8", "erp_01.lan", "hooks.example"]
 
 
 def test_the_allow_list_setting_reads_as_an_allow_list(base_dir):
