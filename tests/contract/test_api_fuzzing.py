@@ -35,6 +35,7 @@ import schemathesis
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.handlers.wsgi import WSGIHandler
+from django.db import transaction
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from rest_framework import serializers
@@ -214,6 +215,18 @@ def scenarios(schema: Any) -> Any:
     """Chains of calls along the links schemathesis infers (an order placed, then read, cancelled, shipped...)."""
 
     class Scenarios(schema.as_state_machine()):  # type: ignore[misc]
+        # Each scenario starts from the data the test began with: what an earlier scenario wrote (an e-mail
+        # registered, an order placed, an Idempotency-Key used) would change the answers a later one gets for
+        # the same steps, and with them the links it can follow, which Hypothesis reads as generation that
+        # depends on external state. A savepoint per scenario, rolled back when it ends.
+        def __init__(self) -> None:
+            super().__init__()
+            self.savepoint = transaction.savepoint()
+
+        def teardown(self) -> None:
+            transaction.savepoint_rollback(self.savepoint)
+            super().teardown()
+
         def before_call(self, case: Any) -> None:
             CASES[(case.operation.label, "scenario")] += 1
             honour_cross_field_rules(case)
