@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.kernel.errors import BusinessRuleViolationError, EntityNotFoundError
+from domain.kernel.errors import BusinessRuleViolationError, EntityNotFoundError, ValidationError
 
 
 class EndpointNotFoundError(EntityNotFoundError):
@@ -19,3 +19,12 @@ class DeliveryNotPendingError(BusinessRuleViolationError):
 
 class DeliveryPendingError(BusinessRuleViolationError):
     """Only a finished delivery (succeeded, failed, cancelled) can be redelivered; a pending one is still tried."""
+
+
+class UnsafeDestinationError(ValidationError):
+    """The destination guard refused an endpoint URL (its host resolves to a loopback, private or
+    otherwise internal address, say). The message is the guard's one sentence; it is also the
+    ``url`` field's error, so the API answers it as any other refused field."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, {"url": [message]})
