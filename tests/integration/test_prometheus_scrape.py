@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from apps.observability import sampling
 from apps.outbox.models import OutboxEntry
+from tests.support.ci import skip_unless_ci
 
 PROMETHEUS = os.environ.get("PROMETHEUS_BINARY") or shutil.which("prometheus") or "/usr/bin/prometheus"
 TOKEN = "integration-metrics-token-0123456789"
@@ -43,12 +44,9 @@ def free_port() -> int:
 
 @pytest.fixture
 def prometheus_binary() -> str:
-    if os.path.isfile(PROMETHEUS) and os.access(PROMETHEUS, os.X_OK):
-        return PROMETHEUS
-    reason = f"the Prometheus server binary is not installed at {PROMETHEUS} (apt-get install prometheus)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason}; CI must have it", pytrace=False)
-    pytest.skip(reason)
+    if not (os.path.isfile(PROMETHEUS) and os.access(PROMETHEUS, os.X_OK)):
+        skip_unless_ci(f"the Prometheus server binary is not installed at {PROMETHEUS} (apt-get install prometheus)")
+    return PROMETHEUS
 
 
 @pytest.fixture
