@@ -417,6 +417,10 @@ def configuration(
     downward API are an address."""
     config_maps = {doc["metadata"]["name"]: doc.get("data", {}) for doc in manifests if doc["kind"] == "ConfigMap"}
     environment: dict[str, str] = {}
+
+    def expand(reference: re.Match[str]) -> str:
+        return environment.get(reference.group(1), reference.group(0))
+
     for source in container.get("envFrom", []):
         if "configMapRef" in source:
             environment.update(config_maps[source["configMapRef"]["name"]])
@@ -424,7 +428,6 @@ def configuration(
             environment.update(secrets)
     for item in container.get("env", []):
         if "value" in item:
-            expand = lambda m: environment.get(m.group(1), m.group(0))  # noqa: E731
             environment[item["name"]] = re.sub(r"\$\((\w+)\)", expand, item["value"])
         elif "fieldRef" in item.get("valueFrom", {}):
             environment[item["name"]] = "10.1.2.3"
