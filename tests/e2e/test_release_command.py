@@ -1,8 +1,9 @@
 """``manage.py release``, the step a deployment runs before its roles start, run as the release Job runs it:
 in a fresh process, on a database of its own (SQLite here, PostgreSQL in a cluster)."""
 
-import socket
 import sqlite3
+
+from tests.support.outages import closed_port
 
 from .test_startup_configuration import PRODUCTION_SECRET, manage
 
@@ -12,12 +13,6 @@ RELEASE_ENVIRONMENT = {
     "JWT_ALGORITHM": "HS256",
     "JWT_SECRET": "r" * 40,
 }
-
-
-def unused_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_a_release_migrates_declares_the_topology_and_syncs_the_roles_and_can_run_again(tmp_path):
@@ -52,7 +47,7 @@ def test_a_release_whose_broker_does_not_answer_stops_with_one_line_naming_the_s
     result = manage(
         "release",
         DATABASE_URL=f"sqlite:///{tmp_path / 'release.sqlite3'}",
-        EVENTS_BROKER_URL=f"amqp://guest:guest@127.0.0.1:{unused_port()}//",
+        EVENTS_BROKER_URL=f"amqp://guest:guest@127.0.0.1:{closed_port()}//",
         **RELEASE_ENVIRONMENT,
     )
 

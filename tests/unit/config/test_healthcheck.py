@@ -1,13 +1,13 @@
 """The image's HEALTHCHECK (config/healthcheck.py): the api by its liveness URL, other roles by check_readiness."""
 
 import http.server
-import socket
 import subprocess
 import threading
 
 import pytest
 
 from config import healthcheck
+from tests.support.outages import closed_port
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def test_the_api_is_unhealthy_when_liveness_fails_or_nothing_listens(server, mon
     assert healthcheck.main() == 1
     answers["/health/live"] = 200
 
-    monkeypatch.setenv("PORT", str(unused_port()))
+    monkeypatch.setenv("PORT", str(closed_port()))
     assert healthcheck.main() == 1
     assert "health/live" in capsys.readouterr().err
 
@@ -82,10 +82,3 @@ def test_other_roles_run_check_readiness_and_take_its_exit_status(monkeypatch):
     # A probe every few seconds must not leave its metric files in the role's directory.
     assert "PROMETHEUS_MULTIPROC_DIR" not in env
     assert env["PROCESS_ROLE"] == "consumer"
-
-
-def unused_port() -> int:
-    """A port nothing listens on: bound, then closed."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
