@@ -16,10 +16,10 @@ from django.db.utils import load_backend
 from django.test import override_settings
 
 
-def closed_port() -> int:
-    """A local port nothing listens on (bound, then released)."""
+def closed_port(host: str = "127.0.0.1") -> int:
+    """A port on ``host`` nothing listens on (bound, then released)."""
     with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
+        probe.bind((host, 0))
         return int(probe.getsockname()[1])
 
 

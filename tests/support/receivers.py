@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import socket
 import socketserver
 import ssl
 import threading
@@ -111,10 +110,3 @@ def _read_request(stream: BufferedIOBase) -> Received | None:
         names.append(name.strip())
     body = stream.read(int(headers.get("content-length", "0")))
     return Received(method, target, headers, body, names)
-
-
-def refusing_port(host: str = "127.0.0.1") -> int:
-    """A port on ``host`` where nothing listens (bound for a moment, then released)."""
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])

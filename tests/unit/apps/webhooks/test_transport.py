@@ -22,7 +22,8 @@ from cryptography.x509.oid import NameOID
 
 from apps.webhooks.destinations import AllowList, check_destination
 from apps.webhooks.transport import USER_AGENT, Limits, PayloadTooLarge, post, retry_after_seconds
-from tests.support.receivers import Exchange, Receiver, refusing_port
+from tests.support.outages import closed_port
+from tests.support.receivers import Exchange, Receiver
 
 LOOPBACK = AllowList.parse(["127.0.0.1", "127.0.0.2"])
 LIMITS = Limits(connect_timeout=0.5, read_timeout=0.5, max_payload_bytes=4096, response_body_bytes=2048)
@@ -158,7 +159,7 @@ def test_a_private_address_outside_the_allow_list_is_refused_without_connecting(
 
 
 def test_the_vetted_addresses_are_tried_in_order_until_one_accepts(receiver):
-    listening = receiver(host="127.0.0.1", port=refusing_port("127.0.0.2"))
+    listening = receiver(host="127.0.0.1", port=closed_port("127.0.0.2"))
 
     response = send(f"http://hooks.example:{listening.port}/", resolve=Resolver(["127.0.0.2", "127.0.0.1"]))
 
@@ -312,7 +313,7 @@ def test_retry_after_reads_both_forms_and_nothing_else(value, date, seconds):
 
 
 def test_a_refused_connection_is_an_answerless_response():
-    response = send(f"http://hooks.example:{refusing_port()}/")
+    response = send(f"http://hooks.example:{closed_port()}/")
 
     assert (response.status, response.error, response.body, response.succeeded) == (
         None,
