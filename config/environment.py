@@ -319,6 +319,14 @@ class Environment:
     webhooks_read_timeout_seconds: Annotated[int, whole_number(10, maximum=60)]
     webhooks_max_payload_bytes: Annotated[int, whole_number(256 * 1024, minimum=1024, maximum=16 * 1024 * 1024)]
     webhooks_response_body_bytes: Annotated[int, whole_number(2048, minimum=0, maximum=64 * 1024)]
+    # Plain http:// endpoint URLs: a developer's machine and the tests only.
+    webhooks_allow_http: Annotated[bool, flag(ByDebug(on=True, off=False))]
+    # How many deliveries to one endpoint may be on their way at once; the others wait their turn.
+    webhooks_max_in_flight_per_endpoint: Annotated[int, whole_number(2, maximum=100)]
+    # An endpoint whose every delivery has failed for this many days in a row is disabled.
+    webhooks_disable_after_days: Annotated[int, whole_number(5, maximum=365)]
+    # Deliveries (with their attempts) older than this are purged by beat; 0 keeps them for good.
+    webhooks_history_retention_days: Annotated[int, whole_number(30, minimum=0)]
     # Audit.
     audit_retention_days: Annotated[int, whole_number(0, minimum=0)]
     # verify_audit_chain fails when an entry has waited longer than this for the sealer (beat not running).

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "apps.users",
     "apps.orders",
     "apps.billing",
+    "apps.webhooks",
     "apps.audit",
     "apps.composition",
 ]
@@ -385,6 +386,12 @@ WEBHOOKS_READ_TIMEOUT_SECONDS = env.webhooks_read_timeout_seconds
 # A larger payload is not sent at all; only this much of a response is read and kept.
 WEBHOOKS_MAX_PAYLOAD_BYTES = env.webhooks_max_payload_bytes
 WEBHOOKS_RESPONSE_BODY_BYTES = env.webhooks_response_body_bytes
+# Plain http:// endpoint URLs are accepted (DEBUG's default); https only otherwise.
+WEBHOOKS_ALLOW_HTTP = env.webhooks_allow_http
+# Deliveries to one endpoint on their way at once: a receiver that never answers holds this many workers.
+WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT = env.webhooks_max_in_flight_per_endpoint
+WEBHOOKS_DISABLE_AFTER_DAYS = env.webhooks_disable_after_days
+WEBHOOKS_HISTORY_RETENTION_DAYS = env.webhooks_history_retention_days
 
 # --- Audit ---------------------------------------------------------------------------------------------
 #: Days audit entries are kept before beat's daily purge removes them; 0 keeps them for good.

@@ -33,7 +33,13 @@ USER_AGENT_LENGTH = 512
 IP_LENGTH = 45
 
 # A command's target when its result does not name one: the first of these fields it has.
-_TARGET_FIELDS = (("order_id", "Order"), ("invoice_id", "Invoice"), ("user_id", "User"))
+_TARGET_FIELDS = (
+    ("order_id", "Order"),
+    ("invoice_id", "Invoice"),
+    ("user_id", "User"),
+    ("endpoint_id", "Endpoint"),
+    ("delivery_id", "Delivery"),
+)
 
 
 def outcome_of(result: Result[Any, Exception] | BaseException) -> str:
@@ -44,15 +50,19 @@ def outcome_of(result: Result[Any, Exception] | BaseException) -> str:
 
 
 def target_of(message: Any, result: Result[Any, Exception] | BaseException) -> tuple[str, str]:
-    """The aggregate acted on: the ``Ok`` value's id when it has one, else the command's id field."""
+    """The aggregate acted on: the ``Ok`` value's id when it has one, else the first id field of
+    the ``Ok`` value or of the command."""
+    sources: tuple[Any, ...] = (message,)
     if isinstance(result, Ok):
         value_id = getattr(result.value, "id", None)
         if isinstance(value_id, UUID | int | str):
             return type(result.value).__name__, str(value_id)
-    for field, kind in _TARGET_FIELDS:
-        value = getattr(message, field, None)
-        if value is not None:
-            return kind, str(value)
+        sources = (result.value, message)
+    for source in sources:
+        for field, kind in _TARGET_FIELDS:
+            value = getattr(source, field, None)
+            if value is not None:
+                return kind, str(value)
     return "", ""
 
 

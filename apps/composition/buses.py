@@ -18,6 +18,7 @@ from functools import partial
 from apps.audit import recorder as audit
 from apps.audit import wiring as audit_wiring
 from apps.billing import wiring as billing
+from apps.composition import webhook_catalogue
 from apps.observability.bus_metrics import BusMetricsMiddleware
 from apps.observability.tracing import TracingMiddleware
 from apps.orders import wiring as orders
@@ -29,18 +30,24 @@ from apps.platform.unit_of_work import DjangoUnitOfWork, UnitOfWorkMiddleware
 from apps.platform.wiring import Binding, Ports, Rule
 from apps.security.authorization import AuthorizationMiddleware
 from apps.users import wiring as users
+from apps.webhooks import wiring as webhooks
 from domain.kernel.bus import CommandBus, QueryBus
 from domain.kernel.ids import RandomIdFactory
 from domain.kernel.ports import SystemClock
 
-REPOSITORIES = {**users.REPOSITORIES, **orders.REPOSITORIES, **billing.REPOSITORIES}
+REPOSITORIES = {**users.REPOSITORIES, **orders.REPOSITORIES, **billing.REPOSITORIES, **webhooks.REPOSITORIES}
 
 unit_of_work = partial(DjangoUnitOfWork, REPOSITORIES, outbox=outbox.append)
 """A unit of work over every context's repositories, writing events to the outbox."""
 
 
 def command_bindings(ports: Ports) -> tuple[Binding, ...]:
-    return (*users.command_bindings(ports), *orders.command_bindings(ports), *billing.command_bindings(ports))
+    return (
+        *users.command_bindings(ports),
+        *orders.command_bindings(ports),
+        *billing.command_bindings(ports),
+        *webhooks.command_bindings(ports, catalogue=webhook_catalogue.OfferedEvents()),
+    )
 
 
 def query_bindings() -> tuple[Binding, ...]:
@@ -48,6 +55,7 @@ def query_bindings() -> tuple[Binding, ...]:
         *users.query_bindings(),
         *orders.query_bindings(),
         *billing.query_bindings(),
+        *webhooks.query_bindings(),
         *audit_wiring.query_bindings(),
     )
 

@@ -89,6 +89,23 @@ OUTBOX_BROKER_UNAVAILABLE = Counter(
 
 # --- Consumers ---------------------------------------------------------------------------------------
 
+WEBHOOK_ATTEMPTS = Counter(
+    "orderflow_webhook_attempts",
+    "Webhook requests sent, by outcome (succeeded: 2xx; gone: 410; throttled: 429 or 503; failed: any other "
+    "status or no answer).",
+    ["outcome"],
+)
+WEBHOOK_ATTEMPT_DURATION = Histogram(
+    "orderflow_webhook_attempt_duration_seconds",
+    "Time one webhook request took, from the destination check to the last byte read, by outcome.",
+    ["outcome"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+WEBHOOK_PAYLOADS_TOO_LARGE = Counter(
+    "orderflow_webhook_payloads_too_large",
+    "Events not delivered to any endpoint because their body exceeds WEBHOOKS_MAX_PAYLOAD_BYTES.",
+)
+
 CONSUMER_EVENTS = Counter(
     "orderflow_consumer_events",
     "Events taken off a consumer's queue, by consumer and outcome (handled; duplicate: the inbox had it; "
@@ -199,6 +216,17 @@ AUDIT_UNSEALED_OLDEST_AGE = SampledGauge(
     "orderflow_audit_unsealed_oldest_age_seconds",
     "Age of the oldest audit entry waiting for the sealer (0 when none is).",
 )
+WEBHOOK_DELIVERIES_DUE = SampledGauge(
+    "orderflow_webhook_deliveries_due",
+    "Webhook deliveries due to be sent now (first attempts and retries) to enabled endpoints.",
+)
+WEBHOOK_OLDEST_DUE_AGE = SampledGauge(
+    "orderflow_webhook_oldest_due_age_seconds",
+    "How long the longest-waiting due webhook delivery has been due (0 when none is).",
+)
+WEBHOOK_ENDPOINTS_DISABLED = SampledGauge(
+    "orderflow_webhook_endpoints_disabled", "Webhook endpoints disabled (by a person, by 410 Gone, or failing)."
+)
 SAMPLE_TIMESTAMP = SampledGauge(
     "orderflow_metrics_sample_timestamp_seconds", "Unix time at which the sampled gauges were computed."
 )
@@ -210,5 +238,8 @@ SAMPLED = (
     DEAD_LETTERS,
     DEAD_LETTER_QUEUE_MESSAGES,
     AUDIT_UNSEALED_OLDEST_AGE,
+    WEBHOOK_DELIVERIES_DUE,
+    WEBHOOK_OLDEST_DUE_AGE,
+    WEBHOOK_ENDPOINTS_DISABLED,
     SAMPLE_TIMESTAMP,
 )

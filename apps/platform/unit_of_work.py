@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from functools import partial
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 import structlog
 from django.db import transaction
@@ -31,6 +31,14 @@ _current: ContextVar[DjangoUnitOfWork | None] = ContextVar("unit_of_work", defau
 
 AuditRecorder = Callable[[Any, "Result[Any, Exception] | BaseException"], object]
 """Writes the audit entry of a command given its outcome (``apps.audit.recorder.record_command``)."""
+
+
+class Flushable(Protocol):
+    def flush(self) -> None:
+        """Write what changed in this unit of work (``Repository.flush``)."""
+        ...
+
+
 AppendEvents = Callable[[Iterable[IntegrationEvent]], int]
 """Writes integration events to the outbox in the current transaction (``apps.outbox.store.append``)."""
 
@@ -41,10 +49,12 @@ class DjangoUnitOfWork(UnitOfWork):
     ``repositories`` maps an attribute name to a repository factory;
     each unit of work makes fresh repositories, so nothing loaded leaks into the
     next. The contexts' handlers reach them by that name, as their
-    ports (``OrdersUnitOfWork``) declare.
+    ports (``OrdersUnitOfWork``) declare. Besides aggregates' repositories, it may
+    hold repositories of entities that record no events (webhook deliveries): they
+    are flushed on commit like the others, and have no events to collect.
     """
 
-    def __init__(self, repositories: Mapping[str, Callable[[], Repository[Any]]], *, outbox: AppendEvents) -> None:
+    def __init__(self, repositories: Mapping[str, Callable[[], Flushable]], *, outbox: AppendEvents) -> None:
         self._repositories = {name: make() for name, make in repositories.items()}
         for name, repository in self._repositories.items():
             setattr(self, name, repository)
@@ -53,8 +63,8 @@ class DjangoUnitOfWork(UnitOfWork):
         self._committed = False
 
     def repositories(self) -> tuple[Repository[Any], ...]:
-        """Every repository, in the order they were given: each context's aggregates are saved in turn."""
-        return tuple(self._repositories.values())
+        """Every aggregate repository, in the order they were given: each context's aggregates are saved in turn."""
+        return tuple(repository for repository in self._repositories.values() if isinstance(repository, Repository))
 
     def __enter__(self) -> Self:
         self._atomic = transaction.atomic()
@@ -70,8 +80,8 @@ class DjangoUnitOfWork(UnitOfWork):
         self._atomic.__exit__(exc_type, exc, tb)
 
     def commit(self) -> None:
-        """Save every changed aggregate, then its events to the outbox, in this transaction."""
-        for repository in self.repositories():
+        """Save every changed aggregate and entity, then the aggregates' events to the outbox, in this transaction."""
+        for repository in self._repositories.values():
             repository.flush()
         correlation_id = correlation.current()
         written = self._outbox(

@@ -49,6 +49,7 @@ from apps.webhooks.destinations import (
     check_destination,
     resolve_host,
 )
+from domain.webhooks.delivery import AttemptOutcome, TransportError
 
 # The version of what orderflow sends (Standard Webhooks headers, JSON bodies), for receivers' logs.
 USER_AGENT = "orderflow-webhooks/1.0"
@@ -93,6 +94,14 @@ class Response:
     content_type: str | None = None
     retry_after_seconds: int | None = None  # Retry-After, either form, as seconds from the answer
     address: str | None = None  # the vetted address the request went to
+    failure: TransportError | None = None  # what kind of failure ``error`` describes
+
+    @property
+    def outcome(self) -> AttemptOutcome:
+        """The attempt's outcome as the delivery records it: the status, or the kind of failure."""
+        if self.status is not None:
+            return AttemptOutcome.from_status(self.status)
+        return AttemptOutcome.from_error(self.failure or TransportError.CONNECTION)
 
     @property
     def succeeded(self) -> bool:
@@ -130,28 +139,29 @@ def post(
     try:
         destination = check_destination(url, allowed=allowed, resolve=resolve)
     except UnsafeDestination as exc:
-        return _no_answer(started, f"refused: {_clause(str(exc))}")
+        return _no_answer(started, f"refused: {_clause(str(exc))}", failure=TransportError.BLOCKED_ADDRESS)
     request_headers = {name: value for name, value in headers.items() if name.lower() not in SET_BY_TRANSPORT}
     if not any(name.lower() == "content-type" for name in request_headers):
         request_headers["Content-Type"] = "application/json"
     request_headers.update({"Host": destination.host_header, "User-Agent": USER_AGENT, "Connection": "close"})
 
-    error = ""
+    error, failure = "", TransportError.CONNECTION
     for address in destination.addresses:
         connection = _connection(destination, address, limits, tls_context)
         try:
             try:
                 connection.connect()
             except (ssl.SSLError, CertificateError) as exc:
-                return _no_answer(started, f"TLS: {_tls_reason(exc)}", address)
+                return _no_answer(started, f"TLS: {_tls_reason(exc)}", address, failure=TransportError.TLS)
             except (OSError, HTTPError) as exc:
                 error = _connect_error(exc, limits)
+                failure = TransportError.TIMEOUT if "timeout" in error else TransportError.CONNECTION
                 continue  # nothing was sent: the next address may take it
             connection.timeout = limits.read_timeout
             return _exchange(connection, destination, address, body, request_headers, limits, started, now)
         finally:
             connection.close()
-    return _no_answer(started, error)
+    return _no_answer(started, error, failure=failure)
 
 
 def _connection(
@@ -192,9 +202,11 @@ def _exchange(
             )
             answer = connection.getresponse()
         except (OSError, http.client.HTTPException, HTTPError) as exc:
-            return _no_answer(started, timed_out if deadline.expired else _exchange_error(exc, limits), address)
+            if deadline.expired:
+                return _no_answer(started, timed_out, address, failure=TransportError.TIMEOUT)
+            return _no_answer(started, _exchange_error(exc, limits), address, failure=_exchange_failure(exc))
         if deadline.expired:  # the headers ended where the deadline cut them off: no whole answer
-            return _no_answer(started, timed_out, address)
+            return _no_answer(started, timed_out, address, failure=TransportError.TIMEOUT)
         received, truncated = _read_capped(answer, limits.response_body_bytes)
         truncated = truncated or deadline.expired
     return Response(
@@ -303,6 +315,14 @@ def _exchange_error(exc: BaseException, limits: Limits) -> str:
     return f"connection lost: {exc}"
 
 
+def _exchange_failure(exc: BaseException) -> TransportError:
+    if isinstance(exc, TimeoutError):
+        return TransportError.TIMEOUT
+    if isinstance(exc, http.client.HTTPException) and not isinstance(exc, http.client.RemoteDisconnected):
+        return TransportError.PROTOCOL
+    return TransportError.CONNECTION
+
+
 def _tls_reason(exc: BaseException) -> str:
     if isinstance(exc, ssl.SSLCertVerificationError):
         return f"certificate verify failed: {exc.verify_message}"
@@ -316,8 +336,8 @@ def _clause(sentence: str) -> str:
     return sentence[:1].lower() + sentence[1:].removesuffix(".")
 
 
-def _no_answer(started: float, error: str, address: str | None = None) -> Response:
-    return Response(status=None, error=error, duration_ms=_elapsed_ms(started), address=address)
+def _no_answer(started: float, error: str, address: str | None = None, *, failure: TransportError) -> Response:
+    return Response(status=None, error=error, duration_ms=_elapsed_ms(started), address=address, failure=failure)
 
 
 def _elapsed_ms(started: float) -> int:

@@ -25,10 +25,12 @@ BILLING_ADMIN = Role(
     frozenset({"billing.view_all_invoices", "billing.refund_invoice", "orders.view_all_orders"}),
 )
 AUDITOR = Role("auditor", frozenset({"audit.view_auditentry"}))
+#: Subscribes partners' URLs to orderflow's events, rotates their secrets, inspects and replays deliveries.
+INTEGRATOR = Role("integrator", frozenset({"webhooks.manage_webhooks"}))
 ADMIN = Role(
     "admin",
     frozenset({"orders.ship_order", "orders.cancel_any_order", "users.deactivate_user"}),
-    parents=("support", "billing_admin", "auditor"),
+    parents=("support", "billing_admin", "auditor", "integrator"),
 )
 
-ROLES = RoleGraph([CUSTOMER, SUPPORT, BILLING_ADMIN, AUDITOR, ADMIN])
+ROLES = RoleGraph([CUSTOMER, SUPPORT, BILLING_ADMIN, AUDITOR, INTEGRATOR, ADMIN])

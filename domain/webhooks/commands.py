@@ -76,3 +76,18 @@ class RedeliverSince(Command):
     endpoint_id: UUID
     since: datetime
     requested_by: UUID
+
+
+@dataclass(frozen=True)
+class RecordDeliveryAttempt(Command):
+    """What one attempt to send a delivery came to: the receiver's HTTP status, or the kind of
+    transport failure (a ``TransportError`` value) when there was no answer.
+
+    ``retry_after_seconds`` is the receiver's Retry-After, heeded for 429 and 503 only. Sent by
+    the sending task, never by a person.
+    """
+
+    delivery_id: UUID
+    status_code: int | None = None
+    error: str | None = None
+    retry_after_seconds: int | None = None

@@ -11,15 +11,24 @@ to show once. No event, error or log line carries it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from uuid import UUID
 
 from domain.kernel.errors import DomainError, InvalidValueError, ValidationError
 from domain.kernel.ids import IdFactory
 from domain.kernel.ports import Clock
 from domain.kernel.result import Err, Ok, Result, attempt
 from domain.webhooks import commands
-from domain.webhooks.delivery import Delivery, DeliveryStatus
+from domain.webhooks.delivery import (
+    AttemptOutcome,
+    AttemptResult,
+    Delivery,
+    DeliveryStatus,
+    RetrySchedule,
+    TransportError,
+)
 from domain.webhooks.errors import DeliveryNotFoundError, EndpointNotFoundError, UnsafeDestinationError
 from domain.webhooks.filters import EventTypeFilters
 from domain.webhooks.model import MAX_ROTATION_OVERLAP, Endpoint, EndpointUrl, SigningSecret, description_text
@@ -32,6 +41,10 @@ class EndpointWithSecret:
 
     endpoint: Endpoint
     secret: SigningSecret
+
+    @property
+    def endpoint_id(self) -> UUID:
+        return self.endpoint.id
 
 
 EndpointResult = Result[Endpoint, DomainError | ValidationError]
@@ -221,6 +234,68 @@ def redeliver_since(
             return redelivered
         count += 1
     return Ok(count)
+
+
+def record_delivery_attempt(
+    cmd: commands.RecordDeliveryAttempt,
+    *,
+    uow: WebhooksUnitOfWork,
+    clock: Clock,
+    schedule: RetrySchedule,
+    disable_after: timedelta,
+    random: Callable[[], float],
+) -> Result[AttemptResult, DomainError | ValidationError]:
+    """Count the attempt on its delivery and tell the endpoint: a success ends its run of failures,
+    a 410 Gone disables it at once, any other failure extends the run (and disables it once the run
+    has lasted ``disable_after``). Answer what became of the delivery.
+
+    Not idempotent: each run counts one more attempt (the sending task reports each attempt once).
+
+    Err: ``DeliveryNotFoundError``, ``DeliveryNotPendingError`` (an attempt reported after the
+    delivery finished; nothing changes), ``ValidationError`` (``outcome``, ``status_code``, ``error``,
+    ``retry_after_seconds``).
+    """
+    outcome = attempt(lambda: _outcome(cmd.status_code, cmd.error))
+    if isinstance(outcome, Err):
+        return outcome
+    if cmd.retry_after_seconds is not None and (
+        isinstance(cmd.retry_after_seconds, bool)
+        or not isinstance(cmd.retry_after_seconds, int)
+        or cmd.retry_after_seconds < 0
+    ):
+        return Err(ValidationError.for_field("retry_after_seconds", "Retry-After is a whole number of seconds."))
+    delivery = uow.deliveries.get(cmd.delivery_id)
+    if delivery is None:
+        return Err(DeliveryNotFoundError("No delivery has this id."))
+    endpoint = uow.endpoints.get(delivery.endpoint_id)
+    if endpoint is None:
+        return Err(EndpointNotFoundError("The delivery's endpoint no longer exists."))
+    now = clock.now()
+    retry_after = None if cmd.retry_after_seconds is None else timedelta(seconds=cmd.retry_after_seconds)
+    recorded = delivery.record_attempt(
+        outcome=outcome.value, now=now, schedule=schedule, random_fraction=random(), retry_after=retry_after
+    )
+    if isinstance(recorded, Err):
+        return recorded
+    match recorded.value:
+        case AttemptResult.DELIVERED:
+            endpoint.record_delivery_succeeded(now=now)
+        case AttemptResult.GONE:
+            endpoint.record_gone(now=now)
+        case AttemptResult.RETRYING | AttemptResult.GAVE_UP:
+            endpoint.record_delivery_failed(now=now, disable_after=disable_after)
+    return recorded
+
+
+def _outcome(status_code: int | None, error: str | None) -> AttemptOutcome:
+    if error is None:
+        return AttemptOutcome(status_code=status_code)
+    try:
+        kind = TransportError(error)
+    except ValueError:
+        known = ", ".join(kind.value for kind in TransportError)
+        raise InvalidValueError("error", f"A transport error is one of {known}.") from None
+    return AttemptOutcome(status_code=status_code, error=kind)
 
 
 def _url(text: str, allow_http: bool, guard: DestinationGuard) -> Result[EndpointUrl, ValidationError]:
