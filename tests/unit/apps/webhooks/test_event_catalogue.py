@@ -61,6 +61,12 @@ def test_the_retry_schedule_has_a_row_per_attempt_and_states_the_jitter_and_the_
     assert "honoured up to 10 h" in schedule
 
 
+def test_the_body_shown_before_the_catalogue_is_the_example_of_its_event():
+    shown = re.search(r"## What a delivery looks like\n.*?```json\n(.*?)```", DOCUMENT.read_text(), flags=re.DOTALL)
+    assert shown is not None
+    assert json.loads(shown.group(1)) == json.loads(example_body(OrderPaid))
+
+
 def test_every_offered_event_type_has_its_section_in_the_catalogue():
     documented = re.findall(r"^### `([a-z_.]+)`$", block(DOCUMENT.read_text(), CATALOGUE_BLOCK), flags=re.MULTILINE)
     assert documented == sorted(offered())
