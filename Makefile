@@ -21,7 +21,7 @@ TEST_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672//
 export UV_PYTHON_DOWNLOADS := never
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test install check lint typecheck bandit monitoring deployments images compose k8s k8s-rules pipelines unit e2e browser contract integration schema clean audit
+.PHONY: run test install check lint typecheck bandit monitoring deployments images compose k8s k8s-rules pipelines unit e2e browser contract integration schema webhook-docs clean audit
 
 run: install
 	@mkdir -p var/static
@@ -218,6 +218,11 @@ audit: bandit
 schema: install
 	DJANGO_SETTINGS_MODULE=tests.settings $(MANAGE) spectacular --api-version v1 --urlconf config.urls_v1 --file docs/api/openapi.yaml --validate --fail-on-warn
 	DJANGO_SETTINGS_MODULE=tests.settings $(MANAGE) spectacular --api-version v2 --urlconf config.urls_v2 --file docs/api/openapi-v2.yaml --validate --fail-on-warn
+
+# The generated parts of the partners' webhook guide (docs/api/webhooks.md): the event catalogue and the retry
+# schedule, rendered from the offered event classes; test_event_catalogue fails when they are out of date.
+webhook-docs: install
+	$(PY) -m scripts.webhook_catalogue
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache .hypothesis
