@@ -162,7 +162,7 @@ def test_a_group_outside_the_role_catalogue_is_refused_by_name_and_nothing_chang
 
     assert messages_of(response) == [
         "grace@example.com: roles: No role can be granted as night_shift; "
-        "the roles are admin, auditor, billing_admin, customer, support."
+        "the roles are admin, auditor, billing_admin, customer, integrator, support."
     ]
     assert roles_of(grace) == set()
     row = UserRow.objects.get(pk=grace.pk)
@@ -204,9 +204,9 @@ def test_the_change_form_shows_one_checkbox_per_role_and_direct_permissions_read
     save(admin_client, grace, user_permissions=[str(pk) for pk in _permissions("deactivate_user")])
 
     assert page.status_code == 200
-    for name in ("admin", "auditor", "billing_admin", "customer", "support"):
+    for name in ("admin", "auditor", "billing_admin", "customer", "integrator", "support"):
         assert f" {name}</label>" in content
-    assert content.count('type="checkbox" name="groups"') == 5
+    assert content.count('type="checkbox" name="groups"') == 6
     assert 'name="user_permissions"' not in content
     assert "users.view_user" in content
     held = UserRow.objects.get(pk=grace.pk).user_permissions.values_list("codename", flat=True)

@@ -39,6 +39,14 @@ COMMAND_RULES = {
     "RecordPaymentFailure": "SystemOnly()",
     "RefundInvoice": "Needs(permission='billing.refund_invoice', by='requested_by')",
     "RecordProviderRefund": "SystemOnly()",
+    "SubscribeEndpoint": "Needs(permission='webhooks.manage_webhooks', by='requested_by')",
+    "UpdateEndpoint": "Needs(permission='webhooks.manage_webhooks', by='requested_by')",
+    "RotateEndpointSecret": "Needs(permission='webhooks.manage_webhooks', by='requested_by')",
+    "DisableEndpoint": "Needs(permission='webhooks.manage_webhooks', by='requested_by')",
+    "EnableEndpoint": "Needs(permission='webhooks.manage_webhooks', by='requested_by')",
+    "RedeliverDelivery": "Needs(permission='webhooks.manage_webhooks', by='requested_by')",
+    "RedeliverSince": "Needs(permission='webhooks.manage_webhooks', by='requested_by')",
+    "RecordDeliveryAttempt": "SystemOnly()",
 }
 
 QUERY_RULES = {
@@ -60,6 +68,10 @@ QUERY_RULES = {
         " granted='billing.view_granted_invoices', own='billing.view_own_invoices', grant='billing.view_invoice')"
     ),
     "ListAuditEntries": "Needs(permission='audit.view_auditentry')",
+    "ListEndpoints": "Needs(permission='webhooks.manage_webhooks')",
+    "GetEndpoint": "Needs(permission='webhooks.manage_webhooks')",
+    "ListDeliveries": "Needs(permission='webhooks.manage_webhooks')",
+    "GetDelivery": "Needs(permission='webhooks.manage_webhooks')",
 }
 
 
