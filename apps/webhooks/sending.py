@@ -164,7 +164,7 @@ def _attempt(delivery_id: UUID) -> None:
             duration_ms=response.duration_ms,
             address=response.address or "",
         )
-        DeliveryRow.objects.filter(pk=delivery_id).update(leased_until=None)
+        DeliveryRow.objects.filter(pk=delivery_id).update(leased_until=None, queued_at=None)
     if isinstance(recorded, Err):
         log.warning(
             "webhook attempt made but not counted", delivery=webhook_id(delivery_id), reason=str(recorded.error)
@@ -179,6 +179,30 @@ def _attempt(delivery_id: UUID) -> None:
             result=str(recorded.value),
             duration_ms=response.duration_ms,
         )
+
+
+def next_due(delivery_id: UUID, *, now: datetime) -> UUID | None:
+    """The delivery of the same endpoint to send next (due, free, the longest waiting), marked queued.
+
+    A worker that has sent a delivery hands its endpoint's slot on to it, so an endpoint with a
+    backlog is sent to as fast as it answers, ``WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT`` at a time,
+    rather than only as fast as the sweep comes round.
+    """
+    endpoint_id = DeliveryRow.objects.filter(pk=delivery_id).values_list("endpoint_id", flat=True).first()
+    if endpoint_id is None:
+        return None
+    following = (
+        DeliveryRow.objects.filter(
+            endpoint_id=endpoint_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now, endpoint__enabled=True
+        )
+        .filter(Q(leased_until__isnull=True) | Q(leased_until__lte=now))
+        .order_by("next_attempt_at")
+        .values_list("id", flat=True)
+        .first()
+    )
+    if following is not None:
+        DeliveryRow.objects.filter(pk=following).update(queued_at=now)
+    return following
 
 
 def due(*, now: datetime, limit: int) -> list[UUID]:

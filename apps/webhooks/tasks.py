@@ -20,8 +20,15 @@ SWEEP_BATCH = 500
 
 @shared_task(name="webhooks.send", ignore_result=True)
 def send_delivery(delivery_id: str) -> str:
-    """Send one delivery if it is due and its endpoint has a free slot (``apps.webhooks.sending``)."""
-    return sending.send(UUID(delivery_id)).value
+    """Send one delivery if it is due and its endpoint has a free slot (``apps.webhooks.sending``),
+    then hand the slot on to the endpoint's next due delivery."""
+    id = UUID(delivery_id)
+    sent = sending.send(id)
+    if sent is sending.Sent.SENT:
+        following = sending.next_due(id, now=timezone.now())
+        if following is not None:
+            send_delivery.delay(str(following))
+    return sent.value
 
 
 @shared_task(name="webhooks.send_due", ignore_result=True)

@@ -12,9 +12,17 @@ from domain.kernel.ids import SequentialIdFactory
 from domain.kernel.ports import FrozenClock
 from domain.kernel.result import Err, Ok
 from domain.webhooks import commands
-from domain.webhooks.delivery import AttemptOutcome, Delivery, DeliveryStatus, RetrySchedule
+from domain.webhooks.delivery import (
+    AttemptOutcome,
+    AttemptResult,
+    Delivery,
+    DeliveryStatus,
+    RetrySchedule,
+    TransportError,
+)
 from domain.webhooks.errors import (
     DeliveryNotFoundError,
+    DeliveryNotPendingError,
     DeliveryPendingError,
     EndpointNotFoundError,
     UnsafeDestinationError,
@@ -31,13 +39,14 @@ from domain.webhooks.handlers import (
     EndpointWithSecret,
     disable_endpoint,
     enable_endpoint,
+    record_delivery_attempt,
     redeliver_delivery,
     redeliver_since,
     rotate_endpoint_secret,
     subscribe_endpoint,
     update_endpoint,
 )
-from domain.webhooks.model import Endpoint, EndpointUrl, SigningSecret
+from domain.webhooks.model import DisableCause, Endpoint, EndpointUrl, SigningSecret
 from domain.webhooks.ports import DeliveryRepository, EndpointRepository
 from tests.support.fakes import FakeUnitOfWork, InMemoryRepository
 
@@ -652,3 +661,136 @@ def test_no_event_of_any_handler_carries_a_secret(ports, clock):
         for secret in (subscribed.secret, rotated.secret):
             assert not carries(event, secret)
             assert all(not isinstance(value, SigningSecret) for value in dataclasses.asdict(event).values())
+
+
+# -- record_delivery_attempt
+
+
+def pending_delivery(endpoint_id=ENDPOINT_ID, event=1) -> Delivery:
+    return Delivery.create(
+        endpoint_id=endpoint_id, event_id=UUID(int=event), event_type="orders.order_placed", occurred_at=T0, now=T0
+    )
+
+
+def record(uow, clock, delivery_id, *, disable_after=timedelta(days=5), **outcome):
+    return run(
+        record_delivery_attempt,
+        commands.RecordDeliveryAttempt(delivery_id, **outcome),
+        uow,
+        clock=clock,
+        schedule=RetrySchedule(jitter=0),
+        disable_after=disable_after,
+        random=lambda: 0.5,
+    )
+
+
+def test_a_2xx_attempt_delivers_and_ends_the_endpoints_run_of_failures(clock):
+    endpoint, delivery = stored_endpoint(), pending_delivery()
+    endpoint.failing_since = T0 - timedelta(days=1)
+    uow = FakeWebhooksUnitOfWork([endpoint], [delivery])
+
+    result = record(uow, clock, delivery.id, status_code=204)
+
+    assert result == Ok(AttemptResult.DELIVERED)
+    assert uow.deliveries.rows[delivery.id].status is DeliveryStatus.SUCCEEDED
+    assert endpoint.failing_since is None
+    assert endpoint.pending_events == ()  # bookkeeping, not a fact: the version does not move
+
+
+def test_a_failed_attempt_schedules_a_retry_and_starts_the_run_of_failures(clock):
+    endpoint, delivery = stored_endpoint(), pending_delivery()
+    uow = FakeWebhooksUnitOfWork([endpoint], [delivery])
+
+    result = record(uow, clock, delivery.id, status_code=500)
+
+    assert result == Ok(AttemptResult.RETRYING)
+    stored = uow.deliveries.rows[delivery.id]
+    assert (stored.status, stored.attempts, stored.next_attempt_at) == (
+        DeliveryStatus.PENDING,
+        1,
+        T0 + timedelta(seconds=5),
+    )
+    assert endpoint.failing_since == T0
+    assert endpoint.enabled
+
+
+def test_a_transport_failure_is_recorded_by_its_kind(clock):
+    delivery = pending_delivery()
+    uow = FakeWebhooksUnitOfWork([stored_endpoint()], [delivery])
+
+    result = record(uow, clock, delivery.id, error="timeout")
+
+    assert result == Ok(AttemptResult.RETRYING)
+    assert uow.deliveries.rows[delivery.id].last_error is TransportError.TIMEOUT
+
+
+def test_retry_after_on_503_postpones_the_next_attempt(clock):
+    delivery = pending_delivery()
+    uow = FakeWebhooksUnitOfWork([stored_endpoint()], [delivery])
+
+    record(uow, clock, delivery.id, status_code=503, retry_after_seconds=120)
+
+    assert uow.deliveries.rows[delivery.id].next_attempt_at == T0 + timedelta(seconds=120)
+
+
+def test_410_fails_the_delivery_and_disables_the_endpoint_at_once(clock):
+    endpoint, delivery = stored_endpoint(), pending_delivery()
+    uow = FakeWebhooksUnitOfWork([endpoint], [delivery])
+
+    result = record(uow, clock, delivery.id, status_code=410)
+
+    assert result == Ok(AttemptResult.GONE)
+    assert uow.deliveries.rows[delivery.id].status is DeliveryStatus.FAILED
+    assert (endpoint.enabled, endpoint.disabled_cause) == (False, DisableCause.GONE)
+    assert [type(event) for event in uow.published] == [EndpointDisabled]
+
+
+def test_failing_for_disable_after_in_a_row_disables_the_endpoint_with_the_reason(clock):
+    endpoint, delivery = stored_endpoint(), pending_delivery()
+    endpoint.failing_since = T0 - timedelta(days=5)
+    uow = FakeWebhooksUnitOfWork([endpoint], [delivery])
+
+    result = record(uow, clock, delivery.id, status_code=500)
+
+    assert result == Ok(AttemptResult.RETRYING)
+    assert (endpoint.enabled, endpoint.disabled_cause) == (False, DisableCause.FAILING)
+    assert "5.0 days" in endpoint.disabled_reason
+
+
+def test_an_attempt_for_a_finished_delivery_is_refused_and_changes_nothing(clock):
+    endpoint, delivery = stored_endpoint(), pending_delivery()
+    delivery.record_attempt(
+        outcome=AttemptOutcome.from_status(200), now=T0, schedule=RetrySchedule(), random_fraction=0.5
+    )
+    uow = FakeWebhooksUnitOfWork([endpoint], [delivery])
+
+    result = record(uow, clock, delivery.id, status_code=500)
+
+    assert isinstance(result, Err)
+    assert isinstance(result.error, DeliveryNotPendingError)
+    assert (delivery.attempts, endpoint.failing_since) == (1, None)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "field"),
+    [
+        ({"status_code": 700}, "status_code"),
+        ({"error": "teapot"}, "error"),
+        ({}, "outcome"),
+        ({"status_code": 200, "error": "timeout"}, "outcome"),
+        ({"status_code": 503, "retry_after_seconds": -1}, "retry_after_seconds"),
+    ],
+)
+def test_an_outcome_that_makes_no_sense_is_a_validation_error(clock, outcome, field):
+    delivery = pending_delivery()
+    uow = FakeWebhooksUnitOfWork([stored_endpoint()], [delivery])
+
+    assert field in field_errors(record(uow, clock, delivery.id, **outcome))
+    assert delivery.attempts == 0
+
+
+def test_an_attempt_for_an_unknown_delivery_is_not_found(clock):
+    result = record(FakeWebhooksUnitOfWork(), clock, UUID(int=404), status_code=200)
+
+    assert isinstance(result, Err)
+    assert isinstance(result.error, DeliveryNotFoundError)

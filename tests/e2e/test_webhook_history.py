@@ -1,0 +1,112 @@
+"""The fan-out's edges and the history's retention, on the tables: what is written, what is purged."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+from prometheus_client import REGISTRY
+
+from apps.webhooks import fanout, tasks
+from apps.webhooks.models import Attempt, Delivery, Message
+from apps.webhooks.repository import DjangoEndpointRepository
+from domain.webhooks.filters import EventTypeFilters
+from domain.webhooks.model import Endpoint, EndpointUrl, SigningSecret
+from tests.support.events import envelope_of
+
+pytestmark = pytest.mark.django_db
+
+OFFERED = frozenset({"orders.order_placed", "orders.order_paid"})
+
+
+def endpoint(*event_types: str, enabled: bool = True) -> Endpoint:
+    now = datetime.now(UTC)
+    made = Endpoint.subscribe(
+        id=uuid.uuid4(),
+        url=EndpointUrl("https://erp.example.com/hooks"),
+        event_types=EventTypeFilters(event_types),
+        description="",
+        secret=SigningSecret.from_key(b"\x01" * 32, created_at=now),
+        now=now,
+    )
+    if not enabled:
+        made.disable(reason="Paused.", now=now)
+    repository = DjangoEndpointRepository()
+    repository.add(made)
+    repository.flush()
+    return made
+
+
+def too_large() -> float:
+    return REGISTRY.get_sample_value("orderflow_webhook_payloads_too_large_total") or 0.0
+
+
+def fan_out(event_type: str, **payload) -> list[uuid.UUID]:
+    with transaction.atomic():
+        return fanout.fan_out(envelope_of(event_type, **payload), offered=OFFERED)
+
+
+def test_an_event_goes_to_the_enabled_endpoints_that_want_it_and_its_body_is_stored_once():
+    wants_all, wants_paid = endpoint("orders.*"), endpoint("orders.order_paid")
+    endpoint("orders.order_placed", enabled=False)
+
+    made = fan_out("orders.order_placed", order_id="o-1")
+
+    assert [Delivery.objects.get(pk=id).endpoint_id for id in made] == [wants_all.id]
+    assert Message.objects.count() == 1
+    assert wants_paid.id not in Delivery.objects.values_list("endpoint_id", flat=True)
+
+
+def test_an_event_not_offered_is_not_fanned_out():
+    endpoint("orders.*")
+
+    assert fan_out("users.user_registered", user_id="u-1") == []
+    assert Message.objects.count() == 0
+
+
+def test_a_body_above_the_payload_limit_is_refused_once_and_counted(settings):
+    endpoint("orders.*")
+    settings.WEBHOOKS_MAX_PAYLOAD_BYTES = 1024
+    before = too_large()
+
+    assert fan_out("orders.order_placed", note="x" * 2000) == []
+    assert Delivery.objects.count() == 0
+    assert too_large() == before + 1
+
+
+def test_the_purge_removes_finished_deliveries_past_retention_with_their_attempts_and_keeps_the_rest(settings):
+    settings.WEBHOOKS_HISTORY_RETENTION_DAYS = 30
+    endpoint("orders.*")
+    old_done, old_pending, recent_done = (fan_out("orders.order_placed")[0] for _ in range(3))
+    long_ago = timezone.now() - timedelta(days=31)
+    Delivery.objects.filter(pk__in=[old_done, old_pending]).update(created_at=long_ago)
+    Message.objects.filter(deliveries__in=[old_done, old_pending]).update(created_at=long_ago)
+    Delivery.objects.filter(pk__in=[old_done, recent_done]).update(status="succeeded", next_attempt_at=None)
+    for id in (old_done, recent_done):
+        Attempt.objects.create(
+            delivery_id=id,
+            attempted_at=timezone.now(),
+            url="https://erp.example.com/hooks",
+            request_headers={},
+            status_code=200,
+            duration_ms=5,
+        )
+
+    assert tasks.purge_history() == 1
+
+    assert set(Delivery.objects.values_list("id", flat=True)) == {old_pending, recent_done}
+    assert list(Attempt.objects.values_list("delivery_id", flat=True)) == [recent_done]
+    assert Message.objects.count() == 2
+
+
+def test_no_retention_keeps_everything(settings):
+    settings.WEBHOOKS_HISTORY_RETENTION_DAYS = 0
+    endpoint("orders.*")
+    id = fan_out("orders.order_placed")[0]
+    Delivery.objects.filter(pk=id).update(status="succeeded", created_at=timezone.now() - timedelta(days=400))
+
+    assert tasks.purge_history() == 0
+    assert Delivery.objects.filter(pk=id).exists()
