@@ -15,6 +15,7 @@ enabled again.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,8 +25,8 @@ from uuid import UUID
 import structlog
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from apps.observability import metrics
@@ -116,9 +117,12 @@ def send(delivery_id: UUID, *, now: datetime | None = None) -> Sent:
         return claimed
     try:
         _attempt(delivery_id)
-    finally:
-        # Given back already with the outcome; this only matters when recording it failed.
-        DeliveryRow.objects.filter(pk=delivery_id, leased_until=claimed.leased_until).update(leased_until=None)
+    except BaseException:
+        # The outcome gives the lease back; without one (the database went away, say), give it back
+        # here if possible, so the sweep can try again before the lease runs out.
+        with contextlib.suppress(Exception):
+            DeliveryRow.objects.filter(pk=delivery_id, leased_until=claimed.leased_until).update(leased_until=None)
+        raise
     return Sent.SENT
 
 
@@ -210,24 +214,32 @@ def due(*, now: datetime, limit: int) -> list[UUID]:
     ``REQUEUE_AFTER``, of enabled endpoints, the longest waiting first, and no more per endpoint than
     it has free slots. They are marked queued, so the next sweeps leave them to the workers."""
     per_endpoint = settings.WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT
+    # Being sent, or queued by a recent sweep and about to be: both hold a slot of their endpoint.
     in_flight = dict(
-        DeliveryRow.objects.filter(leased_until__gt=now)
+        DeliveryRow.objects.filter(
+            Q(leased_until__gt=now) | Q(status=DeliveryStatus.PENDING, queued_at__gt=now - REQUEUE_AFTER)
+        )
         .values("endpoint_id")
         .annotate(count=Count("pk"))
         .values_list("endpoint_id", "count")
     )
-    rows = (
+    # At most ``per_endpoint`` candidates per endpoint, ranked in the database: an endpoint with a
+    # large backlog of due retries cannot crowd the others out of the sweep.
+    candidates = (
         DeliveryRow.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now, endpoint__enabled=True)
         .filter(Q(leased_until__isnull=True) | Q(leased_until__lte=now))
         .filter(Q(queued_at__isnull=True) | Q(queued_at__lte=now - REQUEUE_AFTER))
-        .order_by("next_attempt_at")
-        .values_list("id", "endpoint_id")[: limit * 4]
+        .annotate(
+            rank=Window(RowNumber(), partition_by=[F("endpoint_id")], order_by=[F("next_attempt_at").asc(), "id"])
+        )
+        .filter(rank__lte=per_endpoint)
+        .order_by("next_attempt_at", "id")
+        .values_list("id", "endpoint_id", "rank")
     )
     chosen: list[UUID] = []
-    for id, endpoint_id in rows:
-        if in_flight.get(endpoint_id, 0) >= per_endpoint:
+    for id, endpoint_id, rank in candidates:
+        if rank + in_flight.get(endpoint_id, 0) > per_endpoint:
             continue
-        in_flight[endpoint_id] = in_flight.get(endpoint_id, 0) + 1
         chosen.append(id)
         if len(chosen) >= limit:
             break

@@ -10,23 +10,24 @@ from django.db import transaction
 from django.utils import timezone
 from prometheus_client import REGISTRY
 
-from apps.webhooks import fanout, tasks
+from apps.webhooks import fanout, sending, tasks
 from apps.webhooks.models import Attempt, Delivery, Message
 from apps.webhooks.repository import DjangoEndpointRepository
 from domain.webhooks.filters import EventTypeFilters
 from domain.webhooks.model import Endpoint, EndpointUrl, SigningSecret
 from tests.support.events import envelope_of
+from tests.support.receivers import Receiver
 
 pytestmark = pytest.mark.django_db
 
 OFFERED = frozenset({"orders.order_placed", "orders.order_paid"})
 
 
-def endpoint(*event_types: str, enabled: bool = True) -> Endpoint:
+def endpoint(*event_types: str, enabled: bool = True, url: str = "https://erp.example.com/hooks") -> Endpoint:
     now = datetime.now(UTC)
     made = Endpoint.subscribe(
         id=uuid.uuid4(),
-        url=EndpointUrl("https://erp.example.com/hooks"),
+        url=EndpointUrl(url, allow_http=True),
         event_types=EventTypeFilters(event_types),
         description="",
         secret=SigningSecret.from_key(b"\x01" * 32, created_at=now),
@@ -110,3 +111,47 @@ def test_no_retention_keeps_everything(settings):
 
     assert tasks.purge_history() == 0
     assert Delivery.objects.filter(pk=id).exists()
+
+
+def test_the_sweep_takes_no_more_per_endpoint_than_its_free_slots(settings):
+    settings.WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT = 2
+    busy, quiet = endpoint("orders.order_placed"), endpoint("orders.order_paid")
+    backlog = [fan_out("orders.order_placed")[0] for _ in range(5)]
+    other = fan_out("orders.order_paid")[0]
+    Delivery.objects.filter(pk=backlog[0]).update(leased_until=timezone.now() + timedelta(minutes=1))
+
+    chosen = sending.due(now=timezone.now(), limit=100)
+
+    assert sorted(map(str, chosen)) == sorted(map(str, [backlog[1], other]))
+    assert sending.due(now=timezone.now(), limit=100) == []  # queued: left to the workers for now
+    assert {busy.id, quiet.id} == set(Delivery.objects.values_list("endpoint_id", flat=True))
+
+
+def test_fanning_an_event_out_costs_three_statements_however_many_endpoints_want_it(django_assert_num_queries):
+    for _ in range(5):
+        endpoint("orders.*")
+
+    # the enabled endpoints, the message, every delivery at once
+    with transaction.atomic(), django_assert_num_queries(3):
+        made = fanout.fan_out(envelope_of("orders.order_placed"), offered=OFFERED)
+
+    assert len(made) == 5
+
+
+def test_sending_a_delivery_costs_a_fixed_number_of_statements(settings, django_assert_num_queries):
+    receiver = Receiver()
+    try:
+        settings.WEBHOOKS_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+        endpoint("orders.*", url=f"http://127.0.0.1:{receiver.port}/hook")
+        id = fan_out("orders.order_placed")[0]
+
+        # The claim (3 statements in a savepoint); the delivery with its endpoint and message (1); then,
+        # in one savepoint, RecordDeliveryAttempt in a savepoint of its own (the delivery, the endpoint,
+        # the update, the audit entry), the attempt's history row and the lease given back.
+        with django_assert_num_queries(16):
+            sent = sending.send(id)
+    finally:
+        receiver.close()
+
+    assert sent is sending.Sent.SENT
+    assert Delivery.objects.get(pk=id).status == "succeeded"

@@ -31,6 +31,10 @@ def subscribe(api: Any, auth: dict[str, str], receiver: Receiver, *event_types: 
 
 
 def send_due(*, now: datetime | None = None) -> list[tuple[UUID, sending.Sent]]:
-    """Send every delivery due at ``now`` (default: now), one after the other; what became of each."""
+    """Send every delivery due at ``now`` (default: now), one after the other, sweep after sweep until
+    none is left; what became of each."""
     moment = now or timezone.now()
-    return [(id, sending.send(id, now=moment)) for id in sending.due(now=moment, limit=1000)]
+    sent: list[tuple[UUID, sending.Sent]] = []
+    while ids := sending.due(now=moment, limit=1000):
+        sent += [(id, sending.send(id, now=moment)) for id in ids]
+    return sent
