@@ -16,7 +16,6 @@ class DeliveryStatus(models.TextChoices):
     PENDING = "pending"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
-    CANCELLED = "cancelled"
 
 
 class Endpoint(models.Model):

@@ -63,7 +63,7 @@ class EnableEndpoint(Command):
 
 @dataclass(frozen=True)
 class RedeliverDelivery(Command):
-    """Send one finished delivery (succeeded, failed or cancelled) again."""
+    """Send one finished delivery (succeeded or failed) again."""
 
     delivery_id: UUID
     requested_by: UUID

@@ -9,10 +9,10 @@ message carries the same one. **Per-endpoint ordering is not promised**, not
 even for the events of one aggregate: a retried message is overtaken by later
 ones; receivers order by the payload's ``aggregate_version`` when it matters.
 
-A delivery is pending until it succeeds (``succeeded``), gives up or meets a
-410 (``failed``), or is called off (``cancelled``, when its endpoint is disabled
-say). A finished delivery can be redelivered: it is pending again, due at once,
-and gets a fresh round of the schedule; its attempts so far still count in
+A delivery is pending until it succeeds (``succeeded``) or gives up or meets a
+410 (``failed``); while its endpoint is disabled it waits, still pending. A
+finished delivery can be redelivered: it is pending again, due at once, and
+gets a fresh round of the schedule; its attempts so far still count in
 ``attempts``.
 
 ``Delivery`` is an entity of its own rather than a part of the Endpoint
@@ -201,7 +201,6 @@ class DeliveryStatus(StrEnum):
     PENDING = "pending"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
-    CANCELLED = "cancelled"
 
     @property
     def is_final(self) -> bool:
@@ -327,7 +326,7 @@ class Delivery(Entity[UUID]):
 
         ``retry_after`` (the receiver's Retry-After) is heeded for 429 and 503 only. Err
         ``DeliveryNotPendingError`` when the delivery is no longer pending (a report that came after
-        the delivery finished or was cancelled); nothing changes then. Raises ``InvalidValueError`` for
+        the delivery finished); nothing changes then. Raises ``InvalidValueError`` for
         a random fraction outside [0, 1).
         """
         fraction = checked_fraction(random_fraction)
@@ -351,16 +350,6 @@ class Delivery(Entity[UUID]):
             return Ok(AttemptResult.GAVE_UP)
         self.next_attempt_at = next_at
         return Ok(AttemptResult.RETRYING)
-
-    def cancel(self, *, now: datetime) -> Result[None, DomainError]:
-        """Call off a pending delivery (its endpoint was disabled, say); cancelling a cancelled one
-        changes nothing. Err ``DeliveryNotPendingError`` for one that succeeded or failed."""
-        if self.status is DeliveryStatus.CANCELLED:
-            return Ok(None)
-        if self.status is not DeliveryStatus.PENDING:
-            return Err(DeliveryNotPendingError(f"Delivery {self.webhook_id} already {self.status.value}."))
-        self._finish(DeliveryStatus.CANCELLED)
-        return Ok(None)
 
     def redeliver(self, *, now: datetime) -> Result[None, DomainError]:
         """Send a finished delivery again: pending, due at ``now``, with a fresh round of the schedule;

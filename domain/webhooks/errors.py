@@ -14,11 +14,11 @@ class DeliveryNotFoundError(EntityNotFoundError):
 
 
 class DeliveryNotPendingError(BusinessRuleViolationError):
-    """The change needs a pending delivery: an attempt was reported for, or a cancellation asked of, a finished one."""
+    """The change needs a pending delivery: an attempt was reported for a finished one."""
 
 
 class DeliveryPendingError(BusinessRuleViolationError):
-    """Only a finished delivery (succeeded, failed, cancelled) can be redelivered; a pending one is still tried."""
+    """Only a finished delivery (succeeded or failed) can be redelivered; a pending one is still tried."""
 
 
 class UnsafeDestinationError(ValidationError):

@@ -282,27 +282,7 @@ def test_a_bad_random_fraction_is_refused_before_anything_changes():
     assert delivery.attempts == 0
 
 
-def test_cancelling_stops_a_pending_delivery():
-    delivery = new_delivery()
-
-    assert delivery.cancel(now=T0) == Ok(None)
-    assert (delivery.status, delivery.next_attempt_at) == (DeliveryStatus.CANCELLED, None)
-    assert delivery.cancel(now=T0) == Ok(None)
-    assert isinstance(attempt(delivery, OK, T0), Err)
-
-
-@pytest.mark.parametrize("outcome", [OK, AttemptOutcome.from_status(410)])
-def test_a_delivery_that_succeeded_or_failed_cannot_be_cancelled(outcome):
-    delivery = new_delivery()
-    attempt(delivery, outcome, T0)
-
-    result = delivery.cancel(now=T0)
-
-    assert isinstance(result, Err)
-    assert isinstance(result.error, DeliveryNotPendingError)
-
-
-@pytest.mark.parametrize("finish", ["succeeded", "gone", "gave_up", "cancelled"])
+@pytest.mark.parametrize("finish", ["succeeded", "gone", "gave_up"])
 def test_redelivery_makes_a_finished_delivery_pending_and_due_now_keeping_its_attempts(finish):
     delivery = new_delivery()
     short = RetrySchedule(delays=(timedelta(seconds=5),))
@@ -310,11 +290,9 @@ def test_redelivery_makes_a_finished_delivery_pending_and_due_now_keeping_its_at
         attempt(delivery, OK, T0)
     elif finish == "gone":
         attempt(delivery, AttemptOutcome.from_status(410), T0)
-    elif finish == "gave_up":
-        attempt(delivery, SERVER_ERROR, T0, schedule=short)
-        attempt(delivery, SERVER_ERROR, T0, schedule=short)
     else:
-        delivery.cancel(now=T0)
+        attempt(delivery, SERVER_ERROR, T0, schedule=short)
+        attempt(delivery, SERVER_ERROR, T0, schedule=short)
     attempts = delivery.attempts
     later = T0 + timedelta(days=5)
 

@@ -556,8 +556,6 @@ def delivery(n: int, *, created_at: datetime, status: DeliveryStatus, endpoint_i
         made.record_attempt(
             outcome=AttemptOutcome.from_status(410), now=created_at, schedule=SCHEDULE, random_fraction=0.5
         )
-    elif status is DeliveryStatus.CANCELLED:
-        made.cancel(now=created_at)
     assert made.status is status
     return made
 
@@ -595,12 +593,12 @@ def test_redeliver_since_sends_again_every_finished_delivery_from_the_moment_on(
     before = delivery(1, created_at=T0, status=DeliveryStatus.FAILED)
     at_moment = delivery(2, created_at=moment, status=DeliveryStatus.SUCCEEDED)
     failed = delivery(3, created_at=moment + timedelta(minutes=1), status=DeliveryStatus.FAILED)
-    cancelled = delivery(4, created_at=moment + timedelta(minutes=2), status=DeliveryStatus.CANCELLED)
+    succeeded = delivery(4, created_at=moment + timedelta(minutes=2), status=DeliveryStatus.SUCCEEDED)
     pending = delivery(5, created_at=moment + timedelta(minutes=3), status=DeliveryStatus.PENDING)
     elsewhere = delivery(6, created_at=moment, status=DeliveryStatus.FAILED, endpoint_id=OTHER_ENDPOINT_ID)
     uow = FakeWebhooksUnitOfWork(
         [stored_endpoint(), stored_endpoint(OTHER_ENDPOINT_ID)],
-        [before, at_moment, failed, cancelled, pending, elsewhere],
+        [before, at_moment, failed, succeeded, pending, elsewhere],
     )
     clock.advance(timedelta(days=1))
     now = T0 + timedelta(days=1)
@@ -609,7 +607,7 @@ def test_redeliver_since_sends_again_every_finished_delivery_from_the_moment_on(
     result = run(redeliver_since, commands.RedeliverSince(ENDPOINT_ID, moment, PARTNER), uow, clock=clock)
 
     assert result == Ok(3)
-    for redelivered in (at_moment, failed, cancelled):
+    for redelivered in (at_moment, failed, succeeded):
         assert (redelivered.status, redelivered.next_attempt_at) == (DeliveryStatus.PENDING, now)
     assert (pending.status, pending.next_attempt_at) == (DeliveryStatus.PENDING, pending_due)
     assert before.status is DeliveryStatus.FAILED
