@@ -8,6 +8,6 @@ class WebhooksConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.observability import sampling
-        from apps.webhooks import gauges
+        from apps.webhooks import checks, gauges  # noqa: F401  (checks registers the system checks)
 
         sampling.register("webhooks", gauges.sample)

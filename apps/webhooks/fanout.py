@@ -23,11 +23,12 @@ from django.utils import timezone
 
 from apps.messaging.consumers import EventConsumer
 from apps.observability import metrics
-from apps.webhooks import mapper, signing, tasks
+from apps.webhooks import signing, tasks
 from apps.webhooks.models import Endpoint as EndpointRow
 from apps.webhooks.models import Message
 from apps.webhooks.repository import DjangoDeliveryRepository
 from domain.webhooks.delivery import Delivery
+from domain.webhooks.filters import EventTypeFilters
 
 log = structlog.get_logger(__name__)
 
@@ -50,8 +51,11 @@ def fan_out(envelope: Mapping[str, Any], *, offered: frozenset[str]) -> list[UUI
     event_type = str(envelope["event_type"])
     if event_type not in offered:
         return []
-    endpoints = [mapper.endpoint_to_domain(row) for row in EndpointRow.objects.filter(enabled=True)]
-    wanting = [endpoint for endpoint in endpoints if endpoint.receives(event_type)]
+    wanting = [
+        endpoint_id
+        for endpoint_id, patterns in EndpointRow.objects.filter(enabled=True).values_list("id", "event_types")
+        if EventTypeFilters(patterns).wants(event_type)
+    ]
     if not wanting:
         return []
     body = signing.body(envelope)
@@ -74,10 +78,10 @@ def fan_out(envelope: Mapping[str, Any], *, offered: frozenset[str]) -> list[UUI
     )
     deliveries = DjangoDeliveryRepository()
     occurred_at = datetime.fromisoformat(str(envelope["occurred_at"]))
-    for endpoint in wanting:
+    for endpoint_id in wanting:
         deliveries.add(
             Delivery.create(
-                endpoint_id=endpoint.id, event_id=event_id, event_type=event_type, occurred_at=occurred_at, now=now
+                endpoint_id=endpoint_id, event_id=event_id, event_type=event_type, occurred_at=occurred_at, now=now
             )
         )
     deliveries.flush()
