@@ -144,6 +144,7 @@ def test_the_dashboard_has_a_row_for_each_part_of_the_service():
         "Outbox",
         "Consumers and dead letters",
         "Rate limits, payment webhooks, cache",
+        "Webhooks",
         "Audit trail",
         "Metrics sampler",
     ]
