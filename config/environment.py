@@ -39,7 +39,6 @@ DEVELOPMENT_PAYMENT_WEBHOOK_SECRET = "whsec_orderflow_development_only"
 PROCESS_ROLES = ("api", "worker", "beat", "dispatcher", "consumer")
 MIN_METRICS_TOKEN_LENGTH = 16
 METRICS_TOKEN_PATTERN = re.compile(rf"[!-~]{{{MIN_METRICS_TOKEN_LENGTH},}}")
-# A host name in WEBHOOKS_ALLOWED_NETWORKS: dot-separated labels of letters, digits, "-" and "_".
 # django-ratelimit's rates: a count per period, the period an optional multiplier and s, m, h or d ("5/m", "100/15m").
 RATE_PATTERN = re.compile(r"[1-9][0-9]*/([1-9][0-9]*)?[smhd]")
 
