@@ -23,6 +23,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: run test install check lint typecheck bandit monitoring deployments images compose k8s k8s-rules pipelines unit e2e browser contract integration schema webhook-docs clean audit
 
+# On a developer's machine, webhooks may go to receivers on this machine (127.0.0.0/8; README, "Webhooks").
 run: install
 	@mkdir -p var/static
 	@DEBUG=1 $(MANAGE) generate_jwt_keys --if-missing
@@ -33,6 +34,7 @@ run: install
 	@echo "orderflow on http://127.0.0.1:$(PORT)  (API docs: /api/docs/, admin: /admin/; Ctrl-C stops all)"
 	@echo "metrics of every process: curl -H 'Authorization: Bearer $(METRICS_TOKEN)' http://127.0.0.1:$(PORT)/metrics"
 	@DEBUG=1 WEB_PORT=$(PORT) METRICS_TOKEN='$(METRICS_TOKEN)' PROMETHEUS_MULTIPROC_DIR="$(CURDIR)/var/metrics" \
+		WEBHOOKS_ALLOWED_NETWORKS="$${WEBHOOKS_ALLOWED_NETWORKS-127.0.0.0/8}" \
 		PATH="$(CURDIR)/$(VENV)/bin:$$PATH" exec $(VENV)/bin/honcho -f deployments/local/Procfile start
 
 test: install check unit e2e browser contract integration
