@@ -93,15 +93,13 @@ class EndpointForm(forms.ModelForm):
     class Meta:
         model = Endpoint
         fields = FIELDS
+        labels = {"url": "URL"}
         widgets = {"url": forms.TextInput(attrs={"size": 80})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk is not None:
             self.initial["event_types"] = "\n".join(self.instance.event_types)
-
-    def has_changed(self) -> bool:
-        return bool(self.changed_data)
 
     def full_clean(self) -> None:
         super().full_clean()
@@ -327,7 +325,9 @@ class EndpointAdmin(admin.ModelAdmin):
         self.message_user(request, f"{len(rotated)} endpoint(s) given a new secret.", messages.SUCCESS)
         return self._secrets_page(request, rotated, "New signing secrets")
 
-    @admin.action(description="Redeliver what was sent since a time (give it) to the selected", permissions=["manage"])
+    @admin.action(
+        description="Redeliver what the selected endpoints were sent since a time (give it)", permissions=["manage"]
+    )
     def redeliver_since(self, request: HttpRequest, queryset: QuerySet[Endpoint]) -> None:
         since = _since(request.POST.get("since", ""))
         if since is None:
