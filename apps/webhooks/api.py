@@ -556,7 +556,8 @@ class EndpointsApi(APIView):
         description=(
             "400 names the field: a URL that is not https (unless the installation allows http) or whose host "
             "resolves to a loopback, private, link-local or otherwise internal address; an event type no offered "
-            "event matches. The secret never appears again: rotate it to get a new one."
+            "event matches. The secret is in this answer only (a retry with the same Idempotency-Key gets this "
+            "answer again, within its 24 hours); no read shows it: rotate it to get a new one."
         ),
     )
     @limit_writes
