@@ -164,6 +164,20 @@ def test_rotating_without_a_body_keeps_the_previous_secret_for_a_day(api, ivy):
     assert timedelta(hours=23) < expires - datetime.now(UTC) <= timedelta(days=1)
 
 
+def test_rotating_with_no_overlap_stops_the_previous_secret_at_once(api, ivy):
+    endpoint = subscribe(api, ivy)
+
+    response = api.post(
+        f"{ENDPOINTS}/{endpoint['id']}/rotate-secret", {"overlap_seconds": 0}, format="json", **ivy["auth"]
+    )
+
+    assert response.status_code == 200, response.content
+    assert (response.json()["secret_count"], response.json()["previous_secret_expires_at"]) == (1, None)
+    assert [secret["value"] for secret in Endpoint.objects.get(pk=endpoint["id"]).secrets] == [
+        response.json()["secret"]
+    ]
+
+
 def test_an_overlap_beyond_seven_days_is_a_400_naming_the_field(api, ivy):
     endpoint = subscribe(api, ivy)
 
