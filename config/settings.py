@@ -196,7 +196,10 @@ SPECTACULAR_SETTINGS = {
     ),
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "WebhookDeliveryStatusEnum": "apps.webhooks.models.DeliveryStatus",
+        "WebhookDisableCauseEnum": "apps.webhooks.models.DisableCause",
+    },
     "APPEND_COMPONENTS": {"securitySchemes": {"jwtAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
 }
 

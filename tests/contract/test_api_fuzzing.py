@@ -1,8 +1,9 @@
 """Both API versions fuzzed against their committed OpenAPI files, every schemathesis check on.
 
 Each operation of ``docs/api/openapi.yaml`` (v1) and ``docs/api/openapi-v2.yaml`` (v2) is run
-once as a signed-in customer and once as an admin (a staff member with the ``admin`` role),
-so the generated requests reach the handlers rather than stopping at 401. The cases are
+once as a signed-in customer and once as an admin (a staff member with the ``admin`` role, which
+includes ``integrator`` and so manages webhooks), so the generated requests reach the handlers rather
+than stopping at 401 or 403. The cases are
 schemathesis's: the schema's examples, the coverage phase's boundary and negative values, and
 Hypothesis' generated ones; then scenarios chain calls along the links schemathesis infers
 (place an order, read it, cancel or ship it, ...). All of it is derandomized: the same cases on
@@ -56,6 +57,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = {"v1": ROOT / "docs" / "api" / "openapi.yaml", "v2": ROOT / "docs" / "api" / "openapi-v2.yaml"}
 APP = WSGIHandler()  # the production request path: middleware, URL conf, problem rendering
 WEBHOOK_SECRET = "whsec_contract_fuzzing"
+#: Where subscribed webhook endpoints point: a public address, so the destination guard accepts it unresolved.
+WEBHOOK_ENDPOINT_URL = "https://1.1.1.1/hooks/orderflow"
 #: Generated cases per operation and actor, on top of the explicit and coverage cases.
 GENERATED_PER_OPERATION = 12
 #: Scenarios per API version and actor, and the calls in each at most.
@@ -139,7 +142,10 @@ def honour_cross_field_rules(case: Any) -> None:
     - a new password is not a common one nor too like the e-mail address or display name (Django's
       validators: the schema states their length and all-digits rules, not their word lists);
     - an Idempotency-Key names one request: a key another case already sent with another body is a 422;
-    - a payment webhook is signed by the provider (the fuzzer cannot sign, so the test does).
+    - a payment webhook is signed by the provider (the fuzzer cannot sign, so the test does);
+    - a webhook endpoint's URL must resolve to public addresses and its event types must match events that are
+      offered: a generated one gets a public address written as a literal (nothing is looked up, nothing is
+      sent: deliveries are queued only after a commit) and an offered context.
     """
     if case.meta is None or case.meta.generation.mode is not GenerationMode.POSITIVE:
         return
@@ -169,6 +175,11 @@ def honour_cross_field_rules(case: Any) -> None:
             validate_password(body["password"], user=user)
         except DjangoValidationError:
             body["password"] = PASSWORD
+    if "/webhooks/endpoints" in case.operation.path and isinstance(body, dict):
+        if "url" in body:
+            body["url"] = WEBHOOK_ENDPOINT_URL
+        if "event_types" in body:
+            body["event_types"] = ["orders.*"]
     if case.operation.path.endswith("/webhooks/payments") and isinstance(body, dict):
         at = int(time.time())
         raw = json.dumps(body).encode()

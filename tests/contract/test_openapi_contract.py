@@ -34,6 +34,20 @@ ORDERS_AND_INVOICES = {
     ("/api/{version}/invoices/{invoice_id}/refund", "post"),
 }
 
+WEBHOOKS = {
+    ("/api/v2/webhooks/endpoints", "get"),
+    ("/api/v2/webhooks/endpoints", "post"),
+    ("/api/v2/webhooks/endpoints/{endpoint_id}", "get"),
+    ("/api/v2/webhooks/endpoints/{endpoint_id}", "patch"),
+    ("/api/v2/webhooks/endpoints/{endpoint_id}/rotate-secret", "post"),
+    ("/api/v2/webhooks/endpoints/{endpoint_id}/disable", "post"),
+    ("/api/v2/webhooks/endpoints/{endpoint_id}/enable", "post"),
+    ("/api/v2/webhooks/endpoints/{endpoint_id}/redeliver", "post"),
+    ("/api/v2/webhooks/deliveries", "get"),
+    ("/api/v2/webhooks/deliveries/{delivery_id}", "get"),
+    ("/api/v2/webhooks/deliveries/{delivery_id}/redeliver", "post"),
+}
+
 
 def in_version(version, operations_):
     return {(path.replace("{version}", version), method) for path, method in operations_}
@@ -112,10 +126,20 @@ def test_the_v1_schema_documents_every_v1_endpoint(v1):
     }
 
 
-def test_the_v2_schema_documents_orders_and_invoices_only(v2):
+def test_the_v2_schema_documents_orders_invoices_and_webhooks_only(v2):
     documented = {(path, method) for path, method, _ in operations(v2)}
 
-    assert documented == in_version("v2", ORDERS_AND_INVOICES)
+    assert documented == in_version("v2", ORDERS_AND_INVOICES) | WEBHOOKS
+
+
+def test_the_webhooks_operations_are_named_and_tagged_as_webhooks(v2):
+    webhooks = [operation for path, method, operation in operations(v2) if (path, method) in WEBHOOKS]
+
+    assert len(webhooks) == len(WEBHOOKS)
+    for operation in webhooks:
+        assert operation["operationId"].startswith("webhooks_v2_"), operation["operationId"]
+        assert operation["tags"] == ["webhooks"]
+        assert "403" in operation["responses"]  # the integrator role, or none of it
 
 
 def test_v1_orders_and_invoices_are_marked_deprecated_and_v2_are_not(v1, v2):
@@ -187,7 +211,7 @@ def test_secured_operations_name_the_bearer_scheme(v1, v2):
         ("/api/v1/audit-log", "get"),
         *in_version("v1", ORDERS_AND_INVOICES),
     }
-    assert secured(v2) == in_version("v2", ORDERS_AND_INVOICES)
+    assert secured(v2) == in_version("v2", ORDERS_AND_INVOICES) | WEBHOOKS
 
 
 def test_request_bodies_mark_their_required_fields(v1, v2):
@@ -207,6 +231,9 @@ def test_request_bodies_mark_their_required_fields(v1, v2):
     assert required("/api/v1/users/{user_id}/deactivate", "post") == {"reason"}
     for version in VERSIONS:
         assert required(f"/api/{version}/orders", "post") == {"currency", "items"}
+    assert required("/api/v2/webhooks/endpoints", "post") == {"url", "event_types"}
+    assert required("/api/v2/webhooks/endpoints/{endpoint_id}/disable", "post") == {"reason"}
+    assert required("/api/v2/webhooks/endpoints/{endpoint_id}/redeliver", "post") == {"since"}
 
 
 def test_the_schemas_and_swagger_ui_are_served(client, v1, v2):

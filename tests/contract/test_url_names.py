@@ -20,7 +20,7 @@ def api_url_names(patterns=None, prefix=""):
 
 def test_every_api_url_name_carries_the_version_of_its_path():
     names = list(api_url_names())
-    assert len(names) == 22
+    assert len(names) == 31
     for route, name in names:
         match = NAME.match(name or "")
         assert match, f"{route}: {name!r} is not <resource>-<version>-<action>"
@@ -38,6 +38,14 @@ def test_every_api_url_name_carries_the_version_of_its_path():
         ("auth-v1-token-refresh", "v1", {}, "/api/v1/auth/token/refresh"),
         ("users-v1-deactivate", "v1", {"user_id": ID}, f"/api/v1/users/{ID}/deactivate"),
         ("audit-log-v1-list", "v1", {}, "/api/v1/audit-log"),
+        ("webhook-endpoints-v2-list", "v2", {}, "/api/v2/webhooks/endpoints"),
+        (
+            "webhook-endpoints-v2-rotate-secret",
+            "v2",
+            {"endpoint_id": ID},
+            f"/api/v2/webhooks/endpoints/{ID}/rotate-secret",
+        ),
+        ("webhook-deliveries-v2-detail", "v2", {"delivery_id": ID}, f"/api/v2/webhooks/deliveries/{ID}"),
     ],
 )
 def test_a_name_reverses_to_its_path(name, version, kwargs, path):
