@@ -177,8 +177,9 @@ def resolve_host(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(sockaddr[0]) for *_, sockaddr in answers))
 
 
-def check_destination(url: str, *, allowed: AllowList, resolve: Resolve = resolve_host) -> Destination:
-    """The destination ``url`` names, with every address its host resolves to vetted.
+def check_destination(url: str, *, allowed: AllowList, resolve: Resolve | None = None) -> Destination:
+    """The destination ``url`` names, with every address its host resolves to vetted (by ``resolve``;
+    by default this module's ``resolve_host``, looked up at each call).
 
     Raises ``UnsafeDestination`` with one sentence saying why when the URL must not be called.
     """
@@ -214,7 +215,8 @@ def check_destination(url: str, *, allowed: AllowList, resolve: Resolve = resolv
         return Destination(scheme, str(literal), port, (str(literal),), target)
 
     try:
-        addresses = [ipaddress.ip_address(answer) for answer in resolve(host, port)]
+        answers = (resolve or resolve_host)(host, port)
+        addresses = [ipaddress.ip_address(answer) for answer in answers]
     except (OSError, UnicodeError):
         addresses = []
     if not addresses:

@@ -47,7 +47,6 @@ from apps.webhooks.destinations import (
     Resolve,
     UnsafeDestination,
     check_destination,
-    resolve_host,
 )
 from domain.webhooks.delivery import AttemptOutcome, TransportError
 
@@ -120,7 +119,7 @@ def post(
     headers: Mapping[str, str],
     allowed: AllowList,
     limits: Limits,
-    resolve: Resolve = resolve_host,
+    resolve: Resolve | None = None,
     tls_context: ssl.SSLContext | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Response:

@@ -47,6 +47,7 @@ from schemathesis.generation.stateful import run_state_machine_as_test
 
 from apps.platform.idempotency import HEADER as IDEMPOTENCY_HEADER
 from apps.platform.idempotency import MAX_KEY_LENGTH
+from apps.webhooks import destinations
 from domain.kernel.money import minor_unit
 from tests.support.ci import skip_unless_ci
 from tests.support.constants import PASSWORD
@@ -108,6 +109,17 @@ def load(path: Path) -> Any:
 
 v1 = load(SCHEMAS["v1"])
 v2 = load(SCHEMAS["v2"])
+
+
+@pytest.fixture(autouse=True)
+def no_name_resolves(monkeypatch):
+    """Webhook URLs the fuzzer makes up name hosts that must not be looked up in the real DNS (slow, or out
+    of reach in CI): every name answers nothing, so a subscription to one is refused as any unknown host is."""
+
+    def unresolvable(host: str, port: int) -> list[str]:
+        raise OSError(f"{host} is not looked up during fuzzing")
+
+    monkeypatch.setattr(destinations, "resolve_host", unresolvable)
 
 
 @pytest.fixture(params=["customer", "admin"])
