@@ -93,6 +93,6 @@ def fan_out(envelope: Mapping[str, Any], *, offered: frozenset[str]) -> list[UUI
 def _send(ids: list[UUID]) -> None:
     try:
         for id in ids:
-            tasks.send_delivery.delay(str(id))
+            tasks.send_delivery.delay(delivery_id=str(id))
     except Exception as exc:  # the task queue is out of reach: beat's sweep sends them once it is back
         log.warning("webhook deliveries not queued; the sweep will send them", count=len(ids), reason=str(exc))

@@ -15,7 +15,6 @@ enabled again.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,7 +24,7 @@ from uuid import UUID
 import structlog
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value, Window
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, Window
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
@@ -38,16 +37,18 @@ from apps.webhooks.models import Delivery as DeliveryRow
 from apps.webhooks.models import Endpoint as EndpointRow
 from domain.kernel.result import Err
 from domain.webhooks.commands import RecordDeliveryAttempt
-from domain.webhooks.delivery import webhook_id
+from domain.webhooks.delivery import TransportError, webhook_id
+from domain.webhooks.model import EndpointUrl
 
 log = structlog.get_logger(__name__)
 
-#: Time added to the longest a request can take before an unreturned lease runs out.
-LEASE_MARGIN = timedelta(seconds=30)
+#: Time added to the longest a request can take before an unreturned lease runs out: the host's DNS
+#: lookup (the system resolver's own timeouts bound it), and a margin.
+LEASE_MARGIN = timedelta(seconds=60)
+#: How many of the endpoint's next deliveries a worker handing its slot on tries to mark.
+HAND_ON_TRIES = 5
 #: A delivery queued by a sweep but not sent after this long (the queue lost it) is queued again.
 REQUEUE_AFTER = timedelta(minutes=2)
-#: Most addresses a host's answer may have tried in turn, each within the connect timeout.
-MAX_ADDRESSES_TRIED = 4
 
 
 class Sent(StrEnum):
@@ -67,9 +68,8 @@ class Claim:
 
 
 def lease_length() -> timedelta:
-    """The longest one request can take (every address tried, then the whole answer), plus a margin."""
-    connect = settings.WEBHOOKS_CONNECT_TIMEOUT_SECONDS * MAX_ADDRESSES_TRIED
-    return timedelta(seconds=connect + settings.WEBHOOKS_READ_TIMEOUT_SECONDS) + LEASE_MARGIN
+    """The longest one request can take (``transport.longest_request``), plus the margin."""
+    return timedelta(seconds=transport.longest_request(transport.Limits.from_settings())) + LEASE_MARGIN
 
 
 def claim(delivery_id: UUID, *, now: datetime) -> Claim | Sent:
@@ -111,22 +111,20 @@ def claim(delivery_id: UUID, *, now: datetime) -> Claim | Sent:
 
 
 def send(delivery_id: UUID, *, now: datetime | None = None) -> Sent:
-    """Send the delivery once if it can be claimed; record the attempt."""
+    """Send the delivery once if it can be claimed; record the attempt.
+
+    When the attempt cannot be recorded (an exception, or ``RecordDeliveryAttempt`` refused), the
+    lease is kept until it runs out: the delivery is tried again then, not at the next sweep.
+    """
     claimed = claim(delivery_id, now=now or timezone.now())
     if not isinstance(claimed, Claim):
         return claimed
-    try:
-        _attempt(delivery_id)
-    except BaseException:
-        # The outcome gives the lease back; without one (the database went away, say), give it back
-        # here if possible, so the sweep can try again before the lease runs out.
-        with contextlib.suppress(Exception):
-            DeliveryRow.objects.filter(pk=delivery_id, leased_until=claimed.leased_until).update(leased_until=None)
-        raise
+    _attempt(claimed)
     return Sent.SENT
 
 
-def _attempt(delivery_id: UUID) -> None:
+def _attempt(claimed: Claim) -> None:
+    delivery_id = claimed.delivery_id
     row = DeliveryRow.objects.select_related("endpoint", "message").get(pk=delivery_id)
     endpoint = mapper.endpoint_to_domain(row.endpoint)
     now = timezone.now()
@@ -141,9 +139,7 @@ def _attempt(delivery_id: UUID) -> None:
         ),
     }
     started = time.monotonic()
-    response = transport.post(
-        endpoint.url.value, body=body, headers=headers, allowed=allow_list(), limits=transport.Limits.from_settings()
-    )
+    response = _post(endpoint.url, body, headers)
     outcome = response.outcome
     metrics.WEBHOOK_ATTEMPTS.labels(outcome=outcome.kind.value).inc()
     metrics.WEBHOOK_ATTEMPT_DURATION.labels(outcome=outcome.kind.value).observe(time.monotonic() - started)
@@ -160,7 +156,7 @@ def _attempt(delivery_id: UUID) -> None:
             delivery_id=delivery_id,
             attempted_at=now,
             url=endpoint.url.without_query,
-            request_headers=headers,
+            request_headers={**headers, "User-Agent": transport.USER_AGENT},
             status_code=response.status,
             error=(response.error or "")[:500],
             response_body=response.body_text,
@@ -168,7 +164,10 @@ def _attempt(delivery_id: UUID) -> None:
             duration_ms=response.duration_ms,
             address=response.address or "",
         )
-        DeliveryRow.objects.filter(pk=delivery_id).update(leased_until=None, queued_at=None)
+        if not isinstance(recorded, Err):  # refused: the lease runs out first, and is the wait
+            DeliveryRow.objects.filter(pk=delivery_id, leased_until=claimed.leased_until).update(
+                leased_until=None, queued_at=None
+            )
     if isinstance(recorded, Err):
         log.warning(
             "webhook attempt made but not counted", delivery=webhook_id(delivery_id), reason=str(recorded.error)
@@ -185,6 +184,25 @@ def _attempt(delivery_id: UUID) -> None:
         )
 
 
+def _post(url: EndpointUrl, body: bytes, headers: dict[str, str]) -> transport.Response:
+    """The request, unless it must not be made: an ``http://`` URL once plain http is no longer allowed
+    (it was subscribed while it was), or a payload above the limit (lowered since it was fanned out).
+    Either is recorded as a failed attempt, retried on the schedule: the setting may change back."""
+    if url.scheme == "http" and not settings.WEBHOOKS_ALLOW_HTTP:
+        return transport.Response(
+            status=None,
+            error="refused: plain http is not allowed (WEBHOOKS_ALLOW_HTTP is off)",
+            duration_ms=0,
+            failure=TransportError.BLOCKED_ADDRESS,
+        )
+    try:
+        return transport.post(
+            url.value, body=body, headers=headers, allowed=allow_list(), limits=transport.Limits.from_settings()
+        )
+    except transport.PayloadTooLarge as exc:
+        return transport.Response(status=None, error=str(exc), duration_ms=0, failure=TransportError.PAYLOAD_TOO_LARGE)
+
+
 def next_due(delivery_id: UUID, *, now: datetime) -> UUID | None:
     """The delivery of the same endpoint to send next (due, free, the longest waiting), marked queued.
 
@@ -195,18 +213,25 @@ def next_due(delivery_id: UUID, *, now: datetime) -> UUID | None:
     endpoint_id = DeliveryRow.objects.filter(pk=delivery_id).values_list("endpoint_id", flat=True).first()
     if endpoint_id is None:
         return None
-    following = (
-        DeliveryRow.objects.filter(
-            endpoint_id=endpoint_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now, endpoint__enabled=True
-        )
-        .filter(Q(leased_until__isnull=True) | Q(leased_until__lte=now))
-        .order_by("next_attempt_at")
+    free = _free(now).filter(endpoint_id=endpoint_id)
+    candidates = (
+        free.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now, endpoint__enabled=True)
+        .exclude(pk=delivery_id)
+        .order_by("next_attempt_at", "id")
         .values_list("id", flat=True)
-        .first()
     )
-    if following is not None:
-        DeliveryRow.objects.filter(pk=following).update(queued_at=now)
-    return following
+    # Marked only if still free: another worker handing its slot on at the same moment takes the next one.
+    for candidate in candidates[:HAND_ON_TRIES]:
+        if free.filter(pk=candidate).update(queued_at=now):
+            return candidate
+    return None
+
+
+def _free(now: datetime) -> QuerySet[DeliveryRow]:
+    """Deliveries neither leased nor queued in the last ``REQUEUE_AFTER``."""
+    return DeliveryRow.objects.filter(Q(leased_until__isnull=True) | Q(leased_until__lte=now)).filter(
+        Q(queued_at__isnull=True) | Q(queued_at__lte=now - REQUEUE_AFTER)
+    )
 
 
 def due(*, now: datetime, limit: int) -> list[UUID]:
@@ -216,9 +241,8 @@ def due(*, now: datetime, limit: int) -> list[UUID]:
     per_endpoint = settings.WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT
     # Being sent, or queued by a recent sweep and about to be: both hold a slot of their endpoint.
     in_flight = dict(
-        DeliveryRow.objects.filter(
-            Q(leased_until__gt=now) | Q(status=DeliveryStatus.PENDING, queued_at__gt=now - REQUEUE_AFTER)
-        )
+        DeliveryRow.objects.filter(status=DeliveryStatus.PENDING)
+        .filter(Q(leased_until__gt=now) | Q(queued_at__gt=now - REQUEUE_AFTER))
         .values("endpoint_id")
         .annotate(count=Count("pk"))
         .values_list("endpoint_id", "count")
@@ -226,9 +250,8 @@ def due(*, now: datetime, limit: int) -> list[UUID]:
     # At most ``per_endpoint`` candidates per endpoint, ranked in the database: an endpoint with a
     # large backlog of due retries cannot crowd the others out of the sweep.
     candidates = (
-        DeliveryRow.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now, endpoint__enabled=True)
-        .filter(Q(leased_until__isnull=True) | Q(leased_until__lte=now))
-        .filter(Q(queued_at__isnull=True) | Q(queued_at__lte=now - REQUEUE_AFTER))
+        _free(now)
+        .filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now, endpoint__enabled=True)
         .annotate(
             rank=Window(RowNumber(), partition_by=[F("endpoint_id")], order_by=[F("next_attempt_at").asc(), "id"])
         )

@@ -1,4 +1,5 @@
-"""Celery tasks of outbound webhooks: sending a delivery, beat's sweep of due ones, and the purge."""
+"""Celery tasks of outbound webhooks: sending a delivery, beat's sweep of due ones, and the purge.
+Each takes keyword arguments only."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ SWEEP_BATCH = 500
 
 
 @shared_task(name="webhooks.send", ignore_result=True)
-def send_delivery(delivery_id: str) -> str:
+def send_delivery(*, delivery_id: str) -> str:
     """Send one delivery if it is due and its endpoint has a free slot (``apps.webhooks.sending``),
     then hand the slot on to the endpoint's next due delivery."""
     id = UUID(delivery_id)
@@ -27,7 +28,7 @@ def send_delivery(delivery_id: str) -> str:
     if sent is sending.Sent.SENT:
         following = sending.next_due(id, now=timezone.now())
         if following is not None:
-            send_delivery.delay(str(following))
+            send_delivery.delay(delivery_id=str(following))
     return sent.value
 
 
@@ -36,7 +37,7 @@ def send_due_deliveries() -> int:
     """Beat's tick: queue the deliveries that are due (retries, and any whose first send was missed)."""
     ids = sending.due(now=timezone.now(), limit=SWEEP_BATCH)
     for id in ids:
-        send_delivery.delay(str(id))
+        send_delivery.delay(delivery_id=str(id))
     return len(ids)
 
 

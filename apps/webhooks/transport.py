@@ -56,6 +56,9 @@ USER_AGENT = "orderflow-webhooks/1.0"
 SET_BY_TRANSPORT = frozenset({"host", "user-agent", "connection", "content-length", "transfer-encoding"})
 # Read the body in pieces of at most this many bytes, so a deadline can cut in between.
 READ_CHUNK_BYTES = 16 * 1024
+#: The most addresses of one host tried in turn, so that the longest a request can take is known
+#: (``longest_request``): a name with many unreachable addresses cannot stretch it.
+MAX_ADDRESSES = 4
 
 
 class PayloadTooLarge(ValueError):
@@ -112,6 +115,13 @@ class Response:
         return self.body.decode("utf-8", errors="replace")
 
 
+def longest_request(limits: Limits) -> float:
+    """Seconds one ``post`` can take at most once its host is resolved: a connection to each address it
+    may try (the TCP connection and the TLS handshake, each within the connect timeout: CPython bounds a
+    handshake as a whole, not each read of it), then the exchange."""
+    return MAX_ADDRESSES * 2 * limits.connect_timeout + limits.read_timeout
+
+
 def post(
     url: str,
     *,
@@ -145,7 +155,7 @@ def post(
     request_headers.update({"Host": destination.host_header, "User-Agent": USER_AGENT, "Connection": "close"})
 
     error, failure = "", TransportError.CONNECTION
-    for address in destination.addresses:
+    for address in destination.addresses[:MAX_ADDRESSES]:
         connection = _connection(destination, address, limits, tls_context)
         try:
             try:

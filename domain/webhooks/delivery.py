@@ -146,6 +146,8 @@ class TransportError(StrEnum):
     BLOCKED_ADDRESS = "blocked_address"
     #: The answer was not valid HTTP.
     PROTOCOL = "protocol"
+    #: Not sent: the payload is above the installation's limit (lowered since the event was fanned out).
+    PAYLOAD_TOO_LARGE = "payload_too_large"
 
 
 class OutcomeKind(StrEnum):

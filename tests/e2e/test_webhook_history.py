@@ -13,6 +13,8 @@ from prometheus_client import REGISTRY
 from apps.webhooks import fanout, sending, tasks
 from apps.webhooks.models import Attempt, Delivery, Message
 from apps.webhooks.repository import DjangoEndpointRepository
+from domain.kernel.errors import ConflictError
+from domain.kernel.result import Err
 from domain.webhooks.filters import EventTypeFilters
 from domain.webhooks.model import Endpoint, EndpointUrl, SigningSecret
 from tests.support.events import envelope_of
@@ -141,6 +143,7 @@ def test_fanning_an_event_out_costs_three_statements_however_many_endpoints_want
 def test_sending_a_delivery_costs_a_fixed_number_of_statements(settings, django_assert_num_queries):
     receiver = Receiver()
     try:
+        settings.WEBHOOKS_ALLOW_HTTP = True
         settings.WEBHOOKS_ALLOWED_NETWORKS = ["127.0.0.0/8"]
         endpoint("orders.*", url=f"http://127.0.0.1:{receiver.port}/hook")
         id = fan_out("orders.order_placed")[0]
@@ -155,3 +158,48 @@ def test_sending_a_delivery_costs_a_fixed_number_of_statements(settings, django_
 
     assert sent is sending.Sent.SENT
     assert Delivery.objects.get(pk=id).status == "succeeded"
+
+
+def test_a_plain_http_endpoint_is_not_sent_to_once_plain_http_is_no_longer_allowed(settings):
+    receiver = Receiver()
+    try:
+        settings.WEBHOOKS_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+        settings.WEBHOOKS_ALLOW_HTTP = False  # it was allowed when the endpoint was subscribed
+        endpoint("orders.*", url=f"http://127.0.0.1:{receiver.port}/hook")
+        id = fan_out("orders.order_placed")[0]
+
+        sent = sending.send(id)
+    finally:
+        receiver.close()
+
+    assert sent is sending.Sent.SENT
+    assert receiver.connections == 0
+    assert (
+        Attempt.objects.get(delivery_id=id).error == "refused: plain http is not allowed (WEBHOOKS_ALLOW_HTTP is off)"
+    )
+    delivery = Delivery.objects.get(pk=id)
+    assert (delivery.status, delivery.last_error) == ("pending", "blocked_address")
+
+
+def test_a_payload_above_a_lowered_limit_is_a_failed_attempt_retried_on_the_schedule(settings):
+    endpoint("orders.*")
+    id = fan_out("orders.order_placed", note="x" * 2000)[0]
+    settings.WEBHOOKS_MAX_PAYLOAD_BYTES = 1024
+
+    assert sending.send(id) is sending.Sent.SENT
+
+    delivery = Delivery.objects.get(pk=id)
+    assert (delivery.status, delivery.attempts, delivery.last_error) == ("pending", 1, "payload_too_large")
+    assert delivery.leased_until is None
+
+
+def test_a_delivery_whose_attempt_is_not_recorded_keeps_its_lease_and_is_not_handed_on(settings, monkeypatch):
+    endpoint("orders.*")
+    first, second = fan_out("orders.order_placed")[0], fan_out("orders.order_placed")[0]
+    monkeypatch.setattr(sending, "dispatch", lambda command: Err(ConflictError("changed meanwhile")))
+
+    assert sending.send(first) is sending.Sent.SENT
+
+    assert Delivery.objects.get(pk=first).leased_until is not None  # the wait before it is tried again
+    assert sending.next_due(first, now=timezone.now()) == second
+    assert sending.next_due(first, now=timezone.now()) is None  # the second is queued already

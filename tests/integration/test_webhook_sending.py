@@ -35,6 +35,7 @@ READ_TIMEOUT = 2
 
 @pytest.fixture(autouse=True)
 def local_receivers(settings):
+    settings.WEBHOOKS_ALLOW_HTTP = True
     settings.WEBHOOKS_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     settings.WEBHOOKS_READ_TIMEOUT_SECONDS = READ_TIMEOUT
 

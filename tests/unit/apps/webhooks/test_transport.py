@@ -7,8 +7,11 @@ only have gone to the address the check vetted.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import socket
 import ssl
+import threading
 import time
 from collections.abc import Iterator
 from email.utils import format_datetime
@@ -21,11 +24,20 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from apps.webhooks.destinations import AllowList, check_destination
-from apps.webhooks.transport import USER_AGENT, Limits, PayloadTooLarge, post, retry_after_seconds
+from apps.webhooks.transport import (
+    MAX_ADDRESSES,
+    USER_AGENT,
+    Limits,
+    PayloadTooLarge,
+    longest_request,
+    post,
+    retry_after_seconds,
+)
+from domain.webhooks.delivery import TransportError
 from tests.support.outages import closed_port
 from tests.support.receivers import Exchange, Receiver
 
-LOOPBACK = AllowList.parse(["127.0.0.1", "127.0.0.2"])
+LOOPBACK = AllowList.parse(["127.0.0.0/24"])
 LIMITS = Limits(connect_timeout=0.5, read_timeout=0.5, max_payload_bytes=4096, response_body_bytes=2048)
 PATIENT = Limits(connect_timeout=0.5, read_timeout=5.0, max_payload_bytes=4096, response_body_bytes=2048)
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -425,3 +437,49 @@ def test_https_trusts_only_the_systems_authorities_by_default(tls_receiver):
     assert response.status is None
     assert response.error == "TLS: certificate verify failed: unable to get local issuer certificate"
     assert tls_receiver.requests == []
+
+
+# --- how long a request can take -------------------------------------------------------------------
+
+
+def test_no_more_than_max_addresses_are_tried(receiver):
+    listening = receiver(host="127.0.0.1", port=closed_port("127.0.0.2"))
+    unanswered = [f"127.0.0.{n}" for n in range(2, 2 + MAX_ADDRESSES)]  # nothing listens there on that port
+
+    response = send(f"http://hooks.example:{listening.port}/", resolve=Resolver([*unanswered, "127.0.0.1"]))
+
+    assert (response.status, response.error) == (None, "connection refused")
+    assert listening.connections == 0
+
+
+@pytest.fixture
+def dripping_handshake() -> Iterator[int]:
+    """A TCP server that answers a TLS ClientHello one byte every 0.2 s: each read of the handshake gets
+    something within the connect timeout, so only a bound on the whole handshake ends it."""
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            client, _ = server.accept()
+            with client:
+                client.recv(4096)
+                while not stop.wait(0.2):
+                    client.sendall(b"\x16")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    server.close()
+
+
+def test_a_tls_handshake_dripped_byte_by_byte_ends_at_the_connect_timeout(dripping_handshake):
+    started = time.monotonic()
+
+    response = send(f"https://hooks.example:{dripping_handshake}/", limits=LIMITS)
+
+    assert response.status is None
+    assert response.failure is TransportError.TIMEOUT
+    assert response.error == "connect timeout after 0.5 s"
+    assert time.monotonic() - started < longest_request(LIMITS)
