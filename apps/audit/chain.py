@@ -16,6 +16,7 @@ from decimal import Decimal
 from enum import Enum
 from functools import cache, lru_cache
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
 GENESIS_HASH = "0" * 64
@@ -71,10 +72,33 @@ def redacted(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         value = {name: getattr(value, name) for name in _field_names(type(value))}
     if isinstance(value, Mapping):
-        return {str(key): REDACTED if is_sensitive(str(key)) else redacted(item) for key, item in value.items()}
+        return {str(key): _kept(str(key), item) for key, item in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [redacted(item) for item in value]
     return plain(value)
+
+
+def _kept(name: str, value: Any) -> Any:
+    if is_sensitive(name):
+        return REDACTED
+    if isinstance(value, str) and (name == "url" or name.endswith("_url")):
+        return bare_url(value)
+    return redacted(value)
+
+
+def bare_url(text: str) -> str:
+    """A URL with only its scheme, host, port and path: user information and the query string, where
+    credentials and tokens travel, are left out (``[redacted]`` when it is not a URL at all)."""
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        return REDACTED
+    if not parts.scheme or not host:
+        return REDACTED
+    host = f"[{host}]" if ":" in host else host
+    return urlunsplit((parts.scheme, host + port, parts.path, "", ""))
 
 
 _SCALARS = frozenset({str, int, bool, type(None)})

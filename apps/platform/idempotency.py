@@ -38,9 +38,18 @@ MAX_KEY_LENGTH = 255
 View = Callable[..., Response]
 
 
-def idempotent(method: View) -> View:
-    """Decorate an APIView's ``post``; requests without the header run as usual."""
+def idempotent(method: View | None = None, *, withheld: tuple[str, ...] = ()) -> Any:
+    """Decorate an APIView's ``post``; requests without the header run as usual.
 
+    ``@idempotent(withheld=("secret",))`` keeps those fields of the answer out of the stored record:
+    what must be shown once (a signing secret) is not written a second time, and a replay lacks it.
+    """
+    if method is None:
+        return lambda view_method: _idempotent(view_method, withheld)
+    return _idempotent(method, withheld)
+
+
+def _idempotent(method: View, withheld: tuple[str, ...]) -> View:
     @wraps(method)
     def wrapper(view: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
         key = request.headers.get(HEADER)
@@ -60,12 +69,18 @@ def idempotent(method: View) -> View:
                 record.delete()
                 return response
             record.status_code = response.status_code
-            record.response_body = response.data
+            record.response_body = _without(response.data, withheld)
             record.location = response.get("Location", "")
             record.save(update_fields=["status_code", "response_body", "location"])
         return response
 
     return wrapper
+
+
+def _without(data: Any, withheld: tuple[str, ...]) -> Any:
+    if not withheld or not isinstance(data, dict):
+        return data
+    return {name: value for name, value in data.items() if name not in withheld}
 
 
 def purge_expired() -> int:

@@ -8,7 +8,7 @@ secret appears in two answers only, subscribing and rotating, and never in a rea
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -211,6 +211,10 @@ class AwareDateTimeField(serializers.Field):
             self.fail("invalid")
         if parsed.tzinfo is None or parsed.utcoffset() is None:
             self.fail("naive")
+        try:
+            parsed.astimezone(UTC)  # a moment at the very edge of the calendar has no UTC time
+        except OverflowError:
+            self.fail("invalid")
         return parsed
 
     def to_representation(self, value: Any) -> str:
@@ -329,7 +333,9 @@ class EndpointOutput(serializers.Serializer):
 )
 class EndpointWithSecretOutput(EndpointOutput):
     secret = serializers.CharField(
-        help_text="The signing secret (whsec_...), shown in this answer only: store it where the receiver reads it."
+        required=False,
+        help_text="The signing secret (whsec_...), shown in this answer only: store it where the receiver reads it. "
+        "Absent from a replayed answer (Idempotent-Replayed: true), which is never stored with its secret.",
     )
 
 
@@ -479,11 +485,14 @@ def _page(
     result: Result[Any, Exception],
     output: type[serializers.Serializer[Any]],
     shape: Any,
+    *,
+    ordering: tuple[str, ...],
 ) -> Response:
+    """One cursor page of ``result``'s rows in ``ordering`` (the query's own, ties broken by id)."""
     if isinstance(result, Err):
         return problem_for_error(result.error, request)
     paginator = OpaqueCursorPagination()
-    paginator.ordering = ("-subscribed_at", "-id") if output is EndpointOutput else ("-created_at", "-id")
+    paginator.ordering = ordering
     rows = paginator.paginate_queryset(result.value, request, view=view) or []
     render = representation(output)
     return paginator.get_paginated_response([render(shape(row)) for row in rows])
@@ -531,8 +540,6 @@ ENDPOINT_ERRORS = (401, 403, 404, *COMMON_ERRORS)
 class EndpointsApi(APIView):
     """The organisation's webhook endpoints, newest first; subscribing a new one."""
 
-    pagination_class = OpaqueCursorPagination
-
     @extend_schema(
         operation_id="webhooks_v2_endpoints_list",
         tags=TAGS,
@@ -544,7 +551,7 @@ class EndpointsApi(APIView):
     def get(self, request: Request, version: str) -> HttpResponseBase:
         filters = _filters(EndpointFilters, request)
         result = query_bus().dispatch(queries.ListEndpoints(enabled=filters.get("enabled")))
-        return _page(self, request, result, EndpointOutput, endpoint_data)
+        return _page(self, request, result, EndpointOutput, endpoint_data, ordering=("-subscribed_at", "-id"))
 
     @extend_schema(
         operation_id="webhooks_v2_endpoints_subscribe",
@@ -556,12 +563,12 @@ class EndpointsApi(APIView):
         description=(
             "400 names the field: a URL that is not https (unless the installation allows http) or whose host "
             "resolves to a loopback, private, link-local or otherwise internal address; an event type no offered "
-            "event matches. The secret is in this answer only (a retry with the same Idempotency-Key gets this "
-            "answer again, within its 24 hours); no read shows it: rotate it to get a new one."
+            "event matches. The secret is in this answer only: a retry with the same Idempotency-Key (within its "
+            "24 hours) answers the same endpoint without it, and no read shows it; rotate it to get a new one."
         ),
     )
     @limit_writes
-    @idempotent
+    @idempotent(withheld=("secret",))
     def post(self, request: Request, version: str) -> Response:
         data = _validated(SubscribeEndpointInput, request)
         command = commands.SubscribeEndpoint(
@@ -642,7 +649,7 @@ class DisableEndpointApi(APIView):
         tags=TAGS,
         request=DisableEndpointInput,
         responses={200: EndpointOutput, **problems(400, *ENDPOINT_ERRORS)},
-        summary="Stop deliveries to an endpoint, with a reason; its pending deliveries are called off",
+        summary="Stop deliveries to an endpoint, with a reason; its pending deliveries wait until it is enabled",
         description="Disabling a disabled endpoint changes nothing (its first reason stays).",
     )
     @limit_writes
@@ -690,8 +697,6 @@ class RedeliverSinceApi(APIView):
 class DeliveriesApi(APIView):
     """Deliveries, newest first; each delivery's attempts are in its own view."""
 
-    pagination_class = OpaqueCursorPagination
-
     @extend_schema(
         operation_id="webhooks_v2_deliveries_list",
         tags=TAGS,
@@ -705,7 +710,9 @@ class DeliveriesApi(APIView):
         query = queries.ListDeliveries(
             endpoint_id=filters.get("endpoint"), status=filters.get("status"), event_type=filters.get("event_type")
         )
-        return _page(self, request, query_bus().dispatch(query), DeliveryOutput, delivery_data)
+        return _page(
+            self, request, query_bus().dispatch(query), DeliveryOutput, delivery_data, ordering=("-created_at", "-id")
+        )
 
 
 class DeliveryDetailApi(APIView):
@@ -728,7 +735,7 @@ class RedeliverDeliveryApi(APIView):
         request=None,
         parameters=[DELIVERY_PATH_PARAMETER],
         responses={202: DeliveryOutput, **problems(401, 403, 404, 409, *COMMON_ERRORS)},
-        summary="Send a finished delivery again at once, with a fresh round of retries",
+        summary="Send a finished delivery again within seconds, with a fresh round of retries",
         description="409 while the delivery is still pending: it is being tried already.",
     )
     @limit_writes

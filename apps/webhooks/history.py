@@ -19,7 +19,11 @@ def purge(*, before: datetime) -> int:
     finished = Delivery.objects.filter(created_at__lt=before).exclude(status=DeliveryStatus.PENDING)
     while True:
         with transaction.atomic():
-            ids = list(finished.order_by("created_at").values_list("id", flat=True)[:BATCH])
+            # Locked as they are chosen (PostgreSQL): a redelivery of one of them waits for the purge,
+            # then finds it gone, rather than the purge deleting a delivery made pending meanwhile.
+            ids = list(
+                finished.select_for_update(skip_locked=True).order_by("created_at").values_list("id", flat=True)[:BATCH]
+            )
             if not ids:
                 break
             Attempt.objects.filter(delivery_id__in=ids).delete()

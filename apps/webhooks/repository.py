@@ -10,6 +10,7 @@ from django.db import IntegrityError
 
 from apps.webhooks import mapper
 from apps.webhooks.models import Delivery as DeliveryRow
+from apps.webhooks.models import DeliveryStatus
 from apps.webhooks.models import Endpoint as EndpointRow
 from domain.kernel.errors import ConflictError
 from domain.webhooks.delivery import Delivery
@@ -77,8 +78,12 @@ class DjangoDeliveryRepository(DeliveryRepository):
         row = DeliveryRow.objects.filter(pk=id).first()
         return self._load(row) if row else None
 
-    def _created_since(self, endpoint_id: UUID, since: datetime) -> list[Delivery]:
-        rows = DeliveryRow.objects.filter(endpoint_id=endpoint_id, created_at__gte=since).order_by("created_at", "id")
+    def _finished_since(self, endpoint_id: UUID, since: datetime) -> list[Delivery]:
+        rows = (
+            DeliveryRow.objects.filter(endpoint_id=endpoint_id, created_at__gte=since)
+            .exclude(status=DeliveryStatus.PENDING)
+            .order_by("created_at", "id")
+        )
         return [self.seen.get(row.id) or self._load(row) for row in rows]
 
     def flush(self) -> None:

@@ -25,7 +25,6 @@ from domain.webhooks.delivery import (
     AttemptOutcome,
     AttemptResult,
     Delivery,
-    DeliveryStatus,
     RetrySchedule,
     TransportError,
 )
@@ -226,9 +225,7 @@ def redeliver_since(
         return Err(EndpointNotFoundError("No webhook endpoint has this id."))
     now = clock.now()
     count = 0
-    for delivery in uow.deliveries.created_since(cmd.endpoint_id, cmd.since):
-        if delivery.status is DeliveryStatus.PENDING:
-            continue
+    for delivery in uow.deliveries.finished_since(cmd.endpoint_id, cmd.since):
         redelivered = delivery.redeliver(now=now)
         if isinstance(redelivered, Err):
             return redelivered

@@ -38,10 +38,10 @@ class DeliveryRepository(ABC):
             self.seen[delivery.id] = delivery
         return delivery
 
-    def created_since(self, endpoint_id: UUID, since: datetime) -> list[Delivery]:
-        """Every delivery to ``endpoint_id`` created at or after ``since``, whatever its status,
-        oldest first."""
-        found = [self.seen.get(delivery.id, delivery) for delivery in self._created_since(endpoint_id, since)]
+    def finished_since(self, endpoint_id: UUID, since: datetime) -> list[Delivery]:
+        """Every finished delivery (succeeded or failed) to ``endpoint_id`` created at or after
+        ``since``, oldest first."""
+        found = [self.seen.get(delivery.id, delivery) for delivery in self._finished_since(endpoint_id, since)]
         for delivery in found:
             self.seen[delivery.id] = delivery
         return found
@@ -53,7 +53,7 @@ class DeliveryRepository(ABC):
     def _get(self, id: UUID) -> Delivery | None: ...
 
     @abstractmethod
-    def _created_since(self, endpoint_id: UUID, since: datetime) -> list[Delivery]: ...
+    def _finished_since(self, endpoint_id: UUID, since: datetime) -> list[Delivery]: ...
 
     @abstractmethod
     def flush(self) -> None:

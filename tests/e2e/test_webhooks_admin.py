@@ -221,6 +221,27 @@ def test_a_refused_rotation_says_why_and_shows_no_secret(admin_client):
     assert len(Endpoint.objects.get(pk=endpoint.pk).secrets) == 1
 
 
+@pytest.mark.parametrize("overlap", ["²", "1.5", "-1", "one day", "9" * 12])
+def test_an_overlap_that_is_not_a_whole_number_of_seconds_is_one_message_and_changes_nothing(admin_client, overlap):
+    endpoint = endpoint_subscribed(admin_client)
+
+    response = act(admin_client, ENDPOINTS, "rotate_secret", [endpoint], overlap_seconds=overlap)
+
+    assert response.status_code == 200
+    assert messages_of(response) == [f"The overlap is a whole number of seconds, not {overlap!r}."]
+    assert len(Endpoint.objects.get(pk=endpoint.pk).secrets) == 1
+
+
+@pytest.mark.parametrize("since", ["0001-01-01 00:00+01:00", "yesterday", "2026-13-01 00:00"])
+def test_a_since_time_that_cannot_be_read_is_one_message(admin_client, since):
+    endpoint = endpoint_subscribed(admin_client)
+
+    response = act(admin_client, ENDPOINTS, "redeliver_since", [endpoint], since=since)
+
+    assert response.status_code == 200
+    assert "time to redeliver from" in messages_of(response)[0]
+
+
 def test_redeliver_since_sends_again_what_finished_since_then(admin_client):
     endpoint = endpoint_subscribed(admin_client)
     finished, pending = delivery(endpoint, "failed"), delivery(endpoint, "pending")

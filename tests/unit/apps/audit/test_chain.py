@@ -83,6 +83,20 @@ def test_a_field_naming_a_secret_or_personal_data_is_redacted(name):
     assert chain.redacted({name: "hunter2", "sku": "x"}) == {name: chain.REDACTED, "sku": "x"}
 
 
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [
+        ("https://erp.example.com/hooks?token=abc#x", "https://erp.example.com/hooks"),
+        ("https://user:pass@erp.example.com:8443/in", "https://erp.example.com:8443/in"),
+        ("http://[::1]:9000/h?k=v", "http://[::1]:9000/h"),
+        ("not a url", chain.REDACTED),
+        ("https://host:99999/", chain.REDACTED),
+    ],
+)
+def test_a_url_keeps_neither_credentials_nor_its_query(url, kept):
+    assert chain.redacted({"url": url, "callback_url": url}) == {"url": kept, "callback_url": kept}
+
+
 def test_redaction_reaches_nested_dataclasses_and_turns_values_into_plain_json():
     command = Signup(
         email="ada@example.com",

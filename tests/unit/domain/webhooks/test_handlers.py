@@ -74,8 +74,12 @@ class FakeDeliveryRepository(DeliveryRepository):
     def _get(self, id):
         return self.rows.get(id)
 
-    def _created_since(self, endpoint_id, since):
-        found = [d for d in self.rows.values() if d.endpoint_id == endpoint_id and d.created_at >= since]
+    def _finished_since(self, endpoint_id, since):
+        found = [
+            d
+            for d in self.rows.values()
+            if d.endpoint_id == endpoint_id and d.created_at >= since and d.status is not DeliveryStatus.PENDING
+        ]
         return sorted(found, key=lambda d: d.created_at)
 
     def flush(self):
