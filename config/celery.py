@@ -22,17 +22,29 @@ def _create_filesystem_broker_folders(sender: Celery, **kwargs: object) -> None:
         if key in options:
             Path(options[key]).mkdir(parents=True, exist_ok=True)
     if "control_folder" in options:
-        _declare_default_queue(sender, Path(options["control_folder"]))
+        _declare_queues(sender, Path(options["control_folder"]))
 
 
-def _declare_default_queue(app: Celery, control_folder: Path) -> None:
+def task_queues(app: Celery) -> list[str]:
+    """The queues tasks are sent to: the default one, then those of the task routes (settings.py)."""
+    names = [app.conf.task_default_queue]
+    for route in (app.conf.task_routes or {}).values():
+        queue = route.get("queue") if isinstance(route, dict) else None
+        if queue and queue not in names:
+            names.append(queue)
+    return names
+
+
+def _declare_queues(app: Celery, control_folder: Path) -> None:
     # The filesystem transport creates an exchange's binding table empty, then fills it: a second process
     # binding the same exchange in between reads an empty file and fails (the worker and beat starting
-    # together on a new var/). Bind once here, one process at a time; later bindings find a full table.
+    # together on a new var/). Bind every task queue once here, one process at a time; later bindings
+    # find a full table.
     with (control_folder / ".declare.lock").open("w") as guard:
         fcntl.flock(guard, fcntl.LOCK_EX)
         with app.connection_for_write() as connection:
-            app.amqp.queues[app.conf.task_default_queue].bind(connection.default_channel).declare()
+            for name in task_queues(app):
+                app.amqp.queues[name].bind(connection.default_channel).declare()
 
 
 # --- Metrics (apps.observability.exposition) ------------------------------------------------------------

@@ -340,6 +340,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
+# Every task runs on Celery's default queue ("celery") but the webhooks' sends. webhooks.send calls a
+# partner's URL and waits up to its connect and read timeouts (some 50 s) on a receiver that never answers;
+# WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT bounds that per endpoint, yet a few dead endpoints could still hold
+# every worker of the default queue, which carries outbox.drain (the events' path), audit.seal and the
+# other periodic tasks. So the sends have a queue of their own, consumed by workers of their own
+# (`celery worker -Q webhooks`; the default workers run `-Q celery`, `make run`'s one worker both).
+# webhooks.send_due (beat's 5-second sweep) and webhooks.purge_history are cheap and stay on the default.
+CELERY_TASK_ROUTES = {"webhooks.send": {"queue": "webhooks"}}
 
 EVENTS_BROKER_URL = env.events_broker_url
 EVENTS_TRANSPORT_OPTIONS = filesystem_transport_options(EVENTS_BROKER_URL, "events")

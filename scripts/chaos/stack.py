@@ -52,6 +52,9 @@ def role_commands(api_port: int, run_dir: Path) -> dict[str, list[str]]:
             "-A",
             "config",
             "worker",
+            # Both Celery queues, as make run's worker: the default one and the webhooks' sends.
+            "-Q",
+            "celery,webhooks",
             "--pool=threads",
             "--concurrency=2",
             "--loglevel=WARNING",

@@ -4,7 +4,9 @@
 management command, its options (parsed by the command's own parser), a consumer name, a Celery
 subcommand or option, gunicorn's application and configuration file, a ``python -m`` module. An empty
 list means it would start. ``role_command_problems`` says whether it is the command of the role that
-runs it. ``procfile`` reads the local Procfile, ``kustomize`` renders a kustomization with kubectl.
+runs it (``role_of`` names the role of a workload with a name of its own), ``celery_queues`` which Celery
+queues a worker's command line consumes. ``procfile`` reads the local Procfile, ``kustomize`` renders a
+kustomization with kubectl.
 """
 
 from __future__ import annotations
@@ -38,6 +40,14 @@ ROLE_COMMANDS = {
 }
 # The api of `make run` and of the compose dev override: Django's development server, which reloads.
 DEVELOPMENT_SERVER = ["python", "manage.py", "runserver"]
+# Workloads that run a role under a name of their own (a compose service, a component label): the webhooks'
+# workers are workers (PROCESS_ROLE=worker) consuming the webhooks' Celery queue only.
+COMPONENT_ROLES = {"webhooks-worker": "worker"}
+
+
+def role_of(component: str) -> str:
+    """The role (PROCESS_ROLE, or release) a workload of this name or component label runs."""
+    return COMPONENT_ROLES.get(component, component)
 
 
 def role_command_problems(role: str, argv: list[str], *, development: bool = False) -> list[str]:
@@ -114,6 +124,22 @@ def _management_command(args: list[str]) -> list[str]:
 
 # The long-running subcommands a role may be; the others (purge, inspect, ...) are one-off tools.
 CELERY_SUBCOMMANDS = {"worker", "beat"}
+
+
+def celery_queues(argv: list[str]) -> set[str]:
+    """The Celery queues a ``celery -A app worker`` command line consumes: those of ``-Q``/``--queues``,
+    else the default queue alone (the queues the task routes name are created for sending, not consumed)."""
+    from config.celery import app
+
+    queues: list[str] = []
+    for position, arg in enumerate(argv):
+        if arg in {"-Q", "--queues"} and position + 1 < len(argv):
+            queues += argv[position + 1].split(",")
+        elif arg.startswith("--queues="):
+            queues += arg.removeprefix("--queues=").split(",")
+        elif arg.startswith("-Q") and len(arg) > 2:
+            queues += arg[2:].removeprefix("=").split(",")
+    return {queue.strip() for queue in queues if queue.strip()} or {app.conf.task_default_queue}
 
 
 def _celery(args: list[str]) -> list[str]:

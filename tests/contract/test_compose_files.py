@@ -8,7 +8,7 @@ import yaml
 
 from config.environment import PROCESS_ROLES, load
 
-from .entrypoints import problems, role_command_problems
+from .entrypoints import COMPONENT_ROLES, celery_queues, problems, role_command_problems, role_of
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKER = ROOT / "deployments" / "docker"
@@ -42,17 +42,30 @@ def roles(stack: dict[str, dict]) -> dict[str, dict]:
 
 def test_the_local_stack_runs_every_role_once_plus_the_release_and_the_services():
     stack = services(LOCAL)
-    assert set(roles(stack)) == {*PROCESS_ROLES, "release"}
+    assert set(roles(stack)) == {*PROCESS_ROLES, *COMPONENT_ROLES, "release"}
     assert {"postgres", "redis", "rabbitmq"} <= set(stack)
-    for name in PROCESS_ROLES:
-        assert stack[name]["environment"]["PROCESS_ROLE"] == name, f"{name} tells readiness another role"
+    for name in {*PROCESS_ROLES, *COMPONENT_ROLES}:
+        assert stack[name]["environment"]["PROCESS_ROLE"] == role_of(name), f"{name} tells readiness another role"
+
+
+def test_every_task_queue_has_its_worker_and_the_webhooks_sends_one_of_their_own():
+    from config.celery import app, task_queues
+
+    consumed: dict[str, set[str]] = {}
+    for name, service in roles(services(LOCAL)).items():
+        if role_of(name) == "worker":
+            for queue in celery_queues(service["command"]):
+                consumed.setdefault(queue, set()).add(name)
+    assert set(consumed) == set(task_queues(app))
+    assert consumed["webhooks"] == {"webhooks-worker"}
+    assert "webhooks-worker" not in set().union(*(names for queue, names in consumed.items() if queue != "webhooks"))
 
 
 @pytest.mark.parametrize(("stack", "development"), [(services(LOCAL), False), (merged(), True)], ids=["local", "dev"])
 def test_every_command_compose_runs_exists_and_is_its_role_s(stack, development):
     for name, service in roles(stack).items():
         assert problems(service["command"]) == [], name
-        assert role_command_problems(name, service["command"], development=development) == [], name
+        assert role_command_problems(role_of(name), service["command"], development=development) == [], name
 
 
 def test_every_role_waits_for_the_release_to_complete_and_every_service_has_a_health_check():

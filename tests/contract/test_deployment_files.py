@@ -8,7 +8,7 @@ from pathlib import Path
 
 from config.environment import PROCESS_ROLES
 
-from .entrypoints import PROCFILE, problems, procfile, role_command_problems
+from .entrypoints import PROCFILE, celery_queues, problems, procfile, role_command_problems
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "deployments" / "docker" / "Dockerfile"
@@ -73,6 +73,14 @@ def test_every_command_the_procfile_runs_exists_and_is_its_role_s():
     for name, (role, command) in local_processes().items():
         assert problems(command) == [], name
         assert role_command_problems(role, command, development=True) == [], name
+
+
+def test_the_local_worker_consumes_every_task_queue():
+    # `make run` has one worker: it takes the default queue's tasks and the webhooks' sends alike.
+    from config.celery import app, task_queues
+
+    (_role, command) = local_processes()["worker"]
+    assert celery_queues(command) == set(task_queues(app))
 
 
 def test_the_api_image_runs_gunicorn_with_the_hooks_that_keep_multiprocess_metrics_right():

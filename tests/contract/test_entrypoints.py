@@ -2,7 +2,7 @@
 
 import pytest
 
-from .entrypoints import problems, procfile, role_command_problems
+from .entrypoints import celery_queues, problems, procfile, role_command_problems, role_of
 
 
 @pytest.mark.parametrize(
@@ -10,6 +10,8 @@ from .entrypoints import problems, procfile, role_command_problems
     [
         ["gunicorn", "config.wsgi:application", "--config", "config/gunicorn.py"],
         ["celery", "-A", "config", "worker", "--loglevel=INFO", "--concurrency=4"],
+        ["celery", "-A", "config", "worker", "-Q", "webhooks", "--pool=threads", "--concurrency=8"],
+        ["celery", "-A", "config", "worker", "--queues=celery,webhooks"],
         ["celery", "-A", "config", "beat", "--loglevel=INFO"],
         ["python", "manage.py", "drain_outbox", "--loop"],
         ["python", "manage.py", "consume_events", "--consumer", "orders-read", "--shard", "0"],
@@ -31,6 +33,7 @@ def test_what_the_image_can_run_passes(argv):
         (["python", "manage.py", "consume_events", "--consumer", "orders-reed"], "no such consumer"),
         (["celery", "-A", "config", "wroker"], "no such subcommand"),
         (["celery", "-A", "config", "worker", "--concurency=4"], "no option --concurency"),
+        (["celery", "-A", "config", "worker", "--queue", "webhooks"], "no option --queue"),
         (["celery", "-A", "no_such_module", "worker"], "not the project's app"),
         (["celery", "-A", "config", "purge"], "no such subcommand"),
         (["gunicorn", "config.wsgi:app", "--config", "config/gunicorn.py"], "no such WSGI application"),
@@ -54,6 +57,29 @@ def test_a_role_running_another_role_s_command_is_named():
     assert role_command_problems("api", ["python", "manage.py", "runserver"], development=True) == []
     assert role_command_problems("beat", ["python", "manage.py", "runserver"], development=True) != []
     assert role_command_problems("scheduler", ["celery", "-A", "config", "beat"]) != []
+
+
+def test_a_webhooks_worker_is_a_worker():
+    assert role_of("webhooks-worker") == "worker"
+    assert role_of("beat") == "beat"
+    assert (
+        role_command_problems(role_of("webhooks-worker"), ["celery", "-A", "config", "worker", "-Q", "webhooks"]) == []
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "queues"),
+    [
+        (["celery", "-A", "config", "worker", "--concurrency=4"], {"celery"}),
+        (["celery", "-A", "config", "worker", "-Q", "celery"], {"celery"}),
+        (["celery", "-A", "config", "worker", "-Q", "celery,webhooks", "--pool=threads"], {"celery", "webhooks"}),
+        (["celery", "-A", "config", "worker", "--queues=webhooks"], {"webhooks"}),
+        (["celery", "-A", "config", "worker", "--queues", "webhooks"], {"webhooks"}),
+        (["celery", "-A", "config", "worker", "-Qwebhooks"], {"webhooks"}),
+    ],
+)
+def test_the_queues_a_worker_consumes_are_read_from_its_command_line(argv, queues):
+    assert celery_queues(argv) == queues
 
 
 def test_a_procfile_gives_each_process_its_role_and_command():

@@ -26,7 +26,7 @@ import yaml
 from apps.security.keys import generate_private_key_pem
 from config.environment import PROCESS_ROLES, load
 
-from .entrypoints import WORKLOAD_KINDS, kustomize, role_command_problems
+from .entrypoints import COMPONENT_ROLES, WORKLOAD_KINDS, celery_queues, kustomize, role_command_problems, role_of
 from .entrypoints import problems as command_problems
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,8 +38,9 @@ SCHEMAS = {
     "PrometheusRule": K8S / "schemas" / "prometheusrule.schema.json",
 }
 COMPONENT = "app.kubernetes.io/component"
-# The roles (PROCESS_ROLE) and the release Job: each workload's component label is one of them.
-COMPONENTS = {*PROCESS_ROLES, "release"}
+# The roles (PROCESS_ROLE), the release Job and the workloads that run a role under a name of their own (the
+# webhooks' workers): each workload's component label is one of them.
+COMPONENTS = {*PROCESS_ROLES, *COMPONENT_ROLES, "release"}
 # --- Rendering ---------------------------------------------------------------------------------------------
 
 
@@ -97,22 +98,24 @@ def test_every_container_command_names_code_that_exists(manifests):
 
 
 def role_problems(workload: dict[str, Any]) -> list[str]:
-    """The component label is a role, on the workload and its pods alike; PROCESS_ROLE and the command match it."""
+    """The component label is a role (or names one, ``role_of``), on the workload and its pods alike;
+    PROCESS_ROLE and the command match the role."""
     name = workload["metadata"]["name"]
     component = workload["metadata"].get("labels", {}).get(COMPONENT)
     template = workload["spec"]["jobTemplate"]["spec"] if workload["kind"] == "CronJob" else workload["spec"]
     if component not in COMPONENTS:
         return [f"{name}: component label {component!r} is not one of {sorted(COMPONENTS)}"]
     problems = []
+    expected = role_of(component)
     if template["template"]["metadata"].get("labels", {}).get(COMPONENT) != component:
         problems.append(f"{name}: its pods are not labelled {COMPONENT}={component}")
     for container in pod_spec(workload)["containers"]:
         role = env(container).get("PROCESS_ROLE")
-        if component in PROCESS_ROLES and role != component:
-            problems.append(f"{name}: PROCESS_ROLE={role}, but the component is {component}")
-        if component not in PROCESS_ROLES and role is not None:
+        if expected in PROCESS_ROLES and role != expected:
+            problems.append(f"{name}: PROCESS_ROLE={role}, but the component {component} is a {expected}")
+        if expected not in PROCESS_ROLES and role is not None:
             problems.append(f"{name}: PROCESS_ROLE={role} on a {component}, which is no role the settings accept")
-        problems += [f"{name}: {problem}" for problem in role_command_problems(component, argv(container))]
+        problems += [f"{name}: {problem}" for problem in role_command_problems(expected, argv(container))]
     return problems
 
 
@@ -132,6 +135,89 @@ def test_a_workload_whose_role_and_command_disagree_is_found(manifests):
     (container,) = pod_spec(wrong_command)["containers"]
     container["command"] = ["celery", "-A", "config", "beat"]
     assert role_problems(wrong_command) != []
+    webhooks_worker = named(manifests, "Deployment", "orderflow-webhooks-worker")
+    assert role_problems(webhooks_worker) == []
+    wrong_role = copy.deepcopy(webhooks_worker)
+    (container,) = pod_spec(wrong_role)["containers"]
+    container["env"] = [{"name": "PROCESS_ROLE", "value": "webhooks-worker"}]
+    assert role_problems(wrong_role) != []
+
+
+# --- Celery queues -----------------------------------------------------------------------------------------
+# Every queue the tasks are sent to (config/settings.py, CELERY_TASK_ROUTES) has workers, and the webhooks'
+# sends, which call partners' URLs, run on workers of their own: the one component the internet-egress
+# policy lets out, and the default workers never consume them.
+WEBHOOKS_QUEUE = "webhooks"
+WEBHOOKS_EGRESS = "orderflow-egress-webhooks"
+
+
+def selected_components(policy: dict[str, Any]) -> set[str]:
+    labels = policy["spec"]["podSelector"].get("matchLabels", {})
+    return {labels[COMPONENT]} if COMPONENT in labels else {"every component"}
+
+
+def queue_problems(manifests: list[dict[str, Any]]) -> list[str]:
+    from config.celery import app, task_queues
+
+    consumed: dict[str, set[str]] = {}
+    for workload in workloads(manifests):
+        component = workload["metadata"]["labels"][COMPONENT]
+        for container in containers(workload):
+            if role_of(component) == "worker":
+                for queue in celery_queues(argv(container)):
+                    consumed.setdefault(queue, set()).add(component)
+    problems = [f"queue {queue}: no worker consumes it" for queue in task_queues(app) if queue not in consumed]
+    problems += [
+        f"queue {queue}: consumed, but no task is sent there" for queue in consumed.keys() - {*task_queues(app)}
+    ]
+    senders = consumed.get(WEBHOOKS_QUEUE, set())
+    if len(senders) > 1 or senders & {*PROCESS_ROLES}:
+        problems.append(f"queue {WEBHOOKS_QUEUE}: consumed by {sorted(senders)}, not by workers of its own")
+    if any(queue != WEBHOOKS_QUEUE for queue, components in consumed.items() if components & senders):
+        problems.append(f"the workers of queue {WEBHOOKS_QUEUE} consume other queues too")
+    (egress,) = [
+        doc for doc in manifests if doc["kind"] == "NetworkPolicy" and doc["metadata"]["name"] == WEBHOOKS_EGRESS
+    ]
+    if selected_components(egress) != senders:
+        problems.append(f"{WEBHOOKS_EGRESS} lets out {sorted(selected_components(egress))}, not {sorted(senders)}")
+    return problems
+
+
+def test_every_task_queue_has_its_workers_and_only_the_webhooks_workers_reach_the_internet(manifests):
+    assert queue_problems(manifests) == []
+
+
+def test_a_queue_without_workers_or_webhooks_sent_by_the_default_workers_is_found(manifests):
+    unconsumed = [doc for doc in manifests if doc["metadata"]["name"] != "orderflow-webhooks-worker"]
+    assert "queue webhooks: no worker consumes it" in queue_problems(unconsumed)
+    shared = copy.deepcopy(manifests)
+    (container,) = pod_spec(named(shared, "Deployment", "orderflow-worker"))["containers"]
+    container["command"] = ["celery", "-A", "config", "worker", "-Q", "celery,webhooks"]
+    assert queue_problems(shared) != []
+    everything_out = copy.deepcopy(manifests)
+    named(everything_out, "NetworkPolicy", WEBHOOKS_EGRESS)["spec"]["podSelector"] = {
+        "matchLabels": {"app.kubernetes.io/name": "orderflow"}
+    }
+    assert queue_problems(everything_out) != []
+
+
+def test_the_webhooks_egress_keeps_every_non_public_ipv4_range_out(manifests):
+    (rule,) = named(manifests, "NetworkPolicy", WEBHOOKS_EGRESS)["spec"]["egress"]
+    (peer,) = rule["to"]
+    assert peer["ipBlock"]["cidr"] == "0.0.0.0/0"
+    expected = {
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.0.0.0/24",
+        "192.168.0.0/16",
+        "198.18.0.0/15",
+        "224.0.0.0/3",
+    }
+    assert expected <= set(peer["ipBlock"]["except"])
 
 
 # --- Consumers and singletons ------------------------------------------------------------------------------
@@ -455,7 +541,8 @@ def test_every_container_starts_with_a_configuration_the_settings_accept(manifes
             environment = configuration(manifests, container, secrets)
             loaded = load(environment, base_dir=tmp_path)
             assert not loaded.debug, workload["metadata"]["name"]
-            assert loaded.process_role == (role if role in PROCESS_ROLES else "api"), workload["metadata"]["name"]
+            expected = role_of(role) if role_of(role) in PROCESS_ROLES else "api"
+            assert loaded.process_role == expected, workload["metadata"]["name"]
             if role == "api":
                 assert "10.1.2.3" in loaded.allowed_hosts  # the probes' Host: the pod's own address
 
