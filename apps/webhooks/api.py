@@ -540,6 +540,8 @@ ENDPOINT_ERRORS = (401, 403, 404, *COMMON_ERRORS)
 class EndpointsApi(APIView):
     """The organisation's webhook endpoints, newest first; subscribing a new one."""
 
+    pagination_class = OpaqueCursorPagination  # the page's shape in the schema; ``_page`` pages the rows
+
     @extend_schema(
         operation_id="webhooks_v2_endpoints_list",
         tags=TAGS,
@@ -696,6 +698,8 @@ class RedeliverSinceApi(APIView):
 
 class DeliveriesApi(APIView):
     """Deliveries, newest first; each delivery's attempts are in its own view."""
+
+    pagination_class = OpaqueCursorPagination  # the page's shape in the schema; ``_page`` pages the rows
 
     @extend_schema(
         operation_id="webhooks_v2_deliveries_list",
