@@ -6,8 +6,8 @@ one, so a receiver that never answers ties up that many workers at most and the 
 deliveries go on. The request is made outside any transaction; its outcome is then reported with
 ``RecordDeliveryAttempt`` (through the command bus, as the system, audited like every command)
 and kept in the attempt history, in one transaction that also gives the lease back. A worker that
-dies mid-send leaves a lease that runs out after the longest a request can take, and the sweep
-sends the delivery again.
+dies mid-send, or whose report is refused, leaves its lease to run out after the longest a request
+can take: that is the wait before the sweep sends the delivery again.
 
 A delivery whose endpoint is disabled is not claimed: it waits, pending, until the endpoint is
 enabled again.
