@@ -46,7 +46,8 @@ class Endpoint(models.Model):
         permissions = [("manage_webhooks", "Can subscribe, change and inspect webhook endpoints")]
 
     def __str__(self) -> str:
-        return self.url
+        """The URL without its query string (receivers sometimes put a token there): for the admin's log."""
+        return self.url.split("?", 1)[0]
 
 
 class Message(models.Model):
