@@ -224,8 +224,10 @@ WEBHOOK_OLDEST_DUE_AGE = SampledGauge(
     "orderflow_webhook_oldest_due_age_seconds",
     "How long the longest-waiting due webhook delivery has been due (0 when none is).",
 )
-WEBHOOK_ENDPOINTS_DISABLED = SampledGauge(
-    "orderflow_webhook_endpoints_disabled", "Webhook endpoints disabled (by a person, by 410 Gone, or failing)."
+WEBHOOK_ENDPOINTS_AUTO_DISABLED = SampledGauge(
+    "orderflow_webhook_endpoints_auto_disabled",
+    "Webhook endpoints disabled by orderflow (their receiver answered 410 Gone, or failed for "
+    "WEBHOOKS_DISABLE_AFTER_DAYS in a row); those a person disabled are not counted.",
 )
 SAMPLE_TIMESTAMP = SampledGauge(
     "orderflow_metrics_sample_timestamp_seconds", "Unix time at which the sampled gauges were computed."
@@ -240,6 +242,6 @@ SAMPLED = (
     AUDIT_UNSEALED_OLDEST_AGE,
     WEBHOOK_DELIVERIES_DUE,
     WEBHOOK_OLDEST_DUE_AGE,
-    WEBHOOK_ENDPOINTS_DISABLED,
+    WEBHOOK_ENDPOINTS_AUTO_DISABLED,
     SAMPLE_TIMESTAMP,
 )

@@ -1,12 +1,13 @@
 """The webhooks' gauges for Prometheus, sampled (``apps.observability.sampling``): what is due and
-how long it has waited (through the partial index of pending deliveries), and disabled endpoints."""
+how long it has waited (through the partial index of pending deliveries), and the endpoints orderflow
+disabled itself (a person's disabling is no alarm)."""
 
 from __future__ import annotations
 
 from django.utils import timezone
 
 from apps.observability import metrics
-from apps.webhooks.models import Delivery, DeliveryStatus, Endpoint
+from apps.webhooks.models import Delivery, DeliveryStatus, DisableCause, Endpoint
 
 
 def sample() -> dict[str, float | None]:
@@ -16,5 +17,7 @@ def sample() -> dict[str, float | None]:
     return {
         metrics.WEBHOOK_DELIVERIES_DUE.name: due.count(),
         metrics.WEBHOOK_OLDEST_DUE_AGE.name: 0.0 if oldest is None else max(0.0, (now - oldest).total_seconds()),
-        metrics.WEBHOOK_ENDPOINTS_DISABLED.name: Endpoint.objects.filter(enabled=False).count(),
+        metrics.WEBHOOK_ENDPOINTS_AUTO_DISABLED.name: Endpoint.objects.filter(
+            enabled=False, disabled_cause__in=(DisableCause.GONE, DisableCause.FAILING)
+        ).count(),
     }

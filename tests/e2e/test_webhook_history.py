@@ -10,8 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 from prometheus_client import REGISTRY
 
-from apps.webhooks import fanout, sending, tasks
+from apps.webhooks import fanout, gauges, sending, tasks
 from apps.webhooks.models import Attempt, Delivery, Message
+from apps.webhooks.models import Endpoint as EndpointRow
 from apps.webhooks.repository import DjangoEndpointRepository
 from domain.kernel.errors import ConflictError
 from domain.kernel.result import Err
@@ -203,3 +204,13 @@ def test_a_delivery_whose_attempt_is_not_recorded_keeps_its_lease_and_is_not_han
     assert Delivery.objects.get(pk=first).leased_until is not None  # the wait before it is tried again
     assert sending.next_due(first, now=timezone.now()) == second
     assert sending.next_due(first, now=timezone.now()) is None  # the second is queued already
+
+
+def test_the_disabled_gauge_counts_the_endpoints_orderflow_disabled_not_those_a_person_did():
+    endpoint("orders.*", enabled=False)  # by a person
+    gone, failing = endpoint("orders.*"), endpoint("orders.*")
+    EndpointRow.objects.filter(pk=gone.id).update(enabled=False, disabled_cause="gone")
+    EndpointRow.objects.filter(pk=failing.id).update(enabled=False, disabled_cause="failing")
+    endpoint("orders.*")  # enabled
+
+    assert gauges.sample()["orderflow_webhook_endpoints_auto_disabled"] == 2
