@@ -15,8 +15,8 @@ from apps.audit.models import AuditEntry
 from apps.audit.queries import ListAuditEntries
 from apps.platform.buses import query_bus
 from apps.platform.openapi import problems
-from apps.platform.pagination import POSITIVE_INTEGER, PagePagination, query_parameters
-from apps.platform.responses import respond
+from apps.platform.pagination import POSITIVE_INTEGER, PagePagination
+from apps.platform.responses import query_filters, respond
 from domain.kernel.result import Ok
 
 ENTRY_EXAMPLE = {
@@ -105,9 +105,7 @@ class AuditLogApi(APIView):
         "`seq` and `hash` are null and `prev_hash` is empty.",
     )
     def get(self, request: Request, version: str) -> Response:
-        filters = AuditLogFilters(data=query_parameters(request))
-        filters.is_valid(raise_exception=True)
-        result = query_bus().dispatch(ListAuditEntries(**filters.validated_data))
+        result = query_bus().dispatch(ListAuditEntries(**query_filters(AuditLogFilters, request)))
         if not isinstance(result, Ok):
             return respond(result, request)
         paginator = self.pagination_class()

@@ -28,6 +28,7 @@ from rest_framework.settings import api_settings
 
 from apps.platform.caching import CachePolicy, read_cache
 from apps.platform.listing import PAGES
+from apps.platform.pagination import query_parameters
 from apps.platform.problems import problem_for_error
 from domain.kernel.result import Err, Result
 
@@ -49,6 +50,13 @@ def respond(
     if output is None:
         return Response(status=status)
     return Response(representation(output)(result.value), status=status)
+
+
+def query_filters(serializer_class: type[serializers.Serializer[Any]], request: Request) -> dict[str, Any]:
+    """The list filters of the query string; a bad value is a 400 naming the parameter."""
+    serializer = serializer_class(data=query_parameters(request))
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
 
 
 def validated(serializer_class: type[serializers.Serializer[Any]], request: Request) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from django.utils.html import format_html, format_html_join
 
 from apps.platform.admin import ReadOnlyAdmin, describe, dispatch_each
 from apps.platform.buses import command_bus
+from apps.webhooks import mapper
 from apps.webhooks.models import Attempt, Delivery, Endpoint
 from apps.webhooks.wiring import MANAGE
 from domain.kernel.messages import Command
@@ -161,9 +162,8 @@ class EndpointAdmin(admin.ModelAdmin):
     def signing(self, endpoint: Endpoint) -> str:
         """How many secrets sign now and when the rotated-out one stops; never a secret's value."""
         now = timezone.now()
-        expiries = [_time(item.get("expires_at")) for item in endpoint.secrets]
-        signing = [expiry for expiry in expiries if expiry is None or expiry > now]
-        previous = [expiry for expiry in signing if expiry is not None]
+        signing = [secret for secret in mapper.secrets_of(endpoint) if secret.signs_at(now)]
+        previous = [secret.expires_at for secret in signing if secret.expires_at is not None]
         count = f"{len(signing)} secret{'' if len(signing) == 1 else 's'} sign each delivery"
         if not previous:
             return f"{count}; no previous secret signs any more."
@@ -462,10 +462,6 @@ def _rows(queryset: QuerySet[Endpoint]) -> QuerySet[Endpoint]:
 
 def _label(endpoint: Endpoint) -> str:
     return endpoint.url
-
-
-def _time(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
 
 
 def _since(text: str) -> datetime | None:

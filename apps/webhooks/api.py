@@ -35,12 +35,12 @@ from apps.platform.idempotency import HEADER as IDEMPOTENCY_HEADER
 from apps.platform.idempotency import MAX_KEY_LENGTH as IDEMPOTENCY_KEY_LENGTH
 from apps.platform.idempotency import idempotent
 from apps.platform.openapi import WholeBodyPatchSchema, problems
-from apps.platform.pagination import POSITIVE_INTEGER, OpaqueCursorPagination, query_parameters
+from apps.platform.pagination import POSITIVE_INTEGER, OpaqueCursorPagination
 from apps.platform.problems import problem_for_error
 from apps.platform.ratelimit import limit_writes
-from apps.platform.responses import representation, validated
+from apps.platform.responses import query_filters, representation, validated
 from apps.platform.serializers import StrictCharField, StrictIntegerField
-from apps.webhooks import queries
+from apps.webhooks import mapper, queries
 from apps.webhooks.models import Delivery as DeliveryRow
 from apps.webhooks.models import DeliveryStatus, DisableCause
 from apps.webhooks.models import Endpoint as EndpointRow
@@ -401,12 +401,12 @@ def endpoint_data(endpoint: EndpointRow | Endpoint) -> dict[str, Any]:
     if isinstance(endpoint, Endpoint):
         url, event_types = endpoint.url.value, list(endpoint.event_types.patterns)
         cause = endpoint.disabled_cause.value if endpoint.disabled_cause else None
-        expiries = [secret.expires_at for secret in endpoint.signing_secrets(now)]
+        signing = endpoint.signing_secrets(now)
     else:
         url, event_types = endpoint.url, list(endpoint.event_types)
         cause = endpoint.disabled_cause or None
-        expiries = [_expiry(item) for item in endpoint.secrets]
-        expiries = [at for at in expiries if at is None or at > now]
+        signing = tuple(secret for secret in mapper.secrets_of(endpoint) if secret.signs_at(now))
+    expiries = [secret.expires_at for secret in signing]
     rotated_out = [at for at in expiries if at is not None]
     return {
         "id": endpoint.id,
@@ -422,11 +422,6 @@ def endpoint_data(endpoint: EndpointRow | Endpoint) -> dict[str, Any]:
         "secret_count": len(expiries),
         "previous_secret_expires_at": max(rotated_out) if rotated_out else None,
     }
-
-
-def _expiry(item: Mapping[str, Any]) -> datetime | None:
-    value = item.get("expires_at")
-    return datetime.fromisoformat(value) if value else None
 
 
 def delivery_data(delivery: DeliveryRow | Delivery) -> dict[str, Any]:
@@ -524,12 +519,6 @@ def _messages(errors: Any) -> list[str]:
     return [str(errors)]
 
 
-def _filters(serializer_class: type[serializers.Serializer[Any]], request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=query_parameters(request))
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
 def _location(request: Request, endpoint_id: UUID) -> dict[str, str]:
     return {"Location": f"{request.path.rstrip('/')}/{endpoint_id}"}
 
@@ -551,7 +540,7 @@ class EndpointsApi(APIView):
         description="Cursor-paginated (follow `next` / `previous`); `enabled` keeps the enabled or disabled ones.",
     )
     def get(self, request: Request, version: str) -> HttpResponseBase:
-        filters = _filters(EndpointFilters, request)
+        filters = query_filters(EndpointFilters, request)
         result = query_bus().dispatch(queries.ListEndpoints(enabled=filters.get("enabled")))
         return _page(self, request, result, EndpointOutput, endpoint_data, ordering=("-subscribed_at", "-id"))
 
@@ -710,7 +699,7 @@ class DeliveriesApi(APIView):
         description="Cursor-paginated; filters endpoint, status and event_type.",
     )
     def get(self, request: Request, version: str) -> HttpResponseBase:
-        filters = _filters(DeliveryFilters, request)
+        filters = query_filters(DeliveryFilters, request)
         query = queries.ListDeliveries(
             endpoint_id=filters.get("endpoint"), status=filters.get("status"), event_type=filters.get("event_type")
         )

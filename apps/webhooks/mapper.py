@@ -19,7 +19,7 @@ def endpoint_to_domain(row: EndpointRow) -> Endpoint:
         url=EndpointUrl(row.url, allow_http=True),
         event_types=EventTypeFilters(row.event_types),
         description=row.description,
-        secrets=[_secret(item) for item in row.secrets],
+        secrets=secrets_of(row),
         subscribed_at=row.subscribed_at,
         enabled=row.enabled,
         disabled_reason=row.disabled_reason,
@@ -52,6 +52,11 @@ def endpoint_fields(endpoint: Endpoint) -> dict[str, Any]:
         "subscribed_at": endpoint.subscribed_at,
         "version": endpoint.version,
     }
+
+
+def secrets_of(row: EndpointRow) -> list[SigningSecret]:
+    """The row's signing secrets, the current one first (for whoever reads the row without the aggregate)."""
+    return [_secret(item) for item in row.secrets]
 
 
 def _secret(item: dict[str, Any]) -> SigningSecret:

@@ -16,9 +16,8 @@ from rest_framework.views import APIView
 from apps.billing.queries import ORDERINGS, STATUSES, GetInvoice, ListInvoices, invoice_dto, invoice_dto_from_row
 from apps.platform.buses import command_bus, query_bus
 from apps.platform.openapi import CONDITIONAL_PARAMETERS, NOT_MODIFIED, problems
-from apps.platform.pagination import query_parameters
 from apps.platform.problems import problem_for_error
-from apps.platform.responses import representation, respond, respond_page, respond_read, validated
+from apps.platform.responses import query_filters, representation, respond, respond_page, respond_read, validated
 from apps.platform.serializers import StrictCharField
 from domain.billing.commands import RefundInvoice
 from domain.kernel.result import Err, Ok
@@ -82,13 +81,12 @@ class RefundInput(serializers.Serializer):
 
 def list_response(view: APIView, request: Request, paginator: BasePagination, output: type[Any]) -> HttpResponseBase:
     """One page of the caller's invoices (the ones they may see), filtered by the query string."""
-    filters = InvoiceFilters(data=query_parameters(request))
-    filters.is_valid(raise_exception=True)
-    result = query_bus().dispatch(ListInvoices(**filters.validated_data))
+    filters = query_filters(InvoiceFilters, request)
+    result = query_bus().dispatch(ListInvoices(**filters))
     if isinstance(result, Err):
         return problem_for_error(result.error, request)
     if hasattr(paginator, "ordering"):
-        paginator.ordering = ORDERINGS[filters.validated_data["ordering"]]
+        paginator.ordering = ORDERINGS[filters["ordering"]]
 
     def page() -> Response:
         rows = paginator.paginate_queryset(result.value, request, view=view) or []

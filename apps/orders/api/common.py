@@ -40,8 +40,15 @@ from apps.platform.buses import command_bus, query_bus
 from apps.platform.idempotency import HEADER as IDEMPOTENCY_HEADER
 from apps.platform.idempotency import MAX_KEY_LENGTH as IDEMPOTENCY_KEY_LENGTH
 from apps.platform.openapi import CONDITIONAL_PARAMETERS, NOT_MODIFIED, problems
-from apps.platform.pagination import query_parameters
-from apps.platform.responses import representation, respond, respond_page, respond_read, validated, validation
+from apps.platform.responses import (
+    query_filters,
+    representation,
+    respond,
+    respond_page,
+    respond_read,
+    validated,
+    validation,
+)
 from apps.platform.serializers import StrictCharField, StrictIntegerField
 from domain.kernel.messages import Command
 from domain.kernel.money import CURRENCIES
@@ -249,13 +256,6 @@ def place_order_command(request: Request) -> PlaceOrder:
         currency=data["currency"],
         items=tuple(OrderItem(**item) for item in data["items"]),
     )
-
-
-def query_filters(serializer_class: type[serializers.Serializer[Any]], request: Request) -> dict[str, Any]:
-    """The list filters of the query string; a bad value is a 400 naming the parameter."""
-    serializer = serializer_class(data=query_parameters(request))
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def list_response(
