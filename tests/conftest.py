@@ -1,5 +1,8 @@
 import os
+import time
 from collections.abc import Iterator
+from types import SimpleNamespace
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
@@ -46,3 +49,18 @@ def spans() -> Iterator[InMemorySpanExporter]:
     finally:
         tracing.uninstall()
         provider.shutdown()
+
+
+@pytest.fixture
+def rate_limit_window() -> Iterator[SimpleNamespace]:
+    """Rate-limit counters start from zero and django-ratelimit's clock stands still, so all of a test's requests
+    fall in one window: a window can end at any second (django-ratelimit staggers the ends by key), and one ending
+    between two requests would reset the count. A test moves on by setting ``now``."""
+    from django.core.cache import cache
+
+    clock = SimpleNamespace(now=time.time())
+    clock.time = lambda: clock.now
+    cache.clear()
+    with mock.patch("django_ratelimit.core.time", clock):
+        yield clock
+    cache.clear()

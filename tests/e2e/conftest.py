@@ -1,5 +1,4 @@
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from tests.support.http import account, signed_in
@@ -25,11 +24,3 @@ def bob(api):
 def staff(api):
     """A signed-in staff member with their token pair (``tokens``); modules that need a role override it."""
     return signed_in(api, "boss@example.com", "Boss", staff=True)
-
-
-@pytest.fixture
-def empty_cache():
-    """Rate-limit counters live in the cache; a test that counts requests starts from zero."""
-    cache.clear()
-    yield
-    cache.clear()

@@ -164,7 +164,7 @@ def test_sign_in_without_credentials_is_a_validation_error(api):
 
 
 @override_settings(RATE_LIMIT_TOKEN="2/m")
-def test_sign_in_is_rate_limited_per_client_address(api, empty_cache):
+def test_sign_in_is_rate_limited_per_client_address(api, rate_limit_window):
     register(api, "ada@example.com")
 
     attempts = [sign_in(api, "ada@example.com", "guessing the passphrase") for _ in range(2)]

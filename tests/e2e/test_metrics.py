@@ -188,7 +188,7 @@ def test_reading_an_order_twice_is_a_miss_then_a_hit_of_the_orders_cache(api, an
     )
 
 
-def test_a_request_refused_by_a_rate_limit_is_counted_under_its_budget(api, ann, settings, empty_cache):
+def test_a_request_refused_by_a_rate_limit_is_counted_under_its_budget(api, ann, settings, rate_limit_window):
     settings.RATE_LIMIT_TOKEN = "1/m"
     before = scrape(api)
     credentials = {"email": "ann@example.com", "password": "wrong-password-1"}

@@ -134,7 +134,7 @@ def test_the_admin_sign_in_form_needs_the_csrf_token():
 
 
 @override_settings(RATE_LIMIT_ADMIN_LOGIN="5/m")
-def test_the_sixth_admin_sign_in_attempt_from_one_ip_within_a_minute_is_429(client, empty_cache):
+def test_the_sixth_admin_sign_in_attempt_from_one_ip_within_a_minute_is_429(client, rate_limit_window):
     attempts = [
         client.post("/admin/login/", {"username": "root@example.com", "password": f"guess {n}"}) for n in range(6)
     ]
@@ -236,7 +236,7 @@ def test_an_oversized_order_is_413_and_nothing_is_stored(api, customer):
 
 
 @override_settings(RATE_LIMIT_WRITES="3/m")
-def test_writes_are_limited_per_user_across_endpoints_and_reads_are_not(api, customer, empty_cache):
+def test_writes_are_limited_per_user_across_endpoints_and_reads_are_not(api, customer, rate_limit_window):
     other = register(api, "bob@example.com")
     other_auth = bearer(tokens(api, "bob@example.com"))
 

@@ -1,15 +1,13 @@
 """Sign-in attempts are counted in Redis, so every API process shares one limit."""
 
 import pytest
-from django.core.cache import cache
 from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
 
 @pytest.mark.django_db
-def test_the_login_limit_is_enforced_with_counters_in_redis(settings):
+def test_the_login_limit_is_enforced_with_counters_in_redis(settings, rate_limit_window):
     settings.RATE_LIMIT_TOKEN = "3/m"
-    cache.clear()
     client = APIClient(REMOTE_ADDR="203.0.113.7")
     body = {"email": "nobody@example.com", "password": "wrong password"}
 

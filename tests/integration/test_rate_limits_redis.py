@@ -41,7 +41,7 @@ def redis_down():
 
 
 @override_settings(RATE_LIMIT_TOKEN="5/m")
-def test_the_sixth_sign_in_is_429_and_the_counter_lives_in_redis(api):
+def test_the_sixth_sign_in_is_429_and_the_counter_lives_in_redis(api, rate_limit_window):
     register(api, "ada@example.com")
 
     statuses = [sign_in(api, "ada@example.com").status_code for _ in range(5)]
@@ -57,7 +57,7 @@ def test_the_sixth_sign_in_is_429_and_the_counter_lives_in_redis(api):
 
 
 @override_settings(RATE_LIMIT_WRITES="2/m")
-def test_the_write_budget_is_shared_by_every_client_of_one_user(api):
+def test_the_write_budget_is_shared_by_every_client_of_one_user(api, rate_limit_window):
     register(api, "ada@example.com")
     auth = bearer(tokens(api, "ada@example.com"))
     laptop, phone = APIClient(), APIClient(REMOTE_ADDR="198.51.100.7")
